@@ -1,0 +1,1 @@
+"""Adapters: one package per outside system, each implementing a port."""

@@ -1,0 +1,138 @@
+"""Task entry points: resolve the run, build adapters from connections, call one use case.
+
+The DAG file imports this module inside task bodies (so parsing stays light); everything here
+returns and accepts plain JSON, validated into DTOs on the way in and out of each task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.sdk import BaseHook, Variable
+from pydantic import ValidationError
+
+from alchemiser.adapters.airflow.connections import (
+    ALPACA_CONN_ID,
+    AWS_CONN_ID,
+    BUCKET_VARIABLE,
+    DEFAULT_BUCKET,
+    alpaca_settings,
+)
+from alchemiser.bootstrap import build_adapters
+from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.plan import PlanSettings
+from alchemiser.domain.report import ArtifactRef
+from alchemiser.domain.sessions import session_of
+from alchemiser.execution.settings import ExecutionSettings
+from alchemiser.ports import Adapters
+from alchemiser.services.context import RunContext
+from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
+from alchemiser.services.plan import PlanOutput, plan_rebalance
+from alchemiser.services.report import write_report
+from alchemiser.services.signals import compute_signals
+from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+
+
+def run_context(context: Mapping[str, Any]) -> RunContext:
+    """Resolve the run's trading session: the `session` param, else logical date, else run_after.
+
+    Manual runs in Airflow 3 have no logical date, so the fallback is explicit and recorded.
+    """
+    dag_run = context["dag_run"]
+    param = (context.get("params") or {}).get("session")
+    if param:
+        try:
+            session, source = date.fromisoformat(str(param)), "param"
+        except ValueError as exc:
+            raise ConfigError(f"param session={param!r} is not a YYYY-MM-DD date") from exc
+    elif dag_run.logical_date is not None:
+        session, source = session_of(dag_run.logical_date), "logical_date"
+    else:
+        session, source = session_of(dag_run.run_after), "run_after"
+    return RunContext(
+        dag_id=dag_run.dag_id, run_id=dag_run.run_id, session=session, session_source=source
+    )
+
+
+def adapters() -> Adapters:
+    """Build the real adapters from `alpaca_default`, `aws_default` and `alchemiser_bucket`."""
+    alpaca = alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID))
+    s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
+    bucket = Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET)
+    return build_adapters(alpaca, s3, bucket)
+
+
+def _ref(value: Any, what: str) -> ArtifactRef:
+    try:
+        return ArtifactRef.model_validate(value)
+    except ValidationError as exc:
+        raise ConfigError(f"{what}: upstream XCom is not an artifact reference: {exc}") from exc
+
+
+def signals_task(context: Mapping[str, Any]) -> Json:
+    """compute_signals."""
+    run = run_context(context)
+    ref = compute_signals(run, DEFAULT_PORTFOLIO, adapters().store)
+    return ref.model_dump(mode="json")
+
+
+def plan_task(context: Mapping[str, Any], targets: Json) -> Json:
+    """build_plan."""
+    run = run_context(context)
+    output = plan_rebalance(run, _ref(targets, "targets"), adapters(), PlanSettings())
+    return output.model_dump(mode="json")
+
+
+def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
+    """execute_sells."""
+    run = run_context(context)
+    ti = context["ti"]
+    task = run.task(ti.task_id, ti.map_index)
+    output = execute_sells(
+        run, task, PlanOutput.model_validate(plan).plan, adapters(), ExecutionSettings()
+    )
+    return output.model_dump(mode="json")
+
+
+def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
+    """execute_buys (after await_settlement)."""
+    run = run_context(context)
+    SellsOutput.model_validate(sells)  # the sells' contract is checked even though unused here
+    ti = context["ti"]
+    task = run.task(ti.task_id, ti.map_index)
+    ref = execute_buys(
+        run, task, PlanOutput.model_validate(plan).plan, adapters(), ExecutionSettings()
+    )
+    return ref.model_dump(mode="json")
+
+
+def report_task(
+    context: Mapping[str, Any],
+    targets: Json,
+    plan: Json,
+    sells: Json | None,
+    buys: Json | None,
+) -> Json:
+    """report."""
+    run = run_context(context)
+    planned = PlanOutput.model_validate(plan)
+    ref = write_report(
+        run,
+        _ref(targets, "targets"),
+        (planned.plan, planned.snapshot),
+        (
+            SellsOutput.model_validate(sells).phase if sells else None,
+            _ref(buys, "buys") if buys else None,
+        ),
+        adapters(),
+    )
+    log.info("report at %s", ref.uri)
+    return ref.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Alpaca through the official alpaca-py clients; nothing outside this package sees SDK types."""

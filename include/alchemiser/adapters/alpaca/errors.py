@@ -1,0 +1,47 @@
+"""Turn alpaca-py and transport failures into our typed errors, naming the call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import requests
+from alpaca.common.exceptions import APIError
+from pydantic import ValidationError
+
+from alchemiser.domain.errors import BrokerError
+
+
+def api_error_details(error: APIError) -> tuple[int | None, int | None, str]:
+    """Return (HTTP status, Alpaca code, message) even when the body is not JSON."""
+    status = error.status_code
+    raw = str(error)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        # An HTML error page from a proxy: keep the start of it, never the whole page.
+        return status, None, raw.strip()[:200]
+    if not isinstance(body, dict):
+        return status, None, raw[:200]
+    code = body.get("code")
+    return status, code if isinstance(code, int) else None, str(body.get("message", raw))[:500]
+
+
+@contextmanager
+def broker_call(what: str, error_type: Callable[..., BrokerError] = BrokerError) -> Iterator[None]:
+    """Re-raise any failure of the SDK call `what` as a BrokerError that names it."""
+    try:
+        yield
+    except APIError as exc:
+        status, code, message = api_error_details(exc)
+        raise error_type(f"{what}: HTTP {status} {message}", status=status, code=code) from exc
+    except requests.Timeout as exc:
+        raise BrokerError(f"{what}: timed out ({exc.__class__.__name__})") from exc
+    except requests.RequestException as exc:
+        raise BrokerError(f"{what}: transport error ({exc.__class__.__name__})") from exc
+    except ValidationError as exc:
+        raise BrokerError(f"{what}: unexpected response shape: {exc.error_count()} errors") from exc
+    except ValueError as exc:
+        # requests raises a ValueError subclass for a 2xx body that is not JSON.
+        raise BrokerError(f"{what}: response is not JSON") from exc

@@ -1,0 +1,48 @@
+"""How to reach Alpaca (or any Alpaca-compatible server): credentials, base URL, timeouts."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from alchemiser.domain.types import Frozen
+
+
+class AlpacaSettings(Frozen):
+    """Connection settings; the secret never appears in repr, logs or dumps."""
+
+    key_id: SecretStr
+    secret_key: SecretStr
+    base_url: str | None = Field(
+        default=None,
+        description="override for trading and data alike, e.g. http://127.0.0.1:PORT; "
+        "None means Alpaca's own endpoints",
+    )
+    paper: bool = True
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("key_id", "secret_key")
+    @classmethod
+    def _present(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _normalise(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if value.endswith("/v2"):
+            # alpaca-py appends /v2 itself; a doubled /v2/v2 would 404 on every call.
+            value = value[: -len("/v2")]
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"base URL {value!r} must start with http:// or https://")
+        return value
+
+    @property
+    def venue(self) -> str:
+        """Return where orders go, without credentials."""
+        if self.base_url:
+            return self.base_url
+        return "alpaca-paper" if self.paper else "alpaca-live"

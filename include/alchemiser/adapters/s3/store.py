@@ -1,0 +1,50 @@
+"""The ObjectStore port on a boto3 S3 client."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from alchemiser.domain.errors import AlchemiserError, ArtifactNotFoundError
+
+if TYPE_CHECKING:  # the stubs package exists only for type checking
+    from mypy_boto3_s3 import S3Client
+
+
+class ObjectStoreError(AlchemiserError):
+    """S3 refused or failed a request."""
+
+
+class S3ObjectStore:
+    """JSON documents in one bucket; keys are derived from the run, so writes are idempotent."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    @property
+    def bucket(self) -> str:
+        """Return the bucket name."""
+        return self._bucket
+
+    def put(self, key: str, body: bytes) -> None:
+        """Write (or overwrite) one object."""
+        try:
+            self._client.put_object(
+                Bucket=self._bucket, Key=key, Body=body, ContentType="application/json"
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"put s3://{self._bucket}/{key}: {exc}") from exc
+
+    def get(self, key: str) -> bytes:
+        """Read one object; a missing one is ArtifactNotFoundError."""
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+            return response["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise ArtifactNotFoundError(f"s3://{self._bucket}/{key} does not exist") from exc
+            raise ObjectStoreError(f"get s3://{self._bucket}/{key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"get s3://{self._bucket}/{key}: {exc}") from exc

@@ -1,0 +1,68 @@
+"""Typed domain errors: every failure the system expects has a name and says what and where."""
+
+from __future__ import annotations
+
+
+class AlchemiserError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(AlchemiserError):
+    """A configuration file or setting is missing or invalid."""
+
+
+class StrategyError(AlchemiserError):
+    """A strategy could not be evaluated."""
+
+
+class MarketDataError(AlchemiserError):
+    """Prices or bars are missing, stale or nonsensical for a symbol."""
+
+
+class PlanningError(AlchemiserError):
+    """Targets and the portfolio cannot be turned into a valid plan."""
+
+
+class BrokerError(AlchemiserError):
+    """The broker refused a request or answered something we cannot use."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class OrderRejectedError(BrokerError):
+    """The broker rejected one order."""
+
+
+class InsufficientBuyingPowerError(AlchemiserError):
+    """A buy would spend money the account does not have."""
+
+
+class SettlementTimeoutError(AlchemiserError):
+    """Sell orders or their proceeds did not arrive before the deadline."""
+
+
+class PhaseDeadlineError(AlchemiserError):
+    """Orders of a phase were still open when the phase deadline passed."""
+
+
+class ArtifactNotFoundError(AlchemiserError):
+    """An artifact a task depends on is not in the object store."""
+
+
+class ArtifactInvalidError(AlchemiserError):
+    """An artifact exists but does not validate as the model expected."""
+
+
+class MarketClosedError(AlchemiserError):
+    """The broker's clock says the market is closed, so no order may be placed."""
+
+
+class SessionMismatchError(AlchemiserError):
+    """The run's trading session is not the broker's current session."""
+
+
+class PhaseFailedError(AlchemiserError):
+    """An execution phase ended with rejected or unfilled orders."""

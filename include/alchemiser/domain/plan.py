@@ -1,0 +1,100 @@
+"""The rebalance plan: which symbols to sell and buy, by how much, and why."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from alchemiser.domain.types import (
+    Artifact,
+    Frozen,
+    Money,
+    NonNegativeMoney,
+    Price,
+    Quantity,
+    Symbol,
+    Weight,
+)
+
+
+class Side(StrEnum):
+    """Order side."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+class PlanItem(Frozen):
+    """One trade of the plan, with the numbers that justify it."""
+
+    symbol: Symbol
+    side: Side
+    price: Price = Field(description="reference price (quote mid) the plan was sized with")
+    current_qty: Quantity
+    current_value: NonNegativeMoney
+    current_weight: Weight
+    target_weight: Weight
+    target_value: NonNegativeMoney
+    trade_amount: NonNegativeMoney = Field(description="estimated notional to trade, > 0")
+    quantity: Quantity = Field(description="shares to trade (estimate for fractional buys)")
+    fractionable: bool
+    close_position: bool = Field(default=False, description="sell the whole position")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PlanItem:
+        if self.trade_amount <= 0 or self.quantity <= 0:
+            raise ValueError(f"{self.symbol}: a plan item must trade a positive amount")
+        if self.close_position and (
+            self.side is not Side.SELL or self.quantity != self.current_qty
+        ):
+            raise ValueError(f"{self.symbol}: closing a position sells exactly its quantity")
+        if not self.fractionable and self.quantity != self.quantity.to_integral_value():
+            raise ValueError(f"{self.symbol}: not fractionable, quantity must be whole")
+        return self
+
+
+class PlanSettings(Frozen):
+    """Knobs of the planner, recorded in every plan."""
+
+    cash_reserve_pct: Weight = Field(default=Decimal("0.01"))
+    min_trade_pct: Weight = Field(default=Decimal("0.01"))
+    min_trade_amount: NonNegativeMoney = Field(default=Decimal("1"))
+
+
+class RebalancePlan(Artifact):
+    """Sells then buys that move the portfolio to its targets."""
+
+    KIND: ClassVar[str] = "rebalance_plan"
+
+    as_of: date
+    portfolio_value: Money
+    cash_reserve: NonNegativeMoney
+    investable_value: NonNegativeMoney
+    settings: PlanSettings
+    items: tuple[PlanItem, ...]
+
+    @model_validator(mode="after")
+    def _one_side_per_symbol(self) -> RebalancePlan:
+        symbols = [i.symbol for i in self.items]
+        if len(symbols) != len(set(symbols)):
+            raise ValueError("a symbol appears twice in the plan")
+        return self
+
+    @property
+    def sells(self) -> tuple[PlanItem, ...]:
+        """Return the sell items, in plan order."""
+        return tuple(i for i in self.items if i.side is Side.SELL)
+
+    @property
+    def buys(self) -> tuple[PlanItem, ...]:
+        """Return the buy items, in plan order."""
+        return tuple(i for i in self.items if i.side is Side.BUY)
+
+    @property
+    def is_empty(self) -> bool:
+        """Return True when nothing needs to trade."""
+        return not self.items

@@ -1,0 +1,63 @@
+"""The run report and the small references tasks hand each other through XCom."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from alchemiser.domain.allocation import TargetAllocation
+from alchemiser.domain.orders import PhaseResult
+from alchemiser.domain.plan import RebalancePlan
+from alchemiser.domain.portfolio import PortfolioSnapshot
+from alchemiser.domain.types import Artifact, Frozen, Symbol, Weight
+
+
+class ArtifactRef(Frozen):
+    """Where a task wrote its artifact, and a one-line summary: what XCom carries."""
+
+    artifact_id: str
+    bucket: str = Field(min_length=3)
+    key: str = Field(min_length=1)
+    summary: str = ""
+
+    @property
+    def uri(self) -> str:
+        """Return the s3:// address."""
+        return f"s3://{self.bucket}/{self.key}"
+
+
+class WeightComparison(Frozen):
+    """Target versus actual weight of one symbol after the run."""
+
+    symbol: Symbol
+    target: Weight
+    actual: Weight
+
+    @property
+    def drift(self) -> Decimal:
+        """Return actual minus target."""
+        return self.actual - self.target
+
+
+Outcome = Literal["success", "partial", "failed", "no_trades"]
+
+
+class RunReport(Artifact):
+    """Everything one run decided and did, in one document."""
+
+    KIND: ClassVar[str] = "run_report"
+
+    session: date
+    venue: str = Field(description="where orders went: the broker base URL or Alpaca paper/live")
+    outcome: Outcome
+    targets: TargetAllocation
+    plan: RebalancePlan
+    before: PortfolioSnapshot
+    sells: PhaseResult | None
+    buys: PhaseResult | None
+    after: PortfolioSnapshot
+    weights: tuple[WeightComparison, ...]
+    artifacts: tuple[ArtifactRef, ...]

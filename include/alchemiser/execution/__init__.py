@@ -1,0 +1,1 @@
+"""Placing orders, watching them and checking settlement, through the Broker port."""

@@ -1,0 +1,57 @@
+"""Submit orders idempotently and wait for them with batch polling and a deadline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from alchemiser.domain.errors import OrderRejectedError
+from alchemiser.domain.orders import OrderIntent, OrderResult
+from alchemiser.ports import Broker, Clock
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_CLIENT_ORDER_ID = 40010001
+"""Alpaca's code for "client_order_id must be unique"."""
+
+
+def submit_once(broker: Broker, intent: OrderIntent) -> OrderResult:
+    """Place `intent` unless the broker already has an order under its client order id.
+
+    The lookup first makes a retried task adopt what an earlier try placed; the duplicate-id
+    rejection (which alpaca-py's own retry of a lost response can trigger) is resolved by the
+    same lookup, never by inventing a new id.
+    """
+    existing = broker.get_order_by_client_id(intent.client_order_id)
+    if existing is not None:
+        log.info("order adopted", extra={"client_order_id": intent.client_order_id})
+        return existing
+    try:
+        return broker.submit_order(intent)
+    except OrderRejectedError as exc:
+        if exc.code != DUPLICATE_CLIENT_ORDER_ID:
+            raise
+        adopted = broker.get_order_by_client_id(intent.client_order_id)
+        if adopted is None:
+            raise
+        log.info(
+            "order adopted after duplicate id", extra={"client_order_id": intent.client_order_id}
+        )
+        return adopted
+
+
+def wait_for_terminal(
+    broker: Broker,
+    client_order_ids: Sequence[str],
+    clock: Clock,
+    timeout_seconds: float,
+    poll_seconds: float,
+) -> tuple[OrderResult, ...]:
+    """Poll all orders in one call per tick until each is terminal or the deadline passes."""
+    deadline = clock.now() + timedelta(seconds=timeout_seconds)
+    while True:
+        orders = broker.get_orders(client_order_ids)
+        if all(o.is_terminal for o in orders) or clock.now() >= deadline:
+            return orders
+        clock.sleep(poll_seconds)

@@ -1,0 +1,1 @@
+"""Order identity and the trade ledger: what makes every order effect exactly-once."""

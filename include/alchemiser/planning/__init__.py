@@ -1,0 +1,1 @@
+"""Targets plus a portfolio snapshot in, a rebalance plan out: pure functions."""

@@ -1,0 +1,108 @@
+"""The outside world as the use cases see it: one small protocol per system."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from alchemiser.domain.market import (
+    AccountState,
+    AssetInfo,
+    Bar,
+    BrokerPosition,
+    MarketClock,
+    Quote,
+)
+from alchemiser.domain.orders import OrderIntent, OrderResult
+
+
+class Clock(Protocol):
+    """Time, injected: the only way logic learns what time it is or waits."""
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (a fake clock advances instead)."""
+        ...
+
+
+class Broker(Protocol):
+    """Account, positions, assets, clock and orders at the venue."""
+
+    @property
+    def venue(self) -> str:
+        """Return a human name of the venue (no credentials)."""
+        ...
+
+    def get_account(self) -> AccountState:
+        """Return balances."""
+        ...
+
+    def get_positions(self) -> tuple[BrokerPosition, ...]:
+        """Return open positions."""
+        ...
+
+    def get_assets(self, symbols: Sequence[str]) -> tuple[AssetInfo, ...]:
+        """Return venue facts for each symbol; raise for an unknown one."""
+        ...
+
+    def get_clock(self) -> MarketClock:
+        """Return the venue's clock."""
+        ...
+
+    def submit_order(self, intent: OrderIntent) -> OrderResult:
+        """Place an order under the intent's client order id."""
+        ...
+
+    def get_order_by_client_id(self, client_order_id: str) -> OrderResult | None:
+        """Return the order placed under this client order id, or None if there is none."""
+        ...
+
+    def get_orders(self, client_order_ids: Sequence[str]) -> tuple[OrderResult, ...]:
+        """Return the current state of these orders (one request per batch, not per order)."""
+        ...
+
+
+class MarketData(Protocol):
+    """Daily bars and latest quotes."""
+
+    def get_daily_bars(
+        self, symbols: Sequence[str], start: date, end: date
+    ) -> dict[str, tuple[Bar, ...]]:
+        """Return bars dated within [start, end] per symbol, oldest first."""
+        ...
+
+    def get_latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """Return the latest quote per symbol; raise for a missing or unusable one."""
+        ...
+
+
+class ObjectStore(Protocol):
+    """A bucket of immutable JSON documents."""
+
+    @property
+    def bucket(self) -> str:
+        """Return the bucket name."""
+        ...
+
+    def put(self, key: str, body: bytes) -> None:
+        """Write (or overwrite) one object."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """Read one object; raise ArtifactNotFoundError when absent."""
+        ...
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """The ports a use case talks through, built once by the composition root."""
+
+    broker: Broker
+    market_data: MarketData
+    store: ObjectStore
+    clock: Clock

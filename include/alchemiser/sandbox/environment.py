@@ -1,0 +1,58 @@
+"""The environment Airflow runs in locally: project-local AIRFLOW_HOME, folders, connections."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[3]
+"""The checkout: include/alchemiser/sandbox/ is three levels below it."""
+
+DEMO_KEY_ID = "sandbox-key"
+DEMO_SECRET = "sandbox-secret"  # noqa: S105 - the local paper exchange accepts any credentials
+DEMO_BUCKET = "alchemiser"
+
+
+def airflow_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Return `base` (default: os.environ) with the settings every Airflow process here needs."""
+    env = dict(os.environ if base is None else base)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES": "airflow.* alchemiser.*",
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(PROJECT / "include"), env.get("PYTHONPATH", "")) if p
+            ),
+        }
+    )
+    env.setdefault("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET)
+    return env
+
+
+def alpaca_connection(base_url: str) -> str:
+    """Return AIRFLOW_CONN_ALPACA_DEFAULT for an Alpaca-compatible server at `base_url`."""
+    return json.dumps(
+        {
+            "conn_type": "http",
+            "host": base_url,
+            "login": DEMO_KEY_ID,
+            "password": DEMO_SECRET,
+            "extra": {"paper": True},
+        }
+    )
+
+
+def aws_connection(endpoint_url: str) -> str:
+    """Return AIRFLOW_CONN_AWS_DEFAULT for an S3-compatible server at `endpoint_url`."""
+    return json.dumps(
+        {
+            "conn_type": "aws",
+            "login": "sandbox",
+            "password": "sandbox",
+            "extra": {"endpoint_url": endpoint_url, "region_name": "us-east-1"},
+        }
+    )

@@ -1,0 +1,58 @@
+"""build_plan: targets + the live portfolio -> a rebalance plan, stored with its snapshot."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import Field
+
+from alchemiser.domain.allocation import TargetAllocation
+from alchemiser.domain.errors import SessionMismatchError
+from alchemiser.domain.plan import PlanSettings
+from alchemiser.domain.report import ArtifactRef
+from alchemiser.domain.sessions import session_of
+from alchemiser.domain.types import Frozen
+from alchemiser.planning.planner import build_plan
+from alchemiser.ports import Adapters
+from alchemiser.services.artifacts import load, save
+from alchemiser.services.context import RunContext
+from alchemiser.services.snapshot import take_snapshot
+
+log = logging.getLogger(__name__)
+
+
+class PlanOutput(Frozen):
+    """What build_plan hands downstream through XCom."""
+
+    plan: ArtifactRef
+    snapshot: ArtifactRef
+    trades: int = Field(ge=0)
+
+
+def plan_rebalance(
+    run: RunContext,
+    targets_ref: ArtifactRef,
+    adapters: Adapters,
+    settings: PlanSettings,
+) -> PlanOutput:
+    """Snapshot the account and plan the trades to the stored targets."""
+    broker, store = adapters.broker, adapters.store
+    broker_session = session_of(broker.get_clock().timestamp)
+    if broker_session != run.session:
+        raise SessionMismatchError(
+            f"run {run.run_id} is for session {run.session} ({run.session_source}) but the "
+            f"broker's clock is in session {broker_session}: refusing to trade another day"
+        )
+    targets = load(store, targets_ref, TargetAllocation)
+    snapshot = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
+    plan = build_plan(targets, snapshot, settings)
+    log.info(
+        "plan built",
+        extra={"run_id": run.run_id, "sells": len(plan.sells), "buys": len(plan.buys)},
+    )
+    summary = f"{len(plan.sells)} sells, {len(plan.buys)} buys, value {plan.portfolio_value:.2f}"
+    return PlanOutput(
+        plan=save(store, run.prefix, "rebalance_plan", plan, summary),
+        snapshot=save(store, run.prefix, "portfolio_before", snapshot, "before trading"),
+        trades=len(plan.items),
+    )

@@ -1,0 +1,108 @@
+"""Render a RunReport as a plain-text page a person reads in a terminal or a log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from alchemiser.domain.orders import PhaseResult
+from alchemiser.domain.report import RunReport
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value * 100:.2f}%"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    if not rows:
+        return [*out, "(none)"]
+    out += [
+        "  ".join(
+            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    return out
+
+
+def render_text(report: RunReport) -> str:
+    """Return the report as aligned text sections."""
+    lines = [
+        f"alchemiser run report: session {report.session}, outcome {report.outcome.upper()}",
+        f"venue {report.venue} | run {report.run_id}",
+        "",
+        "Targets",
+    ]
+    lines += _table(
+        ["symbol", "target", *(c.strategy for c in report.targets.contributions)],
+        [
+            [w.symbol, _pct(w.weight)]
+            + [
+                _pct(next((x.weight for x in c.weights if x.symbol == w.symbol), Decimal(0)))
+                for c in report.targets.contributions
+            ]
+            for w in report.targets.weights
+        ],
+    )
+    plan = report.plan
+    lines += [
+        "",
+        f"Plan: portfolio {_money(plan.portfolio_value)}, reserve {_money(plan.cash_reserve)}, "
+        f"{len(plan.sells)} sells, {len(plan.buys)} buys",
+    ]
+    lines += _table(
+        ["side", "symbol", "price", "current", "target", "amount", "qty"],
+        [
+            [
+                i.side.value,
+                i.symbol,
+                _money(i.price),
+                _pct(i.current_weight),
+                _pct(i.target_weight),
+                _money(i.trade_amount),
+                f"{i.quantity.normalize():f}",
+            ]
+            for i in plan.items
+        ],
+    )
+    for phase in (report.sells, report.buys):
+        if phase is not None:
+            lines += ["", *_phase_lines(phase)]
+    after = report.after
+    lines += ["", f"After: portfolio {_money(after.portfolio_value)}, cash {_money(after.cash)}"]
+    lines += _table(
+        ["symbol", "target", "actual", "drift"],
+        [[w.symbol, _pct(w.target), _pct(w.actual), _pct(w.drift)] for w in report.weights],
+    )
+    lines += ["", "Artifacts"] + [f"  {a.uri}" for a in report.artifacts]
+    return "\n".join(lines) + "\n"
+
+
+def _phase_lines(phase: PhaseResult) -> list[str]:
+    lines = [
+        f"{phase.phase.capitalize()}: {phase.status.value}"
+        + (f", budget {_money(phase.budget)}" if phase.budget is not None else "")
+    ]
+    lines += _table(
+        ["symbol", "status", "filled qty", "avg price", "value", "client order id"],
+        [
+            [
+                o.symbol,
+                o.status.value,
+                f"{o.filled_qty.normalize():f}",
+                _money(o.filled_avg_price) if o.filled_avg_price else "-",
+                _money(o.filled_value),
+                o.client_order_id,
+            ]
+            for o in phase.orders
+        ],
+    )
+    return lines

@@ -1,0 +1,1 @@
+"""Strategies: the portfolio config, and the evaluators that turn market data into weights."""

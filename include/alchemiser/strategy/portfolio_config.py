@@ -1,0 +1,81 @@
+"""The portfolio config file: which strategies run, with what share of the portfolio."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.types import WEIGHT_SUM_TOLERANCE, Frozen, Symbol, Weight
+
+DEFAULT_PORTFOLIO = Path(__file__).resolve().parents[2] / "strategies" / "portfolio.yaml"
+"""`include/strategies/portfolio.yaml`, next to the package in every deployment."""
+
+
+class FixedWeightStrategy(Frozen):
+    """A strategy that always wants the same weights."""
+
+    kind: Literal["fixed"]
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    allocation: Weight
+    weights: dict[Symbol, Weight]
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> FixedWeightStrategy:
+        total = sum(self.weights.values(), Decimal(0))
+        if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
+            raise ValueError(f"weights of strategy {self.name!r} sum to {total}, not 1")
+        return self
+
+
+StrategySpec = Annotated[FixedWeightStrategy, Field(discriminator="kind")]
+
+
+class PortfolioConfig(Frozen):
+    """Strategies and their allocations; allocations sum to 1."""
+
+    strategies: tuple[StrategySpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _allocations(self) -> PortfolioConfig:
+        names = [s.name for s in self.strategies]
+        if len(names) != len(set(names)):
+            raise ValueError("strategy names must be unique")
+        total = sum((s.allocation for s in self.strategies), Decimal(0))
+        if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
+            raise ValueError(f"strategy allocations sum to {total}, not 1")
+        return self
+
+
+def load_portfolio_config(path: Path) -> PortfolioConfig:
+    """Read and validate a portfolio config; errors name the file and the field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read portfolio config ({exc.strerror})") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        # Numbers are re-read as strings so weights stay exact Decimals, never binary floats.
+        return PortfolioConfig.model_validate(_decimals(raw))
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: invalid portfolio config: {details}") from exc
+
+
+def _decimals(node: object) -> object:
+    if isinstance(node, dict):
+        return {k: _decimals(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_decimals(v) for v in node]
+    if isinstance(node, float):
+        return Decimal(repr(node))
+    return node
