@@ -1,0 +1,54 @@
+# alchemiser: `make run` for one full daily rebalance on the embedded defaults, `make test` for
+# the whole suite. Both create and refresh .venv themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+
+.PHONY: help venv run test check lint typecheck pytest bench fmt clean
+
+help: ## Show the targets
+	@grep -E '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "alchemiser needs Python 3.11 (found $$($(PYTHON) --version)); set PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing dependencies into $(VENV) (first time: a few minutes)"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create or refresh .venv from the pinned requirements
+
+run: $(STAMP) ## Start the paper exchange and S3, run one daily_rebalance, print the report
+	@$(PY) -m alchemiser.sandbox run
+
+test: $(STAMP) check pytest ## Lint, type-check and run the whole test suite
+
+check: lint typecheck ## Lint and type-check
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy include plugins
+
+pytest: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP) ## Run the benchmarks: prints a table, writes .bench/results.json
+	$(PY) -m tests.benchmarks.run
+
+fmt: $(STAMP) ## Format and auto-fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean: ## Remove the local Airflow home and caches (keeps .venv)
+	rm -rf .airflow .bench .pytest_cache .mypy_cache .ruff_cache

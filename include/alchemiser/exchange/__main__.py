@@ -1,0 +1,116 @@
+"""Command line: ``python -m alchemiser.exchange --port 0`` starts the paper exchange.
+
+Prints exactly one line, ``alchemiser-exchange listening on http://HOST:PORT``, once bound;
+logs requests to stderr; exits 0 on SIGTERM or SIGINT and 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from types import FrameType
+
+from alchemiser.exchange.config import (
+    AccountSeed,
+    ExchangeConfig,
+    load_account_file,
+    load_assets_file,
+    parse_account_type,
+    parse_decimal,
+)
+from alchemiser.exchange.errors import ConfigError
+from alchemiser.exchange.server import PaperExchange
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m alchemiser.exchange", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    p.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
+    p.add_argument("--seed", type=int, default=7, help="price generator seed")
+    p.add_argument("--session", type=date.fromisoformat, help="XNYS session to simulate")
+    p.add_argument("--minutes-after-open", type=int, default=60)
+    p.add_argument("--history-start", type=date.fromisoformat, help="first generated bar date")
+    p.add_argument("--account", type=Path, help="account seed JSON file")
+    p.add_argument("--cash", help="starting cash (default 100000)")
+    p.add_argument("--position", action="append", default=[], metavar="SYM=QTY", help="repeatable")
+    p.add_argument("--account-type", choices=["margin", "cash"])
+    p.add_argument("--settlement-delay", type=float, help="seconds until sale proceeds settle")
+    p.add_argument("--fill-delay", type=float, default=0.2, help="seconds before a fill")
+    p.add_argument("--partial-fills", type=int, default=1, help="fill each order in N chunks")
+    p.add_argument("--bars-dir", type=Path, help="directory of <SYMBOL>.csv daily bars")
+    p.add_argument("--assets", type=Path, help="JSON list of assets")
+    return p
+
+
+def _account(args: argparse.Namespace) -> AccountSeed:
+    if args.account is not None:
+        if args.cash is not None or args.position:
+            raise ConfigError("--account cannot be combined with --cash or --position")
+        seed = load_account_file(args.account)
+    else:
+        positions: dict[str, Decimal] = {}
+        for item in args.position:
+            symbol, sep, qty = item.partition("=")
+            if not sep or not symbol:
+                raise ConfigError(f"--position must look like SYM=QTY, got {item!r}")
+            positions[symbol.strip().upper()] = parse_decimal(qty, f"--position {symbol}")
+        cash = parse_decimal(args.cash, "--cash") if args.cash is not None else Decimal(100000)
+        seed = AccountSeed(cash=cash, positions=positions)
+    if args.account_type is not None:
+        seed = replace(seed, account_type=parse_account_type(args.account_type))
+    if args.settlement_delay is not None:
+        seed = replace(seed, settlement_delay_seconds=args.settlement_delay)
+    return seed
+
+
+def build_config(args: argparse.Namespace) -> ExchangeConfig:
+    """Turn parsed arguments into an ExchangeConfig, or raise ConfigError."""
+    return ExchangeConfig(
+        seed=args.seed,
+        session=args.session,
+        minutes_after_open=args.minutes_after_open,
+        history_start=args.history_start,
+        account=_account(args),
+        fill_delay_seconds=args.fill_delay,
+        partial_fills=args.partial_fills,
+        bars_dir=args.bars_dir,
+        assets=load_assets_file(args.assets) if args.assets is not None else None,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the exchange until SIGTERM or SIGINT."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        exchange = PaperExchange(
+            build_config(args), host=args.host, port=args.port, log_requests=True
+        )
+    except (ConfigError, ValueError) as exc:
+        parser.error(str(exc))  # exits 2
+    except OSError as exc:
+        parser.error(f"cannot bind {args.host}:{args.port}: {exc.strerror}")
+    stopping = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    url = exchange.start()
+    sys.stdout.write(f"alchemiser-exchange listening on {url}\n")
+    sys.stdout.flush()
+    while not stopping.wait(0.5):
+        pass
+    exchange.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,391 @@
+"""The matching engine: one account, its orders, the trading rules and the fill model.
+
+Time is injected: ``clock`` returns the real (wall or fake) UTC time and every public method
+first fills whatever became due up to that moment, so no background thread is needed.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from alchemiser.exchange.calendar import NEW_YORK, MarketCalendar, SessionClock
+from alchemiser.exchange.config import AssetSpec, ExchangeConfig
+from alchemiser.exchange.errors import ExchangeRejectionError, forbidden, not_found, unprocessable
+from alchemiser.exchange.market import build_price_book, build_universe
+from alchemiser.exchange.orders import (
+    INVALID_PARAM,
+    QTY_QUANTUM,
+    Order,
+    OrderRequest,
+    parse_order_request,
+    parse_replace_request,
+    terminal_state,
+)
+from alchemiser.exchange.portfolio import AccountView, Portfolio, PositionView
+from alchemiser.exchange.prices import PriceBook, Quote, round_to_tick
+
+Clock = Callable[[], datetime]
+MARKET_BUY_BUFFER = Decimal("1.01")  # market buys reserve the ask plus 1% for slippage
+ASSET_NAMESPACE = uuid.UUID("6f0f7d2e-8d8a-4a55-9a43-3c7d1f0b9a11")
+
+
+def asset_id(symbol: str) -> str:
+    """Return the stable asset id of a symbol."""
+    return str(uuid.uuid5(ASSET_NAMESPACE, symbol))
+
+
+class PaperEngine:
+    """Thread-safe state of the paper exchange."""
+
+    def __init__(
+        self, config: ExchangeConfig, clock: Clock, calendar: MarketCalendar | None = None
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._lock = threading.RLock()
+        cal = calendar or MarketCalendar()
+        real_start = clock()
+        session = config.session or cal.session_on_or_before(real_start.astimezone(NEW_YORK).date())
+        self.session = SessionClock.start(cal, session, config.minutes_after_open, real_start)
+        self.prices: PriceBook = build_price_book(config, cal, session, self.session.open_at)
+        self.assets: dict[str, AssetSpec] = build_universe(config, self.prices.symbols())
+        for sym in config.account.positions:
+            if sym not in self.assets:
+                raise ValueError(f"seed position {sym} is not in the asset universe")
+        anchors = {sym: self.prices.anchor(sym) for sym in config.account.positions}
+        self.portfolio = Portfolio.from_seed(config.account, anchors)
+        self._last_equity = config.account.cash + sum(
+            (q * self.prices.previous_close(s) for s, q in config.account.positions.items()),
+            Decimal(0),
+        )
+        self._orders: dict[str, Order] = {}
+        self._by_client_id: dict[str, str] = {}
+        self._rejected = 0
+        self._fill_delay = timedelta(seconds=config.fill_delay_seconds)
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def sim_now(self) -> datetime:
+        """Return the simulated time after processing everything due."""
+        with self._lock:
+            return self.session.simulated(self._sync())
+
+    def _sync(self) -> datetime:
+        now = self._clock()
+        self.portfolio.settle(now)
+        while True:
+            due = [o for o in self._orders.values() if o.is_open and o.next_eval_at is not None]
+            due = [o for o in due if o.next_eval_at is not None and o.next_eval_at <= now]
+            if not due:
+                return now
+            self._evaluate(min(due, key=lambda o: (o.next_eval_at, o.seq)))
+
+    def quote(self, symbol: str, sim: datetime) -> Quote:
+        """Return the quote for a known symbol at a simulated time."""
+        return self.prices.quote(symbol, sim, self.session.close_at)
+
+    # -- fills --------------------------------------------------------------------------------
+
+    def _evaluate(self, order: Order) -> None:
+        due = order.next_eval_at
+        assert due is not None
+        sim = self.session.simulated(due)
+        if not self.session.is_open(sim):
+            order.next_eval_at = None  # waits for an open the simulation never reaches
+            return
+        q = self.quote(order.symbol, sim)
+        price = q.ask if order.side == "buy" else q.bid
+        if order.limit_price is not None:
+            marketable = (
+                price <= order.limit_price if order.side == "buy" else price >= order.limit_price
+            )
+            if not marketable:
+                # The quote changes once per simulated minute: retry at the next minute.
+                into_minute = (sim - self.session.open_at).total_seconds() % 60
+                order.next_eval_at = due + timedelta(seconds=60 - into_minute)
+                return
+        if order.target_qty is None:
+            assert order.notional is not None
+            order.target_qty = (order.notional / price).quantize(QTY_QUANTUM, rounding=ROUND_DOWN)
+            if order.side == "sell":
+                order.target_qty = min(order.target_qty, self.portfolio.qty(order.symbol))
+            order.held_qty = None
+        chunk = self._chunk(order)
+        if chunk > 0:
+            if order.side == "buy":
+                self.portfolio.buy(order.symbol, chunk, price)
+            else:
+                self.portfolio.sell(order.symbol, chunk, price, due)
+            order.filled_qty += chunk
+            order.filled_cost += chunk * price
+        order.chunks_done += 1
+        order.updated_at = sim
+        if order.remaining_qty == 0 or chunk == 0:
+            order.status = "filled"
+            order.filled_at = sim
+            order.next_eval_at = None
+        else:
+            order.status = "partially_filled"
+            order.next_eval_at = due + self._fill_delay
+
+    def _chunk(self, order: Order) -> Decimal:
+        target, remaining = order.target_qty, order.remaining_qty
+        assert target is not None
+        assert remaining is not None
+        left = self.config.partial_fills - order.chunks_done
+        if left <= 1:
+            return remaining
+        if target == target.to_integral_value() and target >= self.config.partial_fills:
+            base = (target / self.config.partial_fills).to_integral_value(rounding=ROUND_DOWN)
+        else:
+            base = (target / self.config.partial_fills).quantize(QTY_QUANTUM, rounding=ROUND_DOWN)
+        return min(base, remaining) if base > 0 else remaining
+
+    # -- buying power and availability -------------------------------------------------------
+
+    def _reserved(self, order: Order) -> Decimal:
+        if not order.is_open or order.side != "buy":
+            return Decimal(0)
+        remaining = order.remaining_qty
+        if remaining is None:
+            assert order.notional is not None
+            return order.notional
+        price = order.limit_price if order.limit_price is not None else order.reserve_price
+        assert price is not None
+        return remaining * price
+
+    def _buying_power(self) -> Decimal:
+        reserved = sum((self._reserved(o) for o in self._orders.values()), Decimal(0))
+        return max(Decimal(0), self.portfolio.usable_cash - reserved)
+
+    def _held_for_orders(self, symbol: str) -> Decimal:
+        held = Decimal(0)
+        for o in self._orders.values():
+            if o.is_open and o.side == "sell" and o.symbol == symbol:
+                remaining = o.remaining_qty
+                held += remaining if remaining is not None else (o.held_qty or Decimal(0))
+        return held
+
+    # -- submission ---------------------------------------------------------------------------
+
+    def submit_order(self, payload: dict[str, object]) -> Order:
+        """Validate and accept a new order, or raise ExchangeRejectionError."""
+        with self._lock:
+            now = self._sync()
+            try:
+                request, _ = parse_order_request(payload, self.assets)
+                return copy.copy(self._accept(request, now, replaces=None))
+            except ExchangeRejectionError:
+                self._rejected += 1
+                raise
+
+    def _accept(self, req: OrderRequest, now: datetime, replaces: Order | None) -> Order:
+        sim = self.session.simulated(now)
+        if req.client_order_id is not None and req.client_order_id in self._by_client_id:
+            raise unprocessable("client_order_id must be unique", INVALID_PARAM)
+        opposite = "sell" if req.side == "buy" else "buy"
+        if any(
+            o.is_open and o.symbol == req.symbol and o.side == opposite
+            for o in self._orders.values()
+        ):
+            raise forbidden("potential wash trade detected. use complex orders")
+        q = self.quote(req.symbol, sim)
+        reserve_price: Decimal | None = None
+        held_qty: Decimal | None = None
+        if req.side == "buy":
+            if req.notional is not None:
+                cost = req.notional
+            elif req.limit_price is not None:
+                cost = req.qty * req.limit_price if req.qty is not None else Decimal(0)
+            else:
+                reserve_price = q.ask * MARKET_BUY_BUFFER
+                cost = (req.qty or Decimal(0)) * reserve_price
+            if cost > self._buying_power():
+                raise forbidden("insufficient buying power")
+        else:
+            requested = req.qty
+            if requested is None:
+                assert req.notional is not None
+                held_qty = (req.notional / q.bid).quantize(QTY_QUANTUM, rounding=ROUND_DOWN)
+                requested = held_qty
+            available = self.portfolio.qty(req.symbol) - self._held_for_orders(req.symbol)
+            if requested > available:
+                raise forbidden(
+                    f"insufficient qty available for order (requested: {_fmt(requested)}, "
+                    f"available: {_fmt(max(available, Decimal(0)))})"
+                )
+        open_now = self.session.is_open(sim)
+        order = Order(
+            seq=len(self._orders),
+            id=str(uuid.uuid4()),
+            client_order_id=req.client_order_id or str(uuid.uuid4()),
+            symbol=req.symbol,
+            asset_id=asset_id(req.symbol),
+            side=req.side,
+            kind=req.kind,
+            time_in_force=req.time_in_force,
+            qty=req.qty,
+            notional=req.notional,
+            limit_price=req.limit_price,
+            extended_hours=req.extended_hours,
+            status="new" if open_now else "accepted",
+            created_at=sim,
+            updated_at=sim,
+            submitted_at=sim,
+            replaces=replaces.id if replaces else None,
+            target_qty=req.qty,
+            reserve_price=reserve_price,
+            held_qty=held_qty,
+            next_eval_at=now + self._fill_delay if open_now else None,
+        )
+        self._orders[order.id] = order
+        self._by_client_id[order.client_order_id] = order.id
+        return order
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def get_order(self, order_id: str) -> Order:
+        """Return an order by id, or 404."""
+        with self._lock:
+            self._sync()
+            return copy.copy(self._find(order_id))
+
+    def _find(self, order_id: str) -> Order:
+        order = self._orders.get(order_id)
+        if order is None:
+            raise not_found("order not found")
+        return order
+
+    def get_order_by_client_id(self, client_order_id: str) -> Order:
+        """Return an order by client order id, or 404."""
+        with self._lock:
+            self._sync()
+            order_id = self._by_client_id.get(client_order_id)
+            if order_id is None:
+                raise not_found("order not found")
+            return copy.copy(self._orders[order_id])
+
+    def orders(self) -> list[Order]:
+        """Return every order ever accepted, oldest first."""
+        with self._lock:
+            self._sync()
+            return [copy.copy(o) for o in sorted(self._orders.values(), key=lambda o: o.seq)]
+
+    @property
+    def rejected_count(self) -> int:
+        """Return how many order submissions were rejected."""
+        with self._lock:
+            return self._rejected
+
+    # -- cancel and replace -------------------------------------------------------------------
+
+    def cancel_order(self, order_id: str) -> Order:
+        """Cancel an open order, or raise 404/422."""
+        with self._lock:
+            now = self._sync()
+            order = self._find(order_id)
+            if not order.is_open:
+                raise terminal_state(order)
+            order.status = "canceled"
+            order.canceled_at = order.updated_at = self.session.simulated(now)
+            order.next_eval_at = None
+            return copy.copy(order)
+
+    def cancel_all(self) -> list[Order]:
+        """Cancel every open order and return them."""
+        with self._lock:
+            self._sync()
+            open_ids = [o.id for o in self._orders.values() if o.is_open]
+            return [self.cancel_order(order_id) for order_id in open_ids]
+
+    def replace_order(self, order_id: str, payload: dict[str, object]) -> Order:
+        """Replace an open order with a new one (new id, ``replaces`` set)."""
+        with self._lock:
+            now = self._sync()
+            old = self._find(order_id)
+            if old.status not in ("new", "partially_filled"):
+                raise terminal_state(old)
+            request = parse_replace_request(payload, old, self.assets[old.symbol])
+            previous = (old.status, old.next_eval_at)
+            old.status, old.next_eval_at = "replaced", None  # releases its reservation
+            try:
+                new = self._accept(request, now, replaces=old)
+            except ExchangeRejectionError:
+                old.status, old.next_eval_at = previous
+                raise
+            old.replaced_by = new.id
+            old.replaced_at = old.updated_at = new.created_at
+            return copy.copy(new)
+
+    # -- account ------------------------------------------------------------------------------
+
+    def close_position(self, symbol: str) -> Order:
+        """Sell a whole position at market."""
+        with self._lock:
+            self._sync()
+            qty = self.portfolio.qty(symbol.upper())
+            if qty == 0:
+                raise not_found("position does not exist")
+            payload: dict[str, object] = {
+                "symbol": symbol.upper(),
+                "qty": str(qty),
+                "side": "sell",
+                "type": "market",
+                "time_in_force": "day",
+            }
+            return self.submit_order(payload)
+
+    def positions(self) -> list[PositionView]:
+        """Return all open positions with their marks."""
+        with self._lock:
+            sim = self.session.simulated(self._sync())
+            return [self._position_view(sym, sim) for sym in sorted(self.portfolio.holdings)]
+
+    def position(self, symbol: str) -> PositionView:
+        """Return one position, or 404."""
+        with self._lock:
+            sim = self.session.simulated(self._sync())
+            if symbol.upper() not in self.portfolio.holdings:
+                raise not_found("position does not exist")
+            return self._position_view(symbol.upper(), sim)
+
+    def _position_view(self, symbol: str, sim: datetime) -> PositionView:
+        holding = self.portfolio.holdings[symbol]
+        return PositionView(
+            symbol=symbol,
+            exchange=self.assets[symbol].exchange,
+            qty=holding.qty,
+            qty_available=holding.qty - self._held_for_orders(symbol),
+            avg_entry_price=holding.avg_entry_price.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+            current_price=round_to_tick(self.quote(symbol, sim).mid),
+            lastday_price=self.prices.previous_close(symbol),
+        )
+
+    def account(self) -> AccountView:
+        """Return the account balances."""
+        with self._lock:
+            sim = self.session.simulated(self._sync())
+            long_value = sum(
+                (
+                    p.qty * p.current_price
+                    for p in map(lambda s: self._position_view(s, sim), self.portfolio.holdings)
+                ),
+                Decimal(0),
+            )
+            return AccountView(
+                account_type=self.portfolio.account_type,
+                cash=self.portfolio.cash,
+                unsettled_cash=self.portfolio.unsettled_cash,
+                buying_power=self._buying_power(),
+                long_market_value=long_value,
+                last_equity=self._last_equity,
+            )
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f")

@@ -1,0 +1,172 @@
+"""HTTP front end: a loopback-only ThreadingHTTPServer speaking Alpaca's REST dialect."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from alchemiser.exchange.config import ExchangeConfig
+from alchemiser.exchange.engine import Clock, PaperEngine
+from alchemiser.exchange.errors import ConfigError, ExchangeRejectionError
+from alchemiser.exchange.routes import Body, dispatch
+
+UNAUTHORIZED = {"code": 40110000, "message": "request is not authorized"}
+MAX_BODY = 1_000_000
+POLL_INTERVAL = 0.05  # seconds; bounds how long stop() waits for the serve loop
+
+
+def wall_clock() -> datetime:
+    """Return the real time in UTC; the server's clock (logic never reads it directly)."""
+    return datetime.now(UTC)  # noqa: TID251 - this is the injected clock itself
+
+
+def require_loopback(host: str) -> None:
+    """Refuse to bind anywhere but loopback: the exchange accepts any credentials."""
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError as exc:
+        raise ConfigError(f"--host must be a loopback address, got {host!r}") from exc
+    if not loopback:
+        raise ConfigError(f"--host must be a loopback address, got {host!r}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "alchemiser-exchange/1"
+    engine: ClassVar[PaperEngine]
+    log_requests: ClassVar[bool] = True
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _handle(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query, keep_blank_values=False)
+        try:
+            body = self._read_body()
+            if parts.path.startswith("/v2") and not self._authorized():
+                self._send(401, UNAUTHORIZED)
+                return
+            status, payload = dispatch(self.engine, method, parts.path, query, body)
+        except ExchangeRejectionError as rejection:
+            self._send(rejection.status, rejection.body())
+            return
+        self._send(status, payload)
+
+    def _authorized(self) -> bool:
+        key = self.headers.get("APCA-API-KEY-ID", "")
+        secret = self.headers.get("APCA-API-SECRET-KEY", "")
+        return bool(key.strip()) and bool(secret.strip())
+
+    def _read_body(self) -> Body:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length == 0:
+            return None
+        if length > MAX_BODY:
+            raise ExchangeRejectionError(413, 41300000, "request body too large")
+        raw = self.rfile.read(length)
+        try:
+            parsed = json.loads(raw, parse_float=Decimal)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ExchangeRejectionError(400, 40010000, "request body format is invalid") from exc
+        if not isinstance(parsed, dict):
+            raise ExchangeRejectionError(400, 40010000, "request body format is invalid")
+        return parsed
+
+    def _send(self, status: int, payload: Any) -> None:
+        self.send_response(status)
+        if status == 204:
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = json.dumps(payload).encode()
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Method, path and status only: never headers (the secret travels in one).
+        if self.log_requests:
+            path = urlsplit(self.path).path
+            sys.stderr.write(f"{self.command} {path} {code}\n")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.log_requests:
+            sys.stderr.write((format % args) + "\n")
+
+
+class PaperExchange:
+    """The paper exchange as a Python object: start it on a port, get its URL, stop it."""
+
+    def __init__(
+        self,
+        config: ExchangeConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock = wall_clock,
+        log_requests: bool = False,
+    ) -> None:
+        require_loopback(host)
+        self.engine = PaperEngine(config or ExchangeConfig(), clock)
+        handler = type(
+            "Handler", (_Handler,), {"engine": self.engine, "log_requests": log_requests}
+        )
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the base URL to give alpaca-py as ``url_override`` (no /v2)."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> str:
+        """Serve in a background thread and return the URL."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": POLL_INTERVAL},
+                name="paper-exchange",
+                daemon=True,
+            )
+            self._thread.start()
+        return self.url
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until ``stop`` is called from another."""
+        self._server.serve_forever(poll_interval=POLL_INTERVAL)
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> PaperExchange:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
