@@ -1,0 +1,61 @@
+"""Reading the alpaca_default connection: base URL, paper flag, refusing empty credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from alchemiser.adapters.airflow.connections import alpaca_settings, base_url
+from alchemiser.domain.errors import ConfigError
+
+
+@dataclass
+class Conn:
+    host: str | None = None
+    port: int | None = None
+    login: str | None = "key"
+    password: str | None = "secret"
+    extra: dict[str, Any] = field(default_factory=dict)
+    conn_id: str = "alpaca_default"
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]:
+        return self.extra
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        (None, None, None),
+        ("", None, None),
+        ("http://127.0.0.1:8090", None, "http://127.0.0.1:8090"),
+        ("127.0.0.1", 8090, "http://127.0.0.1:8090"),
+        ("paper-api.alpaca.markets", None, "https://paper-api.alpaca.markets"),
+        ("http://exchange", 8090, "http://exchange:8090"),
+    ],
+)
+def test_base_url_from_host_and_port(
+    host: str | None, port: int | None, expected: str | None
+) -> None:
+    assert base_url(Conn(host=host, port=port)) == expected
+
+
+def test_paper_is_the_default_and_live_must_be_explicit() -> None:
+    assert alpaca_settings(Conn()).paper is True
+    assert alpaca_settings(Conn(extra={"paper": False})).paper is False
+    assert alpaca_settings(Conn()).venue == "alpaca-paper"
+
+
+def test_paper_flag_must_be_a_boolean() -> None:
+    with pytest.raises(ConfigError, match="extra 'paper' must be true or false"):
+        alpaca_settings(Conn(extra={"paper": "no"}))
+
+
+@pytest.mark.parametrize(("login", "password"), [(None, "s"), ("k", None), ("  ", "s")])
+def test_missing_key_or_secret_is_refused_naming_the_connection(
+    login: str | None, password: str | None
+) -> None:
+    with pytest.raises(ConfigError, match=r"connection alpaca_default: .*must not be empty"):
+        alpaca_settings(Conn(login=login, password=password))

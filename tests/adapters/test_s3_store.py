@@ -1,0 +1,40 @@
+"""The S3 object store against a moto server on loopback (a real HTTP endpoint)."""
+
+from __future__ import annotations
+
+import pytest
+
+from alchemiser.adapters.s3.store import ObjectStoreError, S3ObjectStore
+from alchemiser.domain.errors import ArtifactInvalidError, ArtifactNotFoundError
+from alchemiser.domain.report import ArtifactRef
+from alchemiser.services.artifacts import load, run_prefix, save
+from tests.builders import SESSION, targets
+
+
+def test_artifacts_round_trip_through_s3(s3_client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    store = S3ObjectStore(s3_client, bucket)
+    original = targets({"SPY": "0.6", "QQQ": "0.4"})
+    ref = save(store, run_prefix(SESSION, "manual__2026-11-20T15:45:00+00:00"), "t", original, "s")
+    assert ref.key == "runs/2026-11-20/manual__2026-11-20T15_45_00_00_00/t.json"
+    assert load(store, ref, type(original)) == original
+    head = s3_client.head_object(Bucket=bucket, Key=ref.key)
+    assert head["ContentType"] == "application/json"
+
+
+def test_a_missing_artifact_is_named(s3_client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    store = S3ObjectStore(s3_client, bucket)
+    with pytest.raises(ArtifactNotFoundError, match=f"s3://{bucket}/nope.json does not exist"):
+        store.get("nope.json")
+
+
+def test_a_corrupt_artifact_is_refused_naming_the_model(s3_client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    store = S3ObjectStore(s3_client, bucket)
+    store.put("bad.json", b'{"weights": []}')
+    ref = ArtifactRef(artifact_id="x", bucket=bucket, key="bad.json")
+    with pytest.raises(ArtifactInvalidError, match="not a valid TargetAllocation"):
+        load(store, ref, type(targets({"SPY": "1"})))
+
+
+def test_a_missing_bucket_is_an_object_store_error(s3_client) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ObjectStoreError, match="put s3://no-such-bucket/k"):
+        S3ObjectStore(s3_client, "no-such-bucket").put("k", b"{}")

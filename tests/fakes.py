@@ -1,0 +1,182 @@
+"""Hand-written test doubles for the ports (fakes over mocks)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from alchemiser.domain.errors import ArtifactNotFoundError, OrderRejectedError
+from alchemiser.domain.market import (
+    AccountState,
+    AssetInfo,
+    Bar,
+    BrokerPosition,
+    MarketClock,
+    Quote,
+)
+from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
+from alchemiser.domain.plan import Side
+
+T0 = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeClock:
+    """A clock that only moves when slept on."""
+
+    current: datetime = T0
+    slept: list[float] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.current += timedelta(seconds=seconds)
+
+
+@dataclass
+class FakeBroker:
+    """An in-memory broker: fills orders at fixed prices after `fill_after_polls` polls."""
+
+    prices: dict[str, Decimal]
+    positions: dict[str, Decimal] = field(default_factory=dict)
+    cash: Decimal = Decimal(10_000)
+    fractionable: set[str] | None = None
+    fill_after_polls: int = 0
+    is_open: bool = True
+    reject: dict[str, OrderRejectedError] = field(default_factory=dict)
+    orders: dict[str, OrderResult] = field(default_factory=dict)
+    submissions: list[str] = field(default_factory=list)
+    list_calls: int = 0
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    @property
+    def venue(self) -> str:
+        return "fake"
+
+    def get_account(self) -> AccountState:
+        return AccountState(
+            account_id="acct-1",
+            status="ACTIVE",
+            cash=self.cash,
+            buying_power=max(Decimal(0), self.cash),
+            non_marginable_buying_power=max(Decimal(0), self.cash),
+            equity=self.cash + sum(q * self.prices[s] for s, q in self.positions.items()),
+        )
+
+    def get_positions(self) -> tuple[BrokerPosition, ...]:
+        return tuple(
+            BrokerPosition(symbol=s, qty=q, current_price=self.prices[s])
+            for s, q in sorted(self.positions.items())
+            if q > 0
+        )
+
+    def get_assets(self, symbols: Sequence[str]) -> tuple[AssetInfo, ...]:
+        return tuple(
+            AssetInfo(
+                symbol=s,
+                tradable=True,
+                fractionable=self.fractionable is None or s in self.fractionable,
+            )
+            for s in sorted(set(symbols))
+        )
+
+    def get_clock(self) -> MarketClock:
+        return MarketClock(
+            timestamp=T0,
+            is_open=self.is_open,
+            next_open=T0 + timedelta(days=1),
+            next_close=T0 + timedelta(hours=1),
+        )
+
+    def submit_order(self, intent: OrderIntent) -> OrderResult:
+        self.submissions.append(intent.client_order_id)
+        if intent.symbol in self.reject:
+            raise self.reject[intent.symbol]
+        if intent.client_order_id in self.orders:
+            raise OrderRejectedError("client_order_id must be unique", status=422, code=40010001)
+        price = self.prices[intent.symbol]
+        qty = intent.qty if intent.qty is not None else (intent.notional or 0) / price
+        result = OrderResult(
+            client_order_id=intent.client_order_id,
+            broker_order_id=f"b-{next(self._ids)}",
+            symbol=intent.symbol,
+            side=intent.side,
+            status=OrderStatus.NEW,
+            qty=intent.qty,
+            notional=intent.notional,
+            filled_qty=Decimal(0),
+            submitted_at=T0,
+        )
+        self.orders[intent.client_order_id] = result
+        self._pending = getattr(self, "_pending", {})
+        self._pending[intent.client_order_id] = (qty, price, self.fill_after_polls)
+        if self.fill_after_polls == 0:
+            self._fill(intent.client_order_id)
+        return self.orders[intent.client_order_id]
+
+    def _fill(self, cid: str) -> None:
+        qty, price, _ = self._pending.pop(cid)
+        order = self.orders[cid]
+        sign = 1 if order.side is Side.BUY else -1
+        self.positions[order.symbol] = self.positions.get(order.symbol, Decimal(0)) + sign * qty
+        self.cash -= sign * qty * price
+        self.orders[cid] = order.model_copy(
+            update={"status": OrderStatus.FILLED, "filled_qty": qty, "filled_avg_price": price}
+        )
+
+    def get_order_by_client_id(self, client_order_id: str) -> OrderResult | None:
+        return self.orders.get(client_order_id)
+
+    def get_orders(self, client_order_ids: Sequence[str]) -> tuple[OrderResult, ...]:
+        self.list_calls += 1
+        for cid, (qty, price, polls) in list(getattr(self, "_pending", {}).items()):
+            if polls <= 1:
+                self._fill(cid)
+            else:
+                self._pending[cid] = (qty, price, polls - 1)
+        return tuple(self.orders[c] for c in client_order_ids)
+
+
+@dataclass
+class FakeMarketData:
+    """Quotes a fixed spread around given mids; bars are not used by fixed strategies."""
+
+    prices: dict[str, Decimal]
+    half_spread: Decimal = Decimal("0.01")
+
+    def get_daily_bars(
+        self, symbols: Sequence[str], start: date, end: date
+    ) -> dict[str, tuple[Bar, ...]]:
+        return {s: () for s in symbols}
+
+    def get_latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        return {
+            s: Quote(
+                symbol=s,
+                bid=self.prices[s] - self.half_spread,
+                ask=self.prices[s] + self.half_spread,
+                timestamp=T0,
+            )
+            for s in symbols
+        }
+
+
+@dataclass
+class FakeStore:
+    """A dict of objects."""
+
+    bucket: str = "test-bucket"
+    objects: dict[str, bytes] = field(default_factory=dict)
+
+    def put(self, key: str, body: bytes) -> None:
+        self.objects[key] = body
+
+    def get(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise ArtifactNotFoundError(key)
+        return self.objects[key]

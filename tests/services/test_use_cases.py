@@ -1,0 +1,166 @@
+"""The use cases end to end over fakes: signals, plan, sells, buys, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from alchemiser.domain.errors import (
+    ConfigError,
+    InsufficientBuyingPowerError,
+    MarketClosedError,
+    OrderRejectedError,
+    PhaseFailedError,
+    SessionMismatchError,
+)
+from alchemiser.domain.orders import PhaseResult, PhaseStatus
+from alchemiser.domain.plan import PlanSettings
+from alchemiser.domain.report import RunReport
+from alchemiser.execution.settings import ExecutionSettings
+from alchemiser.ports import Adapters
+from alchemiser.services.context import RunContext
+from alchemiser.services.execute import execute_buys, execute_sells
+from alchemiser.services.plan import plan_rebalance
+from alchemiser.services.report import write_report
+from alchemiser.services.signals import compute_signals
+from tests.builders import SESSION, D
+from tests.fakes import FakeBroker, FakeClock, FakeMarketData, FakeStore
+
+PRICES = {"SPY": D(100), "QQQ": D(50), "XLE": D(20)}
+CONFIG = """
+strategies:
+  - {name: a, kind: fixed, allocation: 0.5, weights: {SPY: 1}}
+  - {name: b, kind: fixed, allocation: 0.5, weights: {SPY: 0.5, QQQ: 0.5}}
+"""
+RUN = RunContext(
+    dag_id="daily_rebalance", run_id="manual__1", session=SESSION, session_source="param"
+)
+FAST = ExecutionSettings(fill_timeout_seconds=5, poll_interval_seconds=0.1)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "portfolio.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+def _adapters(broker: FakeBroker) -> Adapters:
+    return Adapters(
+        broker=broker, market_data=FakeMarketData(PRICES), store=FakeStore(), clock=FakeClock()
+    )
+
+
+def _run_all(adapters: Adapters, config: Path) -> tuple[object, ...]:
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    sells = execute_sells(RUN, RUN.task("execute_sells"), planned.plan, adapters, FAST)
+    buys = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
+    return targets, planned, sells, buys
+
+
+def test_a_full_run_reaches_the_targets_and_reports_every_fill(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(8000))
+    adapters = _adapters(broker)
+    targets, planned, sells, buys = _run_all(adapters, config)
+    ref = write_report(
+        RUN, targets, (planned.plan, planned.snapshot), (sells.phase, buys), adapters
+    )  # type: ignore[attr-defined]
+    report = RunReport.model_validate_json(adapters.store.get(ref.key))
+    assert report.outcome == "success"
+    assert broker.positions["XLE"] == 0
+    weights = {w.symbol: (w.target, w.actual) for w in report.weights}
+    assert abs(weights["SPY"][1] - D("0.75")) < D("0.01")
+    assert abs(weights["QQQ"][1] - D("0.25")) < D("0.01")
+    text = adapters.store.get(f"{RUN.prefix}/report.txt").decode()
+    assert "outcome SUCCESS" in text
+    assert report.derived_from[0] == "target_allocation:manual__1"
+
+
+def test_a_retried_sell_task_adopts_its_orders_instead_of_placing_new_ones(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(0))
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    task = RUN.task("execute_sells")
+    first = execute_sells(RUN, task, planned.plan, adapters, FAST)
+    second = execute_sells(RUN, task, planned.plan, adapters, FAST)
+    assert first.client_order_ids == second.client_order_ids
+    assert len(broker.submissions) == 1
+
+
+def test_buys_use_only_the_money_that_is_there(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    broker.cash = D(5_000)  # half the money disappeared between plan and buys
+    ref = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
+    phase = PhaseResult.model_validate_json(adapters.store.get(ref.key))
+    assert phase.budget == D(5_000)
+    assert phase.filled_value <= D(5_000) - D(100)  # the plan's 1% cash reserve stays
+    assert broker.cash >= 0
+
+
+def test_no_buying_power_means_no_buys_and_a_clear_error(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    broker.cash = D(50)
+    with pytest.raises(InsufficientBuyingPowerError, match=r"only -50\.00 spendable"):
+        execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
+    assert broker.submissions == []
+
+
+def test_a_rejected_order_fails_the_phase_after_recording_the_others(config: Path) -> None:
+    rejection = OrderRejectedError("asset not tradable", status=422, code=42210000)
+    broker = FakeBroker(prices=dict(PRICES), cash=D(10_000), reject={"QQQ": rejection})
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    with pytest.raises(PhaseFailedError, match="QQQ"):
+        execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
+    phase = PhaseResult.model_validate_json(adapters.store.get(f"{RUN.prefix}/phase_buys.json"))
+    assert [o.symbol for o in phase.orders] == ["SPY"]
+    assert phase.status is PhaseStatus.PARTIAL
+    assert "asset not tradable" in phase.message
+
+
+def test_closed_market_places_nothing(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), cash=D(10_000), is_open=False)
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    with pytest.raises(MarketClosedError, match="no orders placed"):
+        execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
+    assert broker.submissions == []
+
+
+def test_a_run_for_another_session_than_the_brokers_refuses_to_plan(config: Path) -> None:
+    adapters = _adapters(FakeBroker(prices=dict(PRICES)))
+    other = RUN.model_copy(update={"session": SESSION.replace(day=19)})
+    targets = compute_signals(other, config, adapters.store)
+    with pytest.raises(SessionMismatchError, match="broker's clock is in session 2026-11-20"):
+        plan_rebalance(other, targets, adapters, PlanSettings())
+
+
+def test_targets_are_stored_with_their_strategy_contributions(config: Path) -> None:
+    store = FakeStore()
+    ref = compute_signals(RUN, config, store)
+    stored = json.loads(store.get(ref.key))
+    assert stored["weights"] == [
+        {"symbol": "QQQ", "weight": "0.25"},
+        {"symbol": "SPY", "weight": "0.75"},
+    ]
+    assert [c["strategy"] for c in stored["contributions"]] == ["a", "b"]
+    assert ref.key == "runs/2026-11-20/manual__1/target_allocation.json"
+
+
+def test_a_broken_portfolio_config_names_the_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("strategies:\n  - {name: a, kind: fixed, allocation: 0.5, weights: {SPY: 1}}\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: invalid portfolio config: .*sum to 0\.5"):
+        compute_signals(RUN, path, FakeStore())
