@@ -1,0 +1,89 @@
+"""The DAG parses, is wired as designed, and stays light for the dag-processor."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk.exceptions import ParamValidationError
+
+ROOT = Path(__file__).resolve().parents[2]
+DAG_FILE = ROOT / "dags" / "daily_rebalance.py"
+HEAVY = ("alpaca", "pandas", "boto3", "botocore", "numpy", "exchange_calendars")
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> DagBag:
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_dag_files_import_without_errors(dagbag: DagBag) -> None:
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {"daily_rebalance"}
+
+
+def test_flow_is_signals_plan_sells_settlement_buys_report(dagbag: DagBag) -> None:
+    dag = dagbag.dags["daily_rebalance"]
+    edges = {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
+    assert edges == {
+        ("compute_signals", "build_plan"),
+        ("compute_signals", "report"),
+        ("build_plan", "has_trades"),
+        ("build_plan", "execute_sells"),
+        ("build_plan", "execute_buys"),
+        ("build_plan", "report"),
+        ("has_trades", "execute_sells"),
+        ("execute_sells", "await_settlement"),
+        ("execute_sells", "execute_buys"),
+        ("execute_sells", "report"),
+        ("await_settlement", "execute_buys"),
+        ("execute_buys", "report"),
+    }
+
+
+def test_every_task_retries_and_has_a_timeout(dagbag: DagBag) -> None:
+    dag = dagbag.dags["daily_rebalance"]
+    for task in dag.tasks:
+        assert task.retries >= 1, task.task_id
+        assert task.execution_timeout is not None, task.task_id
+    assert dag.max_active_runs == 1
+    assert not dag.catchup
+
+
+def test_report_runs_when_execution_is_skipped_but_not_after_a_failure(dagbag: DagBag) -> None:
+    dag = dagbag.dags["daily_rebalance"]
+    assert dag.get_task("report").trigger_rule == "none_failed_min_one_success"
+    assert dag.get_task("await_settlement").deferrable  # type: ignore[attr-defined]
+
+
+def test_session_param_is_a_validated_optional_date(dagbag: DagBag) -> None:
+    dag = dagbag.dags["daily_rebalance"]
+    param = dag.params.get_param("session")
+    assert param.schema["format"] == "date"
+    param.resolve("2026-11-20")
+    with pytest.raises(ParamValidationError, match="session"):
+        param.resolve("yesterday")
+
+
+def test_parsing_the_dag_loads_no_heavy_sdk() -> None:
+    code = (
+        "import importlib.util, json, sys\n"
+        f"spec = importlib.util.spec_from_file_location('d', {str(DAG_FILE)!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'include'}:{ROOT / 'plugins'}"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

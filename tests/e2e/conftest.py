@@ -1,0 +1,111 @@
+"""End-to-end fixtures: a migrated AIRFLOW_HOME, the paper exchange and a moto S3 server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from alchemiser.sandbox.environment import (
+    airflow_env,
+    alpaca_connection,
+    aws_connection,
+)
+from alchemiser.sandbox.processes import Server, start_exchange, start_s3
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("airflow-home")
+    subprocess.run(
+        [AIRFLOW, "db", "migrate"],
+        env=airflow_env(home),
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return home
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with start_s3(tmp_path_factory.mktemp("s3-logs")) as server:
+        yield server
+
+
+StartExchange = Callable[..., Server]
+
+
+@pytest.fixture
+def exchange_factory(tmp_path: Path) -> Iterator[StartExchange]:
+    started: list[Server] = []
+
+    def start(*args: str) -> Server:
+        server = start_exchange(tmp_path / "exchange", *args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+class Deployment:
+    """One exchange + the shared S3 server + AIRFLOW_HOME: runs the DAG and reads results."""
+
+    def __init__(self, home: Path, exchange: Server, s3: Server) -> None:
+        self.exchange = exchange
+        self.bucket = f"e2e-{uuid.uuid4().hex[:12]}"  # one bucket per deployment: no crosstalk
+        self.env = airflow_env(home)
+        self.env["AIRFLOW_VAR_ALCHEMISER_BUCKET"] = self.bucket
+        self.env["AIRFLOW_CONN_ALPACA_DEFAULT"] = alpaca_connection(exchange.url)
+        self.env["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection(s3.url)
+        self.s3 = boto3.client(
+            "s3",
+            endpoint_url=s3.url,
+            aws_access_key_id="e2e",
+            aws_secret_access_key="e2e",
+            region_name="us-east-1",
+        )
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def session(self) -> str:
+        return str(
+            requests.get(f"{self.exchange.url}/_exchange/health", timeout=5).json()["session"]
+        )
+
+    def dags_test(self, **conf: Any) -> subprocess.CompletedProcess[str]:
+        conf.setdefault("session", self.session())
+        return subprocess.run(
+            [AIRFLOW, "dags", "test", "daily_rebalance", "-c", json.dumps(conf)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    def exchange_orders(self) -> list[dict[str, Any]]:
+        body = requests.get(f"{self.exchange.url}/_exchange/orders", timeout=5).json()
+        return list(body["orders"])
+
+    def reports(self) -> list[dict[str, Any]]:
+        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=f"runs/{self.session()}/")
+        keys = sorted(
+            (o for o in listing.get("Contents", []) if o["Key"].endswith("/report.json")),
+            key=lambda o: o["LastModified"],
+        )
+        return [
+            json.loads(self.s3.get_object(Bucket=self.bucket, Key=o["Key"])["Body"].read())
+            for o in keys
+        ]

@@ -1,0 +1,124 @@
+"""daily_rebalance end to end: real Airflow (`dags test`), the paper exchange, a moto S3 server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from alchemiser.sandbox.processes import Server
+from alchemiser.sandbox.run import DEMO_ACCOUNT
+from tests.e2e.conftest import Deployment, StartExchange
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _failure(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+
+
+def test_a_full_run_sells_buys_and_lands_on_the_targets(
+    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+) -> None:
+    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
+    result = deployment.dags_test()
+    assert result.returncode == 0, _failure(result)
+
+    (report,) = deployment.reports()
+    assert report["outcome"] == "success"
+    sells, buys = report["sells"]["orders"], report["buys"]["orders"]
+    assert sells
+    assert buys
+    assert all(o["status"] == "filled" for o in sells + buys)
+    assert {o["symbol"] for o in sells} == {"SPY", "XLE"}  # XLE is a full exit
+    for row in report["weights"]:
+        assert abs(Decimal(row["actual"]) - Decimal(row["target"])) < Decimal("0.01"), row
+
+    # The exchange's own order log is the oracle: one order per plan item, all ours, none twice.
+    orders = deployment.exchange_orders()
+    assert len(orders) == len(report["plan"]["items"])
+    ids = [o["client_order_id"] for o in orders]
+    assert len(set(ids)) == len(ids)
+    assert all(i.startswith("alc-") for i in ids)
+    assert {o["client_order_id"] for o in sells + buys} == set(ids)
+
+    # Every artifact traces back to its run; XCom carried only references.
+    assert all(a["key"].startswith(f"runs/{report['session']}/") for a in report["artifacts"])
+    assert report["plan"]["derived_from"][0] == report["targets"]["run_id"].join(
+        ["target_allocation:", ""]
+    )
+
+
+def test_a_second_run_for_the_same_session_finds_nothing_to_trade(
+    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+) -> None:
+    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
+    first = deployment.dags_test()
+    assert first.returncode == 0, _failure(first)
+    placed = len(deployment.exchange_orders())
+
+    second = deployment.dags_test()
+    assert second.returncode == 0, _failure(second)
+    assert len(deployment.exchange_orders()) == placed
+    latest = deployment.reports()[-1]
+    assert latest["outcome"] == "no_trades"
+    assert latest["sells"] is None
+    assert latest["buys"] is None
+
+
+def test_on_a_cash_account_the_buys_wait_for_the_sale_proceeds(
+    airflow_home: Path, s3: Server, exchange_factory: StartExchange, tmp_path: Path
+) -> None:
+    account = tmp_path / "cash-account.json"
+    account.write_text(
+        json.dumps(
+            {
+                "cash": "100",
+                "account_type": "cash",
+                "settlement_delay_seconds": 6,
+                "positions": {"XLE": "2000", "SPY": "40"},
+            }
+        )
+    )
+    deployment = Deployment(airflow_home, exchange_factory("--account", str(account)), s3)
+    result = deployment.dags_test()
+    assert result.returncode == 0, _failure(result)
+    # The sensor found the proceeds unsettled, deferred to the trigger, and resumed.
+    assert "deferring until settled" in result.stdout + result.stderr
+    (report,) = deployment.reports()
+    assert report["outcome"] == "success"
+    budget = Decimal(report["buys"]["budget"])
+    spent = sum(
+        Decimal(o["filled_qty"]) * Decimal(o["filled_avg_price"]) for o in report["buys"]["orders"]
+    )
+    assert budget > 1000  # the buys saw the settled proceeds, not the $100 that was there
+    assert spent <= budget
+
+
+def test_make_run_starts_everything_and_prints_the_report(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"AIRFLOW_CONN_ALPACA_DEFAULT", "AIRFLOW_CONN_AWS_DEFAULT", "AIRFLOW_HOME"}
+    }
+    env["ALCHEMISER_AIRFLOW_HOME"] = str(tmp_path / "airflow")
+    env["PYTHONPATH"] = str(ROOT / "include")
+    result = subprocess.run(
+        [sys.executable, "-m", "alchemiser.sandbox", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, _failure(result)
+    assert "outcome SUCCESS" in result.stdout
+    assert "Sells: success" in result.stdout
+    assert "Buys: success" in result.stdout
+    assert "s3://alchemiser/runs/" in result.stdout
