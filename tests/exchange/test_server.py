@@ -65,6 +65,16 @@ def test_non_loopback_host_is_refused() -> None:
         PaperExchange(make_config(), host="0.0.0.0")
 
 
+def test_non_loopback_host_binds_only_with_an_explicit_allow_remote() -> None:
+    exchange = PaperExchange(make_config(), host="0.0.0.0", allow_remote=True)
+    try:
+        url = exchange.start()
+        port = url.rsplit(":", 1)[1]
+        assert requests.get(f"http://127.0.0.1:{port}/_exchange/health", timeout=5).ok
+    finally:
+        exchange.stop()
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO / "include")}
 

@@ -31,6 +31,12 @@ from alchemiser.exchange.server import PaperExchange
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m alchemiser.exchange", description=__doc__)
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host; only inside a private network such as "
+        "docker-compose's, since the exchange accepts any credentials",
+    )
     p.add_argument("--port", type=int, default=0, help="port (0 picks a free one)")
     p.add_argument("--seed", type=int, default=7, help="price generator seed")
     p.add_argument("--session", type=date.fromisoformat, help="XNYS session to simulate")
@@ -90,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         exchange = PaperExchange(
-            build_config(args), host=args.host, port=args.port, log_requests=True
+            build_config(args),
+            host=args.host,
+            port=args.port,
+            log_requests=True,
+            allow_remote=args.allow_remote,
         )
     except (ConfigError, ValueError) as exc:
         parser.error(str(exc))  # exits 2

@@ -124,8 +124,10 @@ class PaperExchange:
         port: int = 0,
         clock: Clock = wall_clock,
         log_requests: bool = False,
+        allow_remote: bool = False,
     ) -> None:
-        require_loopback(host)
+        if not allow_remote:
+            require_loopback(host)
         self.engine = PaperEngine(config or ExchangeConfig(), clock)
         handler = type(
             "Handler", (_Handler,), {"engine": self.engine, "log_requests": log_requests}

@@ -1,0 +1,185 @@
+"""How long the dag-processor spends on dags/daily_rebalance.py, relative to a trivial DAG.
+
+Each sample is a fresh interpreter, so nothing is cached between samples. `import airflow.sdk`
+(1-2.5 s, the same for every DAG file) is done before the clock starts; what is timed is
+executing the DAG file itself. The ratio of medians against a one-task DAG measured in the
+same run is the number to watch: it is stable across machines where the milliseconds are not.
+A second measurement goes through `DagBag`, which is what `airflow dags report` shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks import BenchContext, BenchmarkFailedError, Row
+
+DAG_FILE = Path("dags/daily_rebalance.py")
+HEAVY = ("alpaca", "pandas", "boto3", "botocore", "numpy", "exchange_calendars")
+MARKER = "BENCH_RESULT "
+CHILD_TIMEOUT_SECONDS = 60
+
+WARMUP_DAG = """\
+from airflow.sdk import DAG
+
+with DAG(dag_id="bench_warmup", schedule=None):
+    pass
+"""
+
+TRIVIAL_DAG = '''\
+"""A one-task DAG: the baseline every parse time is compared with."""
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+
+with DAG(
+    dag_id="bench_trivial",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+):
+    EmptyOperator(task_id="only")
+'''
+
+# Runs in the child: exec one DAG file after `import airflow.sdk`, report time and new modules.
+EXEC_CHILD = """
+import importlib.util, json, sys, time
+t0 = time.perf_counter()
+import airflow.sdk
+t1 = time.perf_counter()
+heavy = set(sys.argv[2].split(","))
+before = set(sys.modules)
+spec = importlib.util.spec_from_file_location("bench_dag_under_test", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+t2 = time.perf_counter()
+spec.loader.exec_module(module)
+t3 = time.perf_counter()
+new = {name.split(".")[0] for name in set(sys.modules) - before}
+print("MARKER" + json.dumps({
+    "sdk_ms": (t1 - t0) * 1000,
+    "exec_ms": (t3 - t2) * 1000,
+    "new_packages": sorted(new),
+    "heavy": sorted(new & heavy),
+    "heavy_anywhere": sorted(heavy & {name.split(".")[0] for name in sys.modules}),
+}))
+""".replace("MARKER", MARKER)
+
+# Runs in the child: warm DagBag's own lazy imports up on a DAG that imports nothing but
+# airflow.sdk (so the file under test still pays for its operators), then parse that file.
+DAGBAG_CHILD = """
+import json, sys, time
+from airflow.dag_processing.dagbag import DagBag
+DagBag(dag_folder=sys.argv[1])
+t0 = time.perf_counter()
+bag = DagBag(dag_folder=sys.argv[2])
+t1 = time.perf_counter()
+if bag.import_errors or not bag.dag_ids:
+    raise SystemExit(f"{sys.argv[2]}: {bag.import_errors or 'no DAG found'}")
+report_ms = bag.dagbag_stats[0].duration.total_seconds() * 1000
+print("MARKER" + json.dumps({"wall_ms": (t1 - t0) * 1000, "report_ms": report_ms}))
+""".replace("MARKER", MARKER)
+
+
+def _child_env(ctx: BenchContext) -> dict[str, str]:
+    env = dict(os.environ)
+    path = [str(ctx.root / "include"), str(ctx.root / "plugins")]
+    env.update(
+        {
+            "AIRFLOW_HOME": str(ctx.workdir / "airflow_home"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ctx.workdir),
+            "PYTHONPATH": os.pathsep.join(p for p in (*path, env.get("PYTHONPATH", "")) if p),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    return env
+
+
+def _run_child(ctx: BenchContext, code: str, *args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=CHILD_TIMEOUT_SECONDS,
+        cwd=ctx.root,
+        env=_child_env(ctx),
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith(MARKER):
+            result: dict[str, Any] = json.loads(line[len(MARKER) :])
+            return result
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+    raise BenchmarkFailedError(f"child exited {proc.returncode}:\n" + "\n".join(tail))
+
+
+def _ms(values: list[float], label: str) -> list[Row]:
+    return [
+        {"metric": f"{label} median", "value": round(statistics.median(values), 2), "unit": "ms"},
+        {"metric": f"{label} min", "value": round(min(values), 2), "unit": "ms"},
+    ]
+
+
+def _ratio(label: str, dag: list[float], trivial: list[float]) -> Row:
+    value = statistics.median(dag) / statistics.median(trivial)
+    return {"metric": f"{label} ratio (median)", "value": round(value, 2), "unit": "x"}
+
+
+def run(ctx: BenchContext) -> list[Row]:
+    """Measure exec and DagBag parse time of the DAG file against a trivial DAG."""
+    dag_file = ctx.root / DAG_FILE
+    trivial = ctx.workdir / "bench_trivial.py"
+    warmup = ctx.workdir / "warmup" / "bench_warmup.py"
+    warmup.parent.mkdir(parents=True, exist_ok=True)
+    trivial.write_text(TRIVIAL_DAG, encoding="utf-8")
+    warmup.write_text(WARMUP_DAG, encoding="utf-8")
+    heavy = ",".join(HEAVY)
+
+    exec_ms: dict[str, list[float]] = {"dag": [], "trivial": []}
+    sdk_ms: list[float] = []
+    bag_ms: dict[str, list[float]] = {"dag": [], "trivial": []}
+    first_dag_sample: dict[str, Any] = {}
+    heavy_seen: set[str] = set()
+    for _ in range(ctx.repeat):
+        # Alternate the two files so drift on a busy machine hits both alike.
+        for key, path in (("trivial", trivial), ("dag", dag_file)):
+            sample = _run_child(ctx, EXEC_CHILD, str(path), heavy)
+            exec_ms[key].append(float(sample["exec_ms"]))
+            sdk_ms.append(float(sample["sdk_ms"]))
+            if key == "dag":
+                first_dag_sample = first_dag_sample or sample
+                heavy_seen.update(sample["heavy"])
+            bag = _run_child(ctx, DAGBAG_CHILD, str(warmup), str(path))
+            bag_ms[key].append(float(bag["report_ms"]))
+
+    name = DAG_FILE.stem
+    return [
+        *_ms(exec_ms["dag"], f"exec {name}"),
+        *_ms(exec_ms["trivial"], "exec trivial DAG"),
+        _ratio("exec", exec_ms["dag"], exec_ms["trivial"]),
+        *_ms(bag_ms["dag"], f"DagBag {name}"),
+        *_ms(bag_ms["trivial"], "DagBag trivial DAG"),
+        _ratio("DagBag", bag_ms["dag"], bag_ms["trivial"]),
+        *_ms(sdk_ms, "import airflow.sdk (not counted)"),
+        {
+            "metric": f"heavy modules loaded by {name}",
+            "value": sorted(heavy_seen),
+            "unit": "",
+            "ok": not heavy_seen,
+        },
+        {
+            "metric": f"packages first loaded by {name}",
+            "value": first_dag_sample.get("new_packages", []),
+            "unit": "",
+        },
+        {
+            "metric": "heavy modules loaded at all (sdk + DAG)",
+            "value": first_dag_sample.get("heavy_anywhere", []),
+            "unit": "",
+        },
+    ]
