@@ -24,6 +24,7 @@ from alchemiser.services.context import RunContext
 from alchemiser.services.execute import execute_buys, execute_sells
 from alchemiser.services.plan import plan_rebalance
 from alchemiser.services.report import write_report
+from alchemiser.services.settlement import check_settlement
 from alchemiser.services.signals import compute_signals
 from tests.builders import SESSION, D
 from tests.fakes import FakeBroker, FakeClock, FakeMarketData, FakeStore
@@ -164,3 +165,35 @@ def test_a_broken_portfolio_config_names_the_file_and_field(tmp_path: Path) -> N
     path.write_text("strategies:\n  - {name: a, kind: fixed, allocation: 0.5, weights: {SPY: 1}}\n")
     with pytest.raises(ConfigError, match=r"bad\.yaml: invalid portfolio config: .*sum to 0\.5"):
         compute_signals(RUN, path, FakeStore())
+
+
+def test_a_retried_buy_task_adopts_its_filled_orders_instead_of_failing_for_money(
+    config: Path,
+) -> None:
+    broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    task = RUN.task("execute_buys")
+    execute_buys(RUN, task, planned.plan, adapters, FAST)
+    placed = list(broker.submissions)
+    # The money is spent now; a retry must adopt, not re-size and not refuse.
+    ref = execute_buys(RUN, task, planned.plan, adapters, FAST)
+    assert broker.submissions == placed
+    phase = PhaseResult.model_validate_json(adapters.store.get(ref.key))
+    assert phase.status is PhaseStatus.SUCCESS
+    assert {o.client_order_id for o in phase.orders} == set(placed)
+
+
+def test_settlement_after_a_retried_sell_task_still_counts_the_proceeds(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(0))
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    task = RUN.task("execute_sells")
+    execute_sells(RUN, task, planned.plan, adapters, FAST)
+    retried = execute_sells(RUN, task, planned.plan, adapters, FAST)
+    assert retried.baseline_budget == D(0)  # from the plan, not from the account after fills
+    status = check_settlement(broker, retried.client_order_ids, retried.baseline_budget, D(10))
+    assert status.settled
+    assert status.proceeds == D(2000)

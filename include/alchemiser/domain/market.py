@@ -68,6 +68,11 @@ class AccountState(Frozen):
     non_marginable_buying_power: NonNegativeMoney
     equity: Money
 
+    @property
+    def buying_budget(self) -> Decimal:
+        """Return what can be spent without borrowing: min(cash, non-marginable buying power)."""
+        return max(Decimal(0), min(self.cash, self.non_marginable_buying_power))
+
 
 class BrokerPosition(Frozen):
     """A position as the broker reports it."""

@@ -72,6 +72,9 @@ class RebalancePlan(Artifact):
 
     as_of: date
     portfolio_value: Money
+    buying_budget: NonNegativeMoney = Field(
+        description="min(cash, non-marginable buying power) when the plan was made"
+    )
     cash_reserve: NonNegativeMoney
     investable_value: NonNegativeMoney
     settings: PlanSettings

@@ -44,7 +44,7 @@ def settlement_status(
     open_orders = tuple(o.client_order_id for o in sells if not o.is_terminal)
     proceeds = sum((o.filled_value for o in sells), Decimal(0))
     expected = baseline_budget + proceeds * (1 - tolerance_bps / Decimal(10_000))
-    available = max(Decimal(0), min(account.cash, account.non_marginable_buying_power))
+    available = account.buying_budget
     return SettlementStatus(
         settled=not open_orders and available >= expected,
         open_orders=open_orders,

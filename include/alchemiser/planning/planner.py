@@ -55,6 +55,7 @@ def build_plan(
         derived_from=(targets.artifact_id, snapshot.artifact_id),
         as_of=targets.as_of,
         portfolio_value=value,
+        buying_budget=snapshot.buying_budget,
         cash_reserve=reserve,
         investable_value=investable,
         settings=settings,

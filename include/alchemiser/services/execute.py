@@ -1,4 +1,10 @@
-"""execute_sells and execute_buys: place the plan's orders once, wait for them, record them."""
+"""execute_sells and execute_buys: place the plan's orders once, wait for them, record them.
+
+Both are safe to re-run for the same task instance (a retry, a clear from the UI): orders are
+keyed by client order ids derived from the task-instance key, those already at the broker are
+adopted rather than re-sized or re-sent, and the sells' settlement baseline comes from the plan,
+not from an account that an earlier try's fills have already changed.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from alchemiser.domain.errors import (
     PhaseFailedError,
 )
 from alchemiser.domain.orders import OrderIntent, OrderResult, PhaseResult, phase_status
-from alchemiser.domain.plan import RebalancePlan, Side
+from alchemiser.domain.plan import PlanItem, RebalancePlan, Side
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.types import Frozen, Money
 from alchemiser.execution.orders import submit_once, wait_for_terminal
@@ -33,7 +39,7 @@ class SellsOutput(Frozen):
 
     phase: ArtifactRef
     client_order_ids: tuple[str, ...]
-    baseline_budget: Money = Field(description="buying budget just before the sells")
+    baseline_budget: Money = Field(description="buying budget before this run's sells")
 
 
 def execute_sells(
@@ -44,10 +50,7 @@ def execute_sells(
     settings: ExecutionSettings,
 ) -> SellsOutput:
     """Sell what the plan sells (closing positions exactly), then wait for the fills."""
-    broker, store = adapters.broker, adapters.store
-    plan = load(store, plan_ref, RebalancePlan)
-    _require_open_market(broker)
-    baseline = broker.get_account()
+    plan = _load_for_trading(adapters, plan_ref)
     intents = [
         OrderIntent(
             client_order_id=client_order_id(task, item.symbol, Side.SELL),
@@ -58,16 +61,11 @@ def execute_sells(
         )
         for item in plan.sells
     ]
-    phase, rejections = _run_phase(
-        run, "sells", plan, intents, adapters=adapters, settings=settings, budget=None
-    )
-    ref = save(store, run.prefix, "phase_sells", phase, phase.message)
-    if rejections:
-        raise PhaseFailedError(f"sells: {len(rejections)} rejected: {'; '.join(rejections)}")
+    ref = _run_phase(run, "sells", plan, intents, adapters=adapters, settings=settings)
     return SellsOutput(
         phase=ref,
         client_order_ids=tuple(i.client_order_id for i in intents),
-        baseline_budget=max(Decimal(0), min(baseline.cash, baseline.non_marginable_buying_power)),
+        baseline_budget=plan.buying_budget,
     )
 
 
@@ -79,36 +77,43 @@ def execute_buys(
     settings: ExecutionSettings,
 ) -> ArtifactRef:
     """Buy what the plan buys, scaled down to the buying budget actually available now."""
-    broker, store = adapters.broker, adapters.store
-    plan = load(store, plan_ref, RebalancePlan)
-    _require_open_market(broker)
-    account = broker.get_account()
-    budget = max(Decimal(0), min(account.cash, account.non_marginable_buying_power))
-    spendable = budget - plan.cash_reserve
-    planned = sum((item.trade_amount for item in plan.buys), Decimal(0))
-    scale = buy_scale(planned, spendable)
-    intents = [
-        intent
-        for item in plan.buys
-        if (
-            intent := buy_intent(
-                item, scale, client_order_id(task, item.symbol, Side.BUY), run.run_id
-            )
-        )
-        is not None
-    ]
-    if plan.buys and not intents:
+    plan = _load_for_trading(adapters, plan_ref)
+    broker = adapters.broker
+    ids = {item.symbol: client_order_id(task, item.symbol, Side.BUY) for item in plan.buys}
+    adopted = {s: o for s, cid in ids.items() if (o := broker.get_order_by_client_id(cid))}
+    todo = [item for item in plan.buys if item.symbol not in adopted]
+    budget = broker.get_account().buying_budget
+    intents = _size_buys(run, todo, ids, budget - plan.cash_reserve)
+    if todo and not intents:
         raise InsufficientBuyingPowerError(
-            f"buys of {planned} planned but only {spendable} spendable "
-            f"(budget {budget} less reserve {plan.cash_reserve}): nothing bought"
+            f"buys of {sum(i.trade_amount for i in todo)} planned but only "
+            f"{budget - plan.cash_reserve} spendable (budget {budget} less reserve "
+            f"{plan.cash_reserve}): nothing bought"
         )
-    phase, rejections = _run_phase(
-        run, "buys", plan, intents, adapters=adapters, settings=settings, budget=budget
+    return _run_phase(
+        run,
+        "buys",
+        plan,
+        intents,
+        adapters=adapters,
+        settings=settings,
+        adopted=tuple(adopted.values()),
+        budget=budget,
     )
-    ref = save(store, run.prefix, "phase_buys", phase, phase.message)
-    if rejections:
-        raise PhaseFailedError(f"buys: {len(rejections)} rejected: {'; '.join(rejections)}")
-    return ref
+
+
+def _size_buys(
+    run: RunContext, items: list[PlanItem], ids: dict[str, str], spendable: Decimal
+) -> list[OrderIntent]:
+    scale = buy_scale(sum((i.trade_amount for i in items), Decimal(0)), spendable)
+    sized = (buy_intent(item, scale, ids[item.symbol], run.run_id) for item in items)
+    return [intent for intent in sized if intent is not None]
+
+
+def _load_for_trading(adapters: Adapters, plan_ref: ArtifactRef) -> RebalancePlan:
+    plan = load(adapters.store, plan_ref, RebalancePlan)
+    _require_open_market(adapters.broker)
+    return plan
 
 
 def _require_open_market(broker: Broker) -> None:
@@ -128,11 +133,13 @@ def _run_phase(
     *,
     adapters: Adapters,
     settings: ExecutionSettings,
-    budget: Decimal | None,
-) -> tuple[PhaseResult, list[str]]:
+    adopted: tuple[OrderResult, ...] = (),
+    budget: Decimal | None = None,
+) -> ArtifactRef:
+    """Place, wait, write the phase artifact; fail after writing it if anything was rejected."""
     broker, clock = adapters.broker, adapters.clock
     started = clock.now()
-    placed: list[OrderResult] = []
+    placed: list[OrderResult] = list(adopted)
     rejections: list[str] = []
     for intent in intents:
         try:
@@ -152,9 +159,10 @@ def _run_phase(
         settings.fill_timeout_seconds,
         settings.poll_interval_seconds,
     )
-    status = phase_status(final, planned=len(intents))
+    planned = len(plan.sells if name == "sells" else plan.buys)
+    status = phase_status(final, planned=planned)
     filled = sum((o.filled_value for o in final), Decimal(0))
-    message = f"{len(final)}/{len(intents)} orders placed, {filled:.2f} filled, status {status}"
+    message = f"{len(final)}/{planned} orders placed, {filled:.2f} filled, status {status}"
     if rejections:
         message += f"; rejected: {'; '.join(rejections)}"
     phase = PhaseResult(
@@ -169,4 +177,7 @@ def _run_phase(
         message=message,
     )
     log.info(message, extra={"run_id": run.run_id, "phase": name})
-    return phase, rejections
+    ref = save(adapters.store, run.prefix, f"phase_{name}", phase, message)
+    if rejections:
+        raise PhaseFailedError(f"{name}: {len(rejections)} rejected: {'; '.join(rejections)}")
+    return ref
