@@ -8,6 +8,7 @@ for the broker's current session, prints the report, and stops what it started.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -62,6 +63,7 @@ def run(home: Path) -> int:
         else:
             _say("using AIRFLOW_CONN_AWS_DEFAULT from the environment")
         os.environ.update(env)  # the hooks below read connections from the environment
+        logging.getLogger("airflow").setLevel(logging.WARNING)  # keep the terminal for the report
         bucket = env.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET)
         client = cast("S3Client", S3Hook(aws_conn_id=AWS_CONN_ID).get_conn())
         if own_s3:

@@ -33,8 +33,8 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def render_text(report: RunReport) -> str:
-    """Return the report as aligned text sections."""
+def render_text(report: RunReport, location: str) -> str:
+    """Return the report as aligned text sections; `location` is where its JSON form lives."""
     lines = [
         f"alchemiser run report: session {report.session}, outcome {report.outcome.upper()}",
         f"venue {report.venue} | run {report.run_id}",
@@ -79,10 +79,21 @@ def render_text(report: RunReport) -> str:
     after = report.after
     lines += ["", f"After: portfolio {_money(after.portfolio_value)}, cash {_money(after.cash)}"]
     lines += _table(
-        ["symbol", "target", "actual", "drift"],
-        [[w.symbol, _pct(w.target), _pct(w.actual), _pct(w.drift)] for w in report.weights],
+        ["symbol", "qty", "value", "target", "actual", "drift"],
+        [
+            [
+                w.symbol,
+                f"{h.qty.normalize():f}" if (h := after.holding(w.symbol)) else "0",
+                _money(h.market_value) if h else "0.00",
+                _pct(w.target),
+                _pct(w.actual),
+                _pct(w.drift),
+            ]
+            for w in report.weights
+        ],
     )
-    lines += ["", "Artifacts"] + [f"  {a.uri}" for a in report.artifacts]
+    lines += ["", "Artifacts", f"  {location} (this report)"]
+    lines += [f"  {a.uri}" for a in report.artifacts]
     return "\n".join(lines) + "\n"
 
 

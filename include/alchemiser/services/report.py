@@ -50,9 +50,8 @@ def write_report(
         weights=_compare(targets, after),
         artifacts=tuple(r for r in (targets_ref, *plan_refs, *phase_refs) if r is not None),
     )
-    text = render_text(report)
-    store.put(f"{run.prefix}/report.txt", text.encode())
     ref = save(store, run.prefix, "report", report, f"outcome {report.outcome}")
+    store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode())
     log.info("run report written", extra={"run_id": run.run_id, "key": ref.key})
     return ref
 
