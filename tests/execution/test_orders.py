@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from structlog.testing import capture_logs
 
 from alchemiser.domain.errors import OrderRejectedError
 from alchemiser.domain.market import AccountState
@@ -149,3 +150,18 @@ def test_not_settled_while_a_sell_is_open_or_proceeds_are_missing() -> None:
     )
     assert not unsettled.settled
     assert "below expected 1999" in unsettled.describe()
+
+
+def test_order_logs_carry_the_run_and_the_client_order_id() -> None:
+    broker = FakeBroker(prices={"SPY": D(100)})
+    submit_once(broker, _intent())
+    with capture_logs() as logs:
+        submit_once(broker, _intent())
+    assert logs == [
+        {
+            "event": "order adopted",
+            "log_level": "info",
+            "run_id": "r",
+            "client_order_id": "alc-1",
+        }
+    ]

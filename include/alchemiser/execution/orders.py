@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import timedelta
+
+import structlog
 
 from alchemiser.domain.errors import OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderResult
 from alchemiser.ports import Broker, Clock
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 DUPLICATE_CLIENT_ORDER_ID = 40010001
 """Alpaca's code for "client_order_id must be unique"."""
@@ -25,7 +26,7 @@ def submit_once(broker: Broker, intent: OrderIntent) -> OrderResult:
     """
     existing = broker.get_order_by_client_id(intent.client_order_id)
     if existing is not None:
-        log.info("order adopted", extra={"client_order_id": intent.client_order_id})
+        log.info("order adopted", run_id=intent.run_id, client_order_id=intent.client_order_id)
         return existing
     try:
         return broker.submit_order(intent)
@@ -36,7 +37,9 @@ def submit_once(broker: Broker, intent: OrderIntent) -> OrderResult:
         if adopted is None:
             raise
         log.info(
-            "order adopted after duplicate id", extra={"client_order_id": intent.client_order_id}
+            "order adopted after duplicate id",
+            run_id=intent.run_id,
+            client_order_id=intent.client_order_id,
         )
         return adopted
 

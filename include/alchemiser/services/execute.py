@@ -8,9 +8,9 @@ not from an account that an earlier try's fills have already changed.
 
 from __future__ import annotations
 
-import logging
 from decimal import Decimal
 
+import structlog
 from pydantic import Field
 
 from alchemiser.domain.errors import (
@@ -31,7 +31,7 @@ from alchemiser.ports import Adapters, Broker
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class SellsOutput(Frozen):
@@ -150,7 +150,9 @@ def _run_phase(
             rejections.append(f"{intent.symbol} ({intent.client_order_id}): {exc}")
             log.error(
                 "order rejected",
-                extra={"run_id": run.run_id, "client_order_id": intent.client_order_id},
+                run_id=run.run_id,
+                client_order_id=intent.client_order_id,
+                reason=str(exc),
             )
     final = wait_for_terminal(
         broker,
@@ -176,7 +178,7 @@ def _run_phase(
         orders=final,
         message=message,
     )
-    log.info(message, extra={"run_id": run.run_id, "phase": name})
+    log.info(message, run_id=run.run_id, phase=name)
     ref = save(adapters.store, run.prefix, f"phase_{name}", phase, message)
     if rejections:
         raise PhaseFailedError(f"{name}: {len(rejections)} rejected: {'; '.join(rejections)}")

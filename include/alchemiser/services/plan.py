@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
+import structlog
 from pydantic import Field
 
 from alchemiser.domain.allocation import TargetAllocation
@@ -18,7 +17,7 @@ from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.snapshot import take_snapshot
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class PlanOutput(Frozen):
@@ -48,7 +47,9 @@ def plan_rebalance(
     plan = build_plan(targets, snapshot, settings)
     log.info(
         "plan built",
-        extra={"run_id": run.run_id, "sells": len(plan.sells), "buys": len(plan.buys)},
+        run_id=run.run_id,
+        sells=len(plan.sells),
+        buys=len(plan.buys),
     )
     summary = f"{len(plan.sells)} sells, {len(plan.buys)} buys, value {plan.portfolio_value:.2f}"
     return PlanOutput(

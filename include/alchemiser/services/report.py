@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from decimal import Decimal
+
+import structlog
 
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.orders import OrderStatus, PhaseResult
@@ -16,7 +17,7 @@ from alchemiser.services.context import RunContext
 from alchemiser.services.render import render_text
 from alchemiser.services.snapshot import take_snapshot
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def write_report(
@@ -52,7 +53,7 @@ def write_report(
     )
     ref = save(store, run.prefix, "report", report, f"outcome {report.outcome}")
     store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode())
-    log.info("run report written", extra={"run_id": run.run_id, "key": ref.key})
+    log.info("run report written", run_id=run.run_id, key=ref.key)
     return ref
 
 

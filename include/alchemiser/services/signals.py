@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from pathlib import Path
+
+import structlog
 
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.ports import ObjectStore
@@ -13,7 +14,7 @@ from alchemiser.services.context import RunContext
 from alchemiser.strategy.fixed import allocate
 from alchemiser.strategy.portfolio_config import load_portfolio_config
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def compute_signals(run: RunContext, config_path: Path, store: ObjectStore) -> ArtifactRef:
@@ -22,5 +23,5 @@ def compute_signals(run: RunContext, config_path: Path, store: ObjectStore) -> A
     digest = hashlib.sha256(config_path.read_bytes()).hexdigest()[:12]
     targets = allocate(config, run.session, run.run_id, source=f"portfolio_config:{digest}")
     summary = ", ".join(f"{w.symbol} {w.weight:.2%}" for w in targets.weights)
-    log.info("targets computed", extra={"run_id": run.run_id, "targets": summary})
+    log.info("targets computed", run_id=run.run_id, targets=summary)
     return save(store, run.prefix, "target_allocation", targets, summary)

@@ -6,11 +6,11 @@ returns and accepts plain JSON, validated into DTOs on the way in and out of eac
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import structlog
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseHook, Variable
 from pydantic import ValidationError
@@ -36,7 +36,7 @@ from alchemiser.services.report import write_report
 from alchemiser.services.signals import compute_signals
 from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 Json = dict[str, Any]
 
@@ -134,5 +134,4 @@ def report_task(
         ),
         adapters(),
     )
-    log.info("report at %s", ref.uri)
     return ref.model_dump(mode="json")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
+import structlog
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
 from alpaca.trading.models import Asset, Clock, Order, Position, TradeAccount
@@ -30,7 +30,7 @@ from alchemiser.domain.market import AccountState, AssetInfo, BrokerPosition, Ma
 from alchemiser.domain.orders import OrderIntent, OrderResult
 from alchemiser.domain.plan import Side
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 HTTP_NOT_FOUND = 404
 MAX_ORDERS_PER_LIST = 500
@@ -100,13 +100,12 @@ class AlpacaBroker:
         result = to_order_result(order)
         log.info(
             "order submitted",
-            extra={
-                "client_order_id": result.client_order_id,
-                "broker_order_id": result.broker_order_id,
-                "symbol": result.symbol,
-                "side": result.side.value,
-                "status": result.status.value,
-            },
+            run_id=intent.run_id,
+            client_order_id=result.client_order_id,
+            broker_order_id=result.broker_order_id,
+            symbol=result.symbol,
+            side=result.side.value,
+            status=result.status.value,
         )
         return result
 
