@@ -21,9 +21,10 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable, Param, get_current_context, task
+from airflow.sdk import DAG, Param, get_current_context, task
 
 from alchemiser_airflow.settlement import SettlementSensor
+from alchemiser_airflow.timetable import TradingSessionTimetable
 
 # Task bodies import the runtime module themselves: it pulls in alpaca-py, pandas and boto3,
 # which the dag-processor must not load every time it parses this file.
@@ -32,8 +33,8 @@ with DAG(
     dag_id="daily_rebalance",
     description="Rebalance the multi-strategy portfolio on Alpaca once per trading day",
     doc_md=__doc__,
-    # 15:45 New York on weekdays; a holiday run refuses to trade (the broker's clock decides).
-    schedule=CronTriggerTimetable("45 15 * * 1-5", timezone="America/New_York"),
+    # Once per NYSE session, 15 minutes before its close (early closes and DST included).
+    schedule=TradingSessionTimetable(minutes_before_close=15),
     start_date=pendulum.datetime(2026, 1, 1, tz="America/New_York"),
     catchup=False,
     max_active_runs=1,

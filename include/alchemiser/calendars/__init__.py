@@ -1,0 +1,1 @@
+"""Exchange trading calendars (sessions, opens, closes), from exchange-calendars."""
