@@ -176,6 +176,9 @@ class FakeStore:
     def put(self, key: str, body: bytes) -> None:
         self.objects[key] = body
 
+    def list_keys(self, prefix: str) -> tuple[str, ...]:
+        return tuple(sorted(k for k in self.objects if k.startswith(prefix)))
+
     def get(self, key: str) -> bytes:
         if key not in self.objects:
             raise ArtifactNotFoundError(key)

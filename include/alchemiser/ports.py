@@ -97,6 +97,10 @@ class ObjectStore(Protocol):
         """Read one object; raise ArtifactNotFoundError when absent."""
         ...
 
+    def list_keys(self, prefix: str) -> tuple[str, ...]:
+        """Return every key under `prefix`, sorted."""
+        ...
+
 
 @dataclass(frozen=True)
 class Adapters:

@@ -38,3 +38,14 @@ def test_a_corrupt_artifact_is_refused_naming_the_model(s3_client, bucket: str) 
 def test_a_missing_bucket_is_an_object_store_error(s3_client) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ObjectStoreError, match="put s3://no-such-bucket/k"):
         S3ObjectStore(s3_client, "no-such-bucket").put("k", b"{}")
+
+
+def test_listing_returns_every_key_under_a_prefix_across_pages(s3_client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    store = S3ObjectStore(s3_client, bucket)
+    for i in range(1005):  # more than one page of 1000
+        store.put(f"p/{i:04d}.json", b"{}")
+    store.put("q/other.json", b"{}")
+    keys = store.list_keys("p/")
+    assert len(keys) == 1005
+    assert keys[0] == "p/0000.json"
+    assert keys[-1] == "p/1004.json"

@@ -37,6 +37,18 @@ class S3ObjectStore:
         except (ClientError, BotoCoreError) as exc:
             raise ObjectStoreError(f"put s3://{self._bucket}/{key}: {exc}") from exc
 
+    def list_keys(self, prefix: str) -> tuple[str, ...]:
+        """Return every key under `prefix`, sorted (all pages)."""
+        keys: list[str] = []
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self._bucket, Prefix=prefix
+            ):
+                keys.extend(o["Key"] for o in page.get("Contents", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"list s3://{self._bucket}/{prefix}: {exc}") from exc
+        return tuple(sorted(keys))
+
     def get(self, key: str) -> bytes:
         """Read one object; a missing one is ArtifactNotFoundError."""
         try:
