@@ -1,16 +1,18 @@
 """
 ### daily_rebalance
 
-Once per trading day: evaluate the strategies, plan the rebalance, sell, wait for the sale
-proceeds, buy with the buying power actually there, and report.
+Once per trading session: evaluate the strategies, plan the rebalance, sell, wait for the sale
+proceeds, buy with the buying power actually there, and report. A run for a past session (a
+backfill, a catch-up, a manual run with an earlier `session`) is a **replay**: it plans against a
+simulated book and fills at the close, and never contacts an order endpoint.
 
 ```
-compute_signals -> build_plan -> has_trades -> execute_sells -> await_settlement
-                                                             -> execute_buys -> report
+compute_signals -> build_plan -> route -> execute_sells -> await_settlement -> execute_buys
+                                      \\-> replay_session                                  -> report
 ```
 
 Every task calls one use case in `alchemiser.adapters.airflow.runtime`; artifacts (targets,
-plan, portfolio snapshots, phase results, the report) are written to S3 under
+plan, portfolio snapshots, phase results, replays, the report) are written to S3 under
 `runs/<session>/<run_id>/`, and XCom carries only their references. Orders use client order
 ids derived from the task-instance key, so a retry or a clear adopts what an earlier try placed.
 """
@@ -49,7 +51,23 @@ with DAG(
             type=["null", "string"],
             format="date",
             title="Trading session",
-            description="YYYY-MM-DD; empty means the run's logical date (or its trigger time)",
+            description="YYYY-MM-DD. Empty: the run's logical date, or for a manual run the "
+            "latest session that has opened. A past session is replayed, never traded.",
+        ),
+        "mode": Param(
+            "paper",
+            type="string",
+            enum=["paper-exchange", "paper", "live"],
+            title="Venue",
+            description="Must match the alpaca_default connection: paper-exchange (a local "
+            "Alpaca-compatible server in its host), paper (any paper account), live (needs "
+            "the connection's extra paper=false as well).",
+        ),
+        "plan_only": Param(
+            False,
+            type="boolean",
+            title="Plan only",
+            description="Compute signals and the plan, report them, place nothing.",
         ),
     },
     tags=["alchemiser", "trading"],
@@ -64,15 +82,17 @@ with DAG(
 
     @task
     def build_plan(targets: dict[str, Any]) -> dict[str, Any]:
-        """Snapshot the account and plan sells and buys."""
+        """Snapshot the account (or the replay book) and plan sells and buys."""
         from alchemiser.adapters.airflow import runtime
 
         return runtime.plan_task(get_current_context(), targets)
 
-    @task.short_circuit(ignore_downstream_trigger_rules=False)
-    def has_trades(plan: dict[str, Any]) -> bool:
-        """Skip execution when the plan holds no trades (the report still runs)."""
-        return int(plan["trades"]) > 0
+    @task.branch
+    def route(plan: dict[str, Any]) -> list[str]:
+        """Trade, replay, or stop here (no trades, or plan_only); the report runs regardless."""
+        from alchemiser.adapters.airflow import runtime
+
+        return runtime.route_task(get_current_context(), plan)
 
     @task
     def execute_sells(plan: dict[str, Any]) -> dict[str, Any]:
@@ -88,23 +108,35 @@ with DAG(
 
         return runtime.buys_task(get_current_context(), plan, sells)
 
+    @task
+    def replay_session(plan: dict[str, Any]) -> dict[str, Any]:
+        """Fill a past session's plan at the close against the simulated book."""
+        from alchemiser.adapters.airflow import runtime
+
+        return runtime.replay_task(get_current_context(), plan)
+
     @task(trigger_rule="none_failed_min_one_success")
     def report(
         targets: dict[str, Any],
         plan: dict[str, Any],
         sells: dict[str, Any] | None,
         buys: dict[str, Any] | None,
+        replay: dict[str, Any] | None,
     ) -> dict[str, Any]:
         """Write the run report."""
         from alchemiser.adapters.airflow import runtime
 
-        return runtime.report_task(get_current_context(), targets, plan, sells, buys)
+        return runtime.report_task(
+            get_current_context(), targets=targets, plan=plan, sells=sells, buys=buys, replay=replay
+        )
 
     targets = compute_signals()
     plan = build_plan(targets)
+    branch = route(plan)
     sells = execute_sells(plan)
     settled = SettlementSensor(task_id="await_settlement", sells=sells)
     buys = execute_buys(plan, sells)
-    has_trades(plan) >> sells
+    replayed = replay_session(plan)
+    branch >> [sells, replayed]
     sells >> settled >> buys
-    report(targets, plan, sells, buys)
+    report(targets, plan, sells, buys, replayed)

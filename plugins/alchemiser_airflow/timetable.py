@@ -53,9 +53,7 @@ class TradingSessionTimetable(Timetable):
 
     def infer_manual_data_interval(self, *, run_after: DateTime) -> DataInterval:
         """A manual run covers the latest session that opened at or before it was triggered."""
-        session = self._calendar().previous_session(session_of(run_after))
-        if session.open > run_after:
-            session = self._calendar().previous_session(session.day - timedelta(days=1))
+        session = self._calendar().latest_opened(run_after)
         return DataInterval(instance(session.open), instance(session.close))
 
     def next_dagrun_info(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from alchemiser.adapters.airflow.connections import alpaca_settings, base_url
+from alchemiser.adapters.airflow.connections import alpaca_settings, base_url, check_mode
 from alchemiser.domain.errors import ConfigError
 
 
@@ -59,3 +59,27 @@ def test_missing_key_or_secret_is_refused_naming_the_connection(
 ) -> None:
     with pytest.raises(ConfigError, match=r"connection alpaca_default: .*must not be empty"):
         alpaca_settings(Conn(login=login, password=password))
+
+
+@pytest.mark.parametrize(
+    ("mode", "extra", "host", "error"),
+    [
+        ("paper", {"paper": True}, None, None),
+        ("paper", {"paper": True}, "http://127.0.0.1:1", None),
+        ("paper-exchange", {"paper": True}, "http://127.0.0.1:1", None),
+        ("live", {"paper": False}, None, None),
+        ("paper", {"paper": False}, None, "is LIVE .* live trading needs mode=live"),
+        ("live", {"paper": True}, None, "is a paper account"),
+        ("paper-exchange", {"paper": True}, None, "points at Alpaca itself"),
+        ("sandbox", {"paper": True}, None, "must be one of paper-exchange, paper, live"),
+    ],
+)
+def test_the_mode_param_must_match_the_connection(
+    mode: str, extra: dict[str, Any], host: str | None, error: str | None
+) -> None:
+    settings = alpaca_settings(Conn(extra=extra, host=host))
+    if error is None:
+        check_mode(mode, settings)
+    else:
+        with pytest.raises(ConfigError, match=error):
+            check_mode(mode, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -33,16 +34,19 @@ def test_flow_is_signals_plan_sells_settlement_buys_report(dagbag: DagBag) -> No
     assert edges == {
         ("compute_signals", "build_plan"),
         ("compute_signals", "report"),
-        ("build_plan", "has_trades"),
+        ("build_plan", "route"),
         ("build_plan", "execute_sells"),
         ("build_plan", "execute_buys"),
+        ("build_plan", "replay_session"),
         ("build_plan", "report"),
-        ("has_trades", "execute_sells"),
+        ("route", "execute_sells"),
+        ("route", "replay_session"),
         ("execute_sells", "await_settlement"),
         ("execute_sells", "execute_buys"),
         ("execute_sells", "report"),
         ("await_settlement", "execute_buys"),
         ("execute_buys", "report"),
+        ("replay_session", "report"),
     }
 
 
@@ -59,6 +63,24 @@ def test_report_runs_when_execution_is_skipped_but_not_after_a_failure(dagbag: D
     dag = dagbag.dags["daily_rebalance"]
     assert dag.get_task("report").trigger_rule == "none_failed_min_one_success"
     assert dag.get_task("await_settlement").deferrable  # type: ignore[attr-defined]
+
+
+def test_trigger_params_validate_and_name_the_bad_one(dagbag: DagBag) -> None:
+    params = copy.deepcopy(dagbag.dags["daily_rebalance"].params)
+    params["mode"] = "paper-exchange"  # what the UI form does with each field
+    with pytest.raises(ParamValidationError, match="param mode: 'yolo' is not one of"):
+        params["mode"] = "yolo"
+    with pytest.raises(ParamValidationError, match="param plan_only: 'yes' is not of type"):
+        params["plan_only"] = "yes"
+    with pytest.raises(ParamValidationError, match="param session"):
+        params["session"] = "yesterday"
+    assert params.validate() == {"session": None, "mode": "paper-exchange", "plan_only": False}
+
+
+def test_the_schedule_is_the_trading_session_timetable(dagbag: DagBag) -> None:
+    timetable = dagbag.dags["daily_rebalance"].timetable
+    assert type(timetable).__name__ == "TradingSessionTimetable"
+    assert timetable.serialize() == {"minutes_before_close": 15, "calendar_name": "XNYS"}
 
 
 def test_session_param_is_a_validated_optional_date(dagbag: DagBag) -> None:

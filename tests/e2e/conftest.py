@@ -99,8 +99,9 @@ class Deployment:
         body = requests.get(f"{self.exchange.url}/_exchange/orders", timeout=5).json()
         return list(body["orders"])
 
-    def reports(self) -> list[dict[str, Any]]:
-        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=f"runs/{self.session()}/")
+    def reports(self, session: str | None = None) -> list[dict[str, Any]]:
+        prefix = f"runs/{session or self.session()}/"
+        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
         keys = sorted(
             (o for o in listing.get("Contents", []) if o["Key"].endswith("/report.json")),
             key=lambda o: o["LastModified"],

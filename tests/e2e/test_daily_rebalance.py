@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from alchemiser.calendars.trading import calendar
 from alchemiser.sandbox.processes import Server
 from alchemiser.sandbox.run import DEMO_ACCOUNT
 from tests.e2e.conftest import Deployment, StartExchange
@@ -145,3 +147,44 @@ def test_make_run_uses_connections_already_in_the_environment(
     assert "outcome SUCCESS" in result.stdout
     assert deployment.exchange_orders()  # the orders went to the server we gave it
     assert f"s3://{deployment.bucket}/runs/" in result.stdout
+
+
+def test_a_run_for_a_past_session_replays_and_never_reaches_the_order_endpoints(
+    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+) -> None:
+    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
+    today = date.fromisoformat(deployment.session())
+    past = calendar().previous_session(today - timedelta(days=7)).day
+    result = deployment.dags_test(session=past.isoformat())
+    assert result.returncode == 0, _failure(result)
+    assert deployment.exchange_orders() == []
+    listing = deployment.s3.list_objects_v2(Bucket=deployment.bucket, Prefix="replay/books/")
+    assert [o["Key"] for o in listing["Contents"]] == [f"replay/books/{past}.json"]
+    (report,) = deployment.reports(past.isoformat())
+    assert report["outcome"] == "replayed"
+    assert report["replay"]["fills"]
+    assert report["sells"] is None
+
+
+def test_plan_only_reports_the_plan_and_places_nothing(
+    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+) -> None:
+    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
+    result = deployment.dags_test(plan_only=True)
+    assert result.returncode == 0, _failure(result)
+    assert deployment.exchange_orders() == []
+    (report,) = deployment.reports()
+    assert report["outcome"] == "plan_only"
+    assert report["plan"]["items"]
+
+
+def test_a_mode_that_does_not_match_the_connection_fails_before_any_order(
+    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+) -> None:
+    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
+    result = deployment.dags_test(mode="live")
+    assert result.returncode != 0
+    assert "param mode='live' but connection alpaca_default is a paper account" in (
+        result.stdout + result.stderr
+    )
+    assert deployment.exchange_orders() == []

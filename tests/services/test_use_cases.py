@@ -17,13 +17,14 @@ from alchemiser.domain.errors import (
 )
 from alchemiser.domain.orders import PhaseResult, PhaseStatus
 from alchemiser.domain.plan import PlanSettings
-from alchemiser.domain.report import RunReport
+from alchemiser.domain.report import ArtifactRef, RunReport
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
-from alchemiser.services.execute import execute_buys, execute_sells
-from alchemiser.services.plan import plan_rebalance
-from alchemiser.services.report import write_report
+from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
+from alchemiser.services.plan import PlanOutput, plan_rebalance
+from alchemiser.services.replay import ReplaySettings
+from alchemiser.services.report import ReportRefs, write_report
 from alchemiser.services.settlement import check_settlement
 from alchemiser.services.signals import compute_signals
 from tests.builders import SESSION, D
@@ -54,9 +55,11 @@ def _adapters(broker: FakeBroker) -> Adapters:
     )
 
 
-def _run_all(adapters: Adapters, config: Path) -> tuple[object, ...]:
+def _run_all(
+    adapters: Adapters, config: Path
+) -> tuple[ArtifactRef, PlanOutput, SellsOutput, ArtifactRef]:
     targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
     sells = execute_sells(RUN, RUN.task("execute_sells"), planned.plan, adapters, FAST)
     buys = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
     return targets, planned, sells, buys
@@ -66,9 +69,10 @@ def test_a_full_run_reaches_the_targets_and_reports_every_fill(config: Path) -> 
     broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(8000))
     adapters = _adapters(broker)
     targets, planned, sells, buys = _run_all(adapters, config)
-    ref = write_report(
-        RUN, targets, (planned.plan, planned.snapshot), (sells.phase, buys), adapters
-    )  # type: ignore[attr-defined]
+    refs = ReportRefs(
+        targets=targets, plan=planned.plan, snapshot=planned.snapshot, sells=sells.phase, buys=buys
+    )
+    ref = write_report(RUN, refs, adapters)
     report = RunReport.model_validate_json(adapters.store.get(ref.key))
     assert report.outcome == "success"
     assert broker.positions["XLE"] == 0
@@ -84,7 +88,7 @@ def test_a_retried_sell_task_adopts_its_orders_instead_of_placing_new_ones(confi
     broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(0))
     adapters = _adapters(broker)
     targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
     task = RUN.task("execute_sells")
     first = execute_sells(RUN, task, planned.plan, adapters, FAST)
     second = execute_sells(RUN, task, planned.plan, adapters, FAST)
@@ -96,7 +100,7 @@ def test_buys_use_only_the_money_that_is_there(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
     adapters = _adapters(broker)
     targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
     broker.cash = D(5_000)  # half the money disappeared between plan and buys
     ref = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
     phase = PhaseResult.model_validate_json(adapters.store.get(ref.key))
@@ -109,7 +113,7 @@ def test_no_buying_power_means_no_buys_and_a_clear_error(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
     adapters = _adapters(broker)
     targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
     broker.cash = D(50)
     with pytest.raises(InsufficientBuyingPowerError, match=r"only -50\.00 spendable"):
         execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
@@ -121,7 +125,7 @@ def test_a_rejected_order_fails_the_phase_after_recording_the_others(config: Pat
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000), reject={"QQQ": rejection})
     adapters = _adapters(broker)
     targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
     with pytest.raises(PhaseFailedError, match="QQQ"):
         execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
     phase = PhaseResult.model_validate_json(adapters.store.get(f"{RUN.prefix}/phase_buys.json"))
@@ -134,18 +138,18 @@ def test_closed_market_places_nothing(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000), is_open=False)
     adapters = _adapters(broker)
     targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
     with pytest.raises(MarketClosedError, match="no orders placed"):
         execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
     assert broker.submissions == []
 
 
-def test_a_run_for_another_session_than_the_brokers_refuses_to_plan(config: Path) -> None:
+def test_a_run_for_a_future_session_refuses_to_plan(config: Path) -> None:
     adapters = _adapters(FakeBroker(prices=dict(PRICES)))
-    other = RUN.model_copy(update={"session": SESSION.replace(day=19)})
+    other = RUN.model_copy(update={"session": SESSION.replace(day=23)})
     targets = compute_signals(other, config, adapters.store)
-    with pytest.raises(SessionMismatchError, match="broker's clock is in session 2026-11-20"):
-        plan_rebalance(other, targets, adapters, PlanSettings())
+    with pytest.raises(SessionMismatchError, match="a future session cannot be planned"):
+        plan_rebalance(other, targets, adapters, PlanSettings(), ReplaySettings())
 
 
 def test_targets_are_stored_with_their_strategy_contributions(config: Path) -> None:
@@ -173,7 +177,7 @@ def test_a_retried_buy_task_adopts_its_filled_orders_instead_of_failing_for_mone
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
     adapters = _adapters(broker)
     targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
     task = RUN.task("execute_buys")
     execute_buys(RUN, task, planned.plan, adapters, FAST)
     placed = list(broker.submissions)
@@ -189,7 +193,7 @@ def test_settlement_after_a_retried_sell_task_still_counts_the_proceeds(config: 
     broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(0))
     adapters = _adapters(broker)
     targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings())
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
     task = RUN.task("execute_sells")
     execute_sells(RUN, task, planned.plan, adapters, FAST)
     retried = execute_sells(RUN, task, planned.plan, adapters, FAST)

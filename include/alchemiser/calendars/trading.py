@@ -13,6 +13,7 @@ from functools import lru_cache
 import exchange_calendars
 
 from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.sessions import session_of
 
 _HORIZON = timedelta(days=400)
 
@@ -55,6 +56,13 @@ class TradingCalendar:
         if not found:
             raise ConfigError(f"{self.name}: no session on or before {day}")
         return found[-1]
+
+    def latest_opened(self, moment: datetime) -> Session:
+        """Return the latest session that had opened at `moment` (it may have closed since)."""
+        session = self.previous_session(session_of(moment))
+        if session.open > moment:
+            session = self.previous_session(session.day - timedelta(days=1))
+        return session
 
     def sessions_between(self, start: date, end: date) -> tuple[Session, ...]:
         """Return the sessions with dates in [start, end], in order."""

@@ -12,6 +12,7 @@ from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
+from alchemiser.domain.replay import ReplayResult
 from alchemiser.domain.types import Artifact, Frozen, Symbol, Weight
 
 
@@ -42,7 +43,7 @@ class WeightComparison(Frozen):
         return self.actual - self.target
 
 
-Outcome = Literal["success", "partial", "failed", "no_trades"]
+Outcome = Literal["success", "partial", "failed", "no_trades", "plan_only", "replayed"]
 
 
 class RunReport(Artifact):
@@ -51,6 +52,7 @@ class RunReport(Artifact):
     KIND: ClassVar[str] = "run_report"
 
     session: date
+    session_source: str = Field(description="param, logical_date or run_after")
     venue: str = Field(description="where orders went: the broker base URL or Alpaca paper/live")
     outcome: Outcome
     targets: TargetAllocation
@@ -58,6 +60,7 @@ class RunReport(Artifact):
     before: PortfolioSnapshot
     sells: PhaseResult | None
     buys: PhaseResult | None
+    replay: ReplayResult | None = None
     after: PortfolioSnapshot
     weights: tuple[WeightComparison, ...]
     artifacts: tuple[ArtifactRef, ...]

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
 
+from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.sessions import session_of
 from alchemiser.domain.types import Frozen, RunId
 from alchemiser.ledger.ids import TaskKey
 from alchemiser.services.artifacts import run_prefix
 
 SessionSource = Literal["param", "logical_date", "run_after"]
+
+
+def resolve_session(
+    param: object,
+    logical_date: datetime | None,
+    run_after: datetime,
+    latest_opened: Callable[[datetime], date],
+) -> tuple[date, SessionSource]:
+    """Return the session a run is for, and where that came from.
+
+    The `session` param wins; else the logical date (scheduled and backfill runs: the timetable's
+    data interval is the session); else, for manual runs (no logical date in Airflow 3), the
+    latest session that had opened when the run was triggered.
+    """
+    if param:
+        try:
+            return date.fromisoformat(str(param)), "param"
+        except ValueError as exc:
+            raise ConfigError(f"param session={param!r} is not a YYYY-MM-DD date") from exc
+    if logical_date is not None:
+        return session_of(logical_date), "logical_date"
+    return latest_opened(run_after), "run_after"
 
 
 class RunContext(Frozen):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import structlog
 from pydantic import Field
 
@@ -15,6 +17,7 @@ from alchemiser.planning.planner import build_plan
 from alchemiser.ports import Adapters
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
+from alchemiser.services.replay import ReplaySettings, plan_replay
 from alchemiser.services.snapshot import take_snapshot
 
 log = structlog.get_logger(__name__)
@@ -26,6 +29,9 @@ class PlanOutput(Frozen):
     plan: ArtifactRef
     snapshot: ArtifactRef
     trades: int = Field(ge=0)
+    mode: Literal["trade", "replay"] = Field(
+        description="replay: the session is past, so trades are simulated, never sent"
+    )
 
 
 def plan_rebalance(
@@ -33,21 +39,30 @@ def plan_rebalance(
     targets_ref: ArtifactRef,
     adapters: Adapters,
     settings: PlanSettings,
+    replay: ReplaySettings,
 ) -> PlanOutput:
-    """Snapshot the account and plan the trades to the stored targets."""
+    """Plan the trades to the stored targets: live for today's session, replayed for a past one.
+
+    The broker's clock decides which: its session is the only one that may trade.
+    """
     broker, store = adapters.broker, adapters.store
     broker_session = session_of(broker.get_clock().timestamp)
-    if broker_session != run.session:
+    if run.session > broker_session:
         raise SessionMismatchError(
-            f"run {run.run_id} is for session {run.session} ({run.session_source}) but the "
-            f"broker's clock is in session {broker_session}: refusing to trade another day"
+            f"run {run.run_id} is for session {run.session} ({run.session_source}), after the "
+            f"broker's current session {broker_session}: a future session cannot be planned"
         )
     targets = load(store, targets_ref, TargetAllocation)
-    snapshot = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
-    plan = build_plan(targets, snapshot, settings)
+    mode: Literal["trade", "replay"] = "trade" if run.session == broker_session else "replay"
+    if mode == "replay":
+        plan, snapshot = plan_replay(run, targets, adapters, settings, replay)
+    else:
+        snapshot = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
+        plan = build_plan(targets, snapshot, settings)
     log.info(
         "plan built",
         run_id=run.run_id,
+        mode=mode,
         sells=len(plan.sells),
         buys=len(plan.buys),
     )
@@ -56,4 +71,5 @@ def plan_rebalance(
         plan=save(store, run.prefix, "rebalance_plan", plan, summary),
         snapshot=save(store, run.prefix, "portfolio_before", snapshot, "before trading"),
         trades=len(plan.items),
+        mode=mode,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from alchemiser.domain.orders import PhaseResult
+from alchemiser.domain.replay import ReplayResult
 from alchemiser.domain.report import RunReport
 
 
@@ -37,7 +38,7 @@ def render_text(report: RunReport, location: str) -> str:
     """Return the report as aligned text sections; `location` is where its JSON form lives."""
     lines = [
         f"alchemiser run report: session {report.session}, outcome {report.outcome.upper()}",
-        f"venue {report.venue} | run {report.run_id}",
+        f"venue {report.venue} | run {report.run_id} | session from {report.session_source}",
         "",
         "Targets",
     ]
@@ -76,6 +77,8 @@ def render_text(report: RunReport, location: str) -> str:
     for phase in (report.sells, report.buys):
         if phase is not None:
             lines += ["", *_phase_lines(phase)]
+    if report.replay is not None:
+        lines += ["", *_replay_lines(report.replay)]
     after = report.after
     lines += ["", f"After: portfolio {_money(after.portfolio_value)}, cash {_money(after.cash)}"]
     lines += _table(
@@ -114,6 +117,21 @@ def _phase_lines(phase: PhaseResult) -> list[str]:
                 o.client_order_id,
             ]
             for o in phase.orders
+        ],
+    )
+    return lines
+
+
+def _replay_lines(replay: ReplayResult) -> list[str]:
+    lines = [
+        f"Replay: book {_money(replay.before.value)} -> {_money(replay.after.value)} "
+        "(fills simulated at the close; no order was sent)"
+    ]
+    lines += _table(
+        ["side", "symbol", "qty", "close", "value"],
+        [
+            [f.side.value, f.symbol, f"{f.qty.normalize():f}", _money(f.price), _money(f.value)]
+            for f in replay.fills
         ],
     )
     return lines

@@ -10,7 +10,9 @@ from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.orders import OrderStatus, PhaseResult
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
+from alchemiser.domain.replay import ReplayResult
 from alchemiser.domain.report import ArtifactRef, Outcome, RunReport, WeightComparison
+from alchemiser.domain.types import Frozen
 from alchemiser.ports import Adapters
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
@@ -20,41 +22,65 @@ from alchemiser.services.snapshot import take_snapshot
 log = structlog.get_logger(__name__)
 
 
-def write_report(
-    run: RunContext,
-    targets_ref: ArtifactRef,
-    plan_refs: tuple[ArtifactRef, ArtifactRef],
-    phase_refs: tuple[ArtifactRef | None, ArtifactRef | None],
-    adapters: Adapters,
-) -> ArtifactRef:
+class ReportRefs(Frozen):
+    """The artifacts a run produced, as the report task receives them."""
+
+    targets: ArtifactRef
+    plan: ArtifactRef
+    snapshot: ArtifactRef
+    sells: ArtifactRef | None = None
+    buys: ArtifactRef | None = None
+    replay: ArtifactRef | None = None
+
+    def all(self) -> tuple[ArtifactRef, ...]:
+        """Return the references that exist, in flow order."""
+        found = (self.targets, self.plan, self.snapshot, self.sells, self.buys, self.replay)
+        return tuple(r for r in found if r is not None)
+
+
+def write_report(run: RunContext, refs: ReportRefs, adapters: Adapters) -> ArtifactRef:
     """Write the run report (JSON and text) and return its reference."""
     store = adapters.store
-    targets = load(store, targets_ref, TargetAllocation)
-    plan = load(store, plan_refs[0], RebalancePlan)
-    before = load(store, plan_refs[1], PortfolioSnapshot)
-    sells, buys = (_final(adapters, load(store, r, PhaseResult)) if r else None for r in phase_refs)
-    after = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
+    targets = load(store, refs.targets, TargetAllocation)
+    plan = load(store, refs.plan, RebalancePlan)
+    before = load(store, refs.snapshot, PortfolioSnapshot)
+    sells, buys = (
+        _final(adapters, load(store, r, PhaseResult)) if r else None
+        for r in (refs.sells, refs.buys)
+    )
+    replay = load(store, refs.replay, ReplayResult) if refs.replay else None
+    if replay is not None:
+        after = _replayed(before, replay)
+    else:
+        after = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
     report = RunReport(
         run_id=run.run_id,
         derived_from=tuple(
-            a.artifact_id for a in (targets, plan, before, sells, buys) if a is not None
+            a.artifact_id for a in (targets, plan, before, sells, buys, replay) if a is not None
         ),
         session=run.session,
-        venue=adapters.broker.venue,
-        outcome=_outcome(plan, sells, buys),
+        session_source=run.session_source,
+        venue="replay (simulated fills at the close)" if replay else adapters.broker.venue,
+        outcome="replayed" if replay else _outcome(plan, sells, buys),
         targets=targets,
         plan=plan,
         before=before,
         sells=sells,
         buys=buys,
+        replay=replay,
         after=after,
         weights=_compare(targets, after),
-        artifacts=tuple(r for r in (targets_ref, *plan_refs, *phase_refs) if r is not None),
+        artifacts=refs.all(),
     )
     ref = save(store, run.prefix, "report", report, f"outcome {report.outcome}")
     store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode())
     log.info("run report written", run_id=run.run_id, key=ref.key)
     return ref
+
+
+def _replayed(before: PortfolioSnapshot, replay: ReplayResult) -> PortfolioSnapshot:
+    """Return the book after a replay as a snapshot priced at the same closes."""
+    return before.model_copy(update={"cash": replay.after.cash, "holdings": replay.after.holdings})
 
 
 def _final(adapters: Adapters, phase: PhaseResult) -> PhaseResult:
@@ -68,6 +94,8 @@ def _final(adapters: Adapters, phase: PhaseResult) -> PhaseResult:
 def _outcome(plan: RebalancePlan, sells: PhaseResult | None, buys: PhaseResult | None) -> Outcome:
     if plan.is_empty:
         return "no_trades"
+    if sells is None and buys is None:
+        return "plan_only"  # the route sent a plan with trades nowhere: plan_only was asked
     orders = [o for p in (sells, buys) if p is not None for o in p.orders]
     if len(orders) == len(plan.items) and all(o.status is OrderStatus.FILLED for o in orders):
         return "success"

@@ -61,3 +61,30 @@ def alpaca_settings(conn: ConnectionLike) -> AlpacaSettings:
     except ValidationError as exc:
         fields = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"connection {conn.conn_id}: {fields}") from exc
+
+
+MODES = ("paper-exchange", "paper", "live")
+
+
+def check_mode(mode: str, settings: AlpacaSettings) -> None:
+    """Refuse a run whose `mode` param does not match where the connection sends orders.
+
+    Live trading needs both opt-ins: a connection with extra paper=false and mode=live.
+    """
+    if mode not in MODES:
+        raise ConfigError(f"param mode={mode!r}: must be one of {', '.join(MODES)}")
+    if not settings.paper and mode != "live":
+        raise ConfigError(
+            f"connection {ALPACA_CONN_ID} is LIVE (extra paper=false) but param mode={mode!r}: "
+            "live trading needs mode=live too; nothing was placed"
+        )
+    if mode == "live" and settings.paper:
+        raise ConfigError(
+            f"param mode='live' but connection {ALPACA_CONN_ID} is a paper account "
+            "(extra paper=true): refusing to pretend"
+        )
+    if mode == "paper-exchange" and settings.base_url is None:
+        raise ConfigError(
+            f"param mode='paper-exchange' but connection {ALPACA_CONN_ID} has no host: it "
+            "points at Alpaca itself, not at a local paper exchange"
+        )

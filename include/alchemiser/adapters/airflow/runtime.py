@@ -7,7 +7,7 @@ returns and accepts plain JSON, validated into DTOs on the way in and out of eac
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import structlog
@@ -21,18 +21,20 @@ from alchemiser.adapters.airflow.connections import (
     BUCKET_VARIABLE,
     DEFAULT_BUCKET,
     alpaca_settings,
+    check_mode,
 )
 from alchemiser.bootstrap import build_adapters
+from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import ArtifactRef
-from alchemiser.domain.sessions import session_of
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Adapters
-from alchemiser.services.context import RunContext
+from alchemiser.services.context import RunContext, resolve_session
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
 from alchemiser.services.plan import PlanOutput, plan_rebalance
-from alchemiser.services.report import write_report
+from alchemiser.services.replay import ReplaySettings, replay_session
+from alchemiser.services.report import ReportRefs, write_report
 from alchemiser.services.signals import compute_signals
 from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
 
@@ -42,29 +44,31 @@ Json = dict[str, Any]
 
 
 def run_context(context: Mapping[str, Any]) -> RunContext:
-    """Resolve the run's trading session: the `session` param, else logical date, else run_after.
-
-    Manual runs in Airflow 3 have no logical date, so the fallback is explicit and recorded.
-    """
+    """Resolve the run's trading session the same way in every task (see resolve_session)."""
     dag_run = context["dag_run"]
-    param = (context.get("params") or {}).get("session")
-    if param:
-        try:
-            session, source = date.fromisoformat(str(param)), "param"
-        except ValueError as exc:
-            raise ConfigError(f"param session={param!r} is not a YYYY-MM-DD date") from exc
-    elif dag_run.logical_date is not None:
-        session, source = session_of(dag_run.logical_date), "logical_date"
-    else:
-        session, source = session_of(dag_run.run_after), "run_after"
+    session, source = resolve_session(
+        (context.get("params") or {}).get("session"),
+        dag_run.logical_date,
+        dag_run.run_after,
+        _latest_opened_session,
+    )
     return RunContext(
         dag_id=dag_run.dag_id, run_id=dag_run.run_id, session=session, session_source=source
     )
 
 
-def adapters() -> Adapters:
-    """Build the real adapters from `alpaca_default`, `aws_default` and `alchemiser_bucket`."""
+def _latest_opened_session(moment: datetime) -> date:
+    return calendar().latest_opened(moment).day
+
+
+def adapters(context: Mapping[str, Any] | None = None) -> Adapters:
+    """Build the real adapters from `alpaca_default`, `aws_default` and `alchemiser_bucket`.
+
+    With a task context, the run's `mode` param must agree with the connection first.
+    """
     alpaca = alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID))
+    if context is not None:
+        check_mode(str((context.get("params") or {}).get("mode", "paper")), alpaca)
     s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
     bucket = Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET)
     return build_adapters(alpaca, s3, bucket)
@@ -87,8 +91,27 @@ def signals_task(context: Mapping[str, Any]) -> Json:
 def plan_task(context: Mapping[str, Any], targets: Json) -> Json:
     """build_plan."""
     run = run_context(context)
-    output = plan_rebalance(run, _ref(targets, "targets"), adapters(), PlanSettings())
+    output = plan_rebalance(
+        run, _ref(targets, "targets"), adapters(context), PlanSettings(), ReplaySettings()
+    )
     return output.model_dump(mode="json")
+
+
+def route_task(context: Mapping[str, Any], plan: Json) -> list[str]:
+    """Choose what follows the plan: live execution, a replay, or nothing."""
+    planned = PlanOutput.model_validate(plan)
+    if planned.mode == "replay":
+        return ["replay_session"]
+    if (context.get("params") or {}).get("plan_only") is True or planned.trades == 0:
+        return []
+    return ["execute_sells"]
+
+
+def replay_task(context: Mapping[str, Any], plan: Json) -> Json:
+    """replay_session: simulated fills at the close for a past session."""
+    run = run_context(context)
+    ref = replay_session(run, PlanOutput.model_validate(plan).plan, adapters(), ReplaySettings())
+    return ref.model_dump(mode="json")
 
 
 def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
@@ -97,7 +120,7 @@ def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
     ti = context["ti"]
     task = run.task(ti.task_id, ti.map_index)
     output = execute_sells(
-        run, task, PlanOutput.model_validate(plan).plan, adapters(), ExecutionSettings()
+        run, task, PlanOutput.model_validate(plan).plan, adapters(context), ExecutionSettings()
     )
     return output.model_dump(mode="json")
 
@@ -109,29 +132,29 @@ def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
     ti = context["ti"]
     task = run.task(ti.task_id, ti.map_index)
     ref = execute_buys(
-        run, task, PlanOutput.model_validate(plan).plan, adapters(), ExecutionSettings()
+        run, task, PlanOutput.model_validate(plan).plan, adapters(context), ExecutionSettings()
     )
     return ref.model_dump(mode="json")
 
 
 def report_task(
     context: Mapping[str, Any],
+    *,
     targets: Json,
     plan: Json,
     sells: Json | None,
     buys: Json | None,
+    replay: Json | None,
 ) -> Json:
     """report."""
     run = run_context(context)
     planned = PlanOutput.model_validate(plan)
-    ref = write_report(
-        run,
-        _ref(targets, "targets"),
-        (planned.plan, planned.snapshot),
-        (
-            SellsOutput.model_validate(sells).phase if sells else None,
-            _ref(buys, "buys") if buys else None,
-        ),
-        adapters(),
+    refs = ReportRefs(
+        targets=_ref(targets, "targets"),
+        plan=planned.plan,
+        snapshot=planned.snapshot,
+        sells=SellsOutput.model_validate(sells).phase if sells else None,
+        buys=_ref(buys, "buys") if buys else None,
+        replay=_ref(replay, "replay") if replay else None,
     )
-    return ref.model_dump(mode="json")
+    return write_report(run, refs, adapters()).model_dump(mode="json")

@@ -1,0 +1,110 @@
+"""Replaying past sessions against the paper exchange: no orders, a carried book, a curve."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+from alchemiser.adapters.alpaca.broker import AlpacaBroker
+from alchemiser.adapters.alpaca.market_data import AlpacaMarketData
+from alchemiser.adapters.alpaca.settings import AlpacaSettings
+from alchemiser.calendars.trading import calendar
+from alchemiser.domain.errors import MarketDataError
+from alchemiser.domain.plan import PlanSettings
+from alchemiser.domain.replay import EquityCurve, ReplayBook, ReplayResult
+from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
+from alchemiser.ports import Adapters
+from alchemiser.services.context import RunContext
+from alchemiser.services.plan import plan_rebalance
+from alchemiser.services.replay import EQUITY_CURVE, ReplaySettings, book_key, replay_session
+from alchemiser.services.signals import compute_signals
+from tests.fakes import FakeClock, FakeStore
+
+EXCHANGE_SESSION = date(2025, 6, 30)
+CONFIG = "strategies:\n  - {name: a, kind: fixed, allocation: 1, weights: {SPY: 0.6, TLT: 0.4}}\n"
+
+
+@pytest.fixture
+def exchange() -> Iterator[PaperExchange]:
+    config = ExchangeConfig(
+        session=EXCHANGE_SESSION,
+        history_start=date(2025, 1, 1),
+        account=AccountSeed(cash=Decimal(10_000), positions={"SPY": Decimal(3)}),
+    )
+    with PaperExchange(config) as running:
+        yield running
+
+
+def _adapters(exchange: PaperExchange) -> Adapters:
+    settings = AlpacaSettings(key_id="k", secret_key="s", base_url=exchange.url)
+    return Adapters(
+        broker=AlpacaBroker(settings),
+        market_data=AlpacaMarketData(settings),
+        store=FakeStore(),
+        clock=FakeClock(),
+    )
+
+
+def _replay(day: date, adapters: Adapters, config: Path) -> ReplayResult:
+    run = RunContext(
+        dag_id="daily_rebalance",
+        run_id=f"backfill__{day.isoformat()}",
+        session=day,
+        session_source="logical_date",
+    )
+    targets = compute_signals(run, config, adapters.store)
+    planned = plan_rebalance(run, targets, adapters, PlanSettings(), ReplaySettings())
+    assert planned.mode == "replay"
+    ref = replay_session(run, planned.plan, adapters, ReplaySettings())
+    return ReplayResult.model_validate_json(adapters.store.get(ref.key))
+
+
+def test_twenty_past_sessions_replay_without_a_single_order(
+    exchange: PaperExchange, tmp_path: Path
+) -> None:
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(CONFIG)
+    adapters = _adapters(exchange)
+    sessions = [s.day for s in calendar().sessions_between(date(2025, 5, 1), date(2025, 6, 27))][
+        :20
+    ]
+    results = [_replay(day, adapters, config) for day in sessions]
+
+    oracle = requests.get(f"{exchange.url}/_exchange/orders", timeout=5).json()
+    assert oracle["count"] == 0
+    assert oracle["rejected_count"] == 0
+    store = adapters.store
+    assert len(store.list_keys("replay/books/")) == 20
+    curve = EquityCurve.model_validate_json(store.get(EQUITY_CURVE))
+    assert [p.session for p in curve.points] == sessions
+    # The first session buys into the targets from cash; later ones carry that book forward.
+    assert results[0].before.cash == Decimal(100_000)
+    assert {f.symbol for f in results[0].fills} == {"SPY", "TLT"}
+    for earlier, later in itertools.pairwise(results):
+        assert later.before == earlier.after
+    final = ReplayBook.model_validate_json(store.get(book_key(sessions[-1])))
+    weights = {h.symbol: h.market_value / final.value for h in final.holdings}
+    assert abs(weights["SPY"] - Decimal("0.6")) < Decimal("0.02")
+
+
+def test_replay_uses_only_bars_up_to_the_session(exchange: PaperExchange, tmp_path: Path) -> None:
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(CONFIG)
+    adapters = _adapters(exchange)
+    result = _replay(date(2025, 6, 2), adapters, config)
+    bars = adapters.market_data.get_daily_bars(["SPY"], date(2025, 6, 2), date(2025, 6, 2))
+    spy = next(f for f in result.fills if f.symbol == "SPY")
+    assert spy.price == bars["SPY"][0].close
+
+
+def test_a_session_without_bars_cannot_be_replayed(exchange: PaperExchange, tmp_path: Path) -> None:
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(CONFIG)
+    with pytest.raises(MarketDataError, match="no daily bar for 2024-06-03"):
+        _replay(date(2024, 6, 3), _adapters(exchange), config)  # before the exchange's history
