@@ -25,6 +25,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Param, get_current_context, task
 
+from alchemiser_airflow.notifier import RunNotifier
 from alchemiser_airflow.settlement import SettlementSensor
 from alchemiser_airflow.timetable import TradingSessionTimetable
 
@@ -44,6 +45,8 @@ with DAG(
         "retries": 2,
         "retry_delay": timedelta(seconds=20),
         "execution_timeout": timedelta(minutes=10),
+        # After the last retry: the session, the failing task, its error, any report.
+        "on_failure_callback": RunNotifier("failure"),
     },
     params={
         "session": Param(
@@ -115,7 +118,7 @@ with DAG(
 
         return runtime.replay_task(get_current_context(), plan)
 
-    @task(trigger_rule="none_failed_min_one_success")
+    @task(trigger_rule="none_failed_min_one_success", on_success_callback=RunNotifier("success"))
     def report(
         targets: dict[str, Any],
         plan: dict[str, Any],

@@ -89,7 +89,7 @@ class ObjectStore(Protocol):
         """Return the bucket name."""
         ...
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
         """Write (or overwrite) one object."""
         ...
 

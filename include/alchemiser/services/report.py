@@ -14,12 +14,16 @@ from alchemiser.domain.replay import ReplayResult
 from alchemiser.domain.report import ArtifactRef, Outcome, RunReport, WeightComparison
 from alchemiser.domain.types import Frozen
 from alchemiser.ports import Adapters
+from alchemiser.reporting.chart import weights_chart
+from alchemiser.reporting.html import render_html
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.render import render_text
 from alchemiser.services.snapshot import take_snapshot
 
 log = structlog.get_logger(__name__)
+
+CHART = "weights.png"
 
 
 class ReportRefs(Frozen):
@@ -73,7 +77,9 @@ def write_report(run: RunContext, refs: ReportRefs, adapters: Adapters) -> Artif
         artifacts=refs.all(),
     )
     ref = save(store, run.prefix, "report", report, f"outcome {report.outcome}")
-    store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode())
+    store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode(), "text/plain")
+    store.put(f"{run.prefix}/{CHART}", weights_chart(report.weights), "image/png")
+    store.put(f"{run.prefix}/report.html", render_html(report, CHART).encode(), "text/html")
     log.info("run report written", run_id=run.run_id, key=ref.key)
     return ref
 

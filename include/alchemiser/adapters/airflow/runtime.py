@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
@@ -29,6 +29,7 @@ from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.execution.settings import ExecutionSettings
+from alchemiser.notify.message import RunEvent
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext, resolve_session
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
@@ -158,3 +159,26 @@ def report_task(
         replay=_ref(replay, "replay") if replay else None,
     )
     return write_report(run, refs, adapters()).model_dump(mode="json")
+
+
+def run_event(context: Mapping[str, Any], kind: Literal["success", "failure"]) -> RunEvent:
+    """Describe a finished run or a failed task from an Airflow callback context."""
+    dag_run = context["dag_run"]
+    ti = context["ti"]
+    report = ti.xcom_pull(task_ids="report") if kind == "success" else None
+    ref = ArtifactRef.model_validate(report) if report else None
+    try:
+        session: str | None = run_context(context).session.isoformat()
+    except ConfigError:
+        session = None  # a bad session param is itself the failure being reported
+    error = context.get("exception")
+    return RunEvent(
+        kind=kind,
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        session=session,
+        outcome=ref.summary.removeprefix("outcome ") if ref else None,
+        task_id=ti.task_id if kind == "failure" else None,
+        error=f"{type(error).__name__}: {error}" if error else None,
+        report=ref.uri if ref else None,
+    )

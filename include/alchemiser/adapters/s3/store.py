@@ -28,11 +28,11 @@ class S3ObjectStore:
         """Return the bucket name."""
         return self._bucket
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
         """Write (or overwrite) one object."""
         try:
             self._client.put_object(
-                Bucket=self._bucket, Key=key, Body=body, ContentType="application/json"
+                Bucket=self._bucket, Key=key, Body=body, ContentType=content_type
             )
         except (ClientError, BotoCoreError) as exc:
             raise ObjectStoreError(f"put s3://{self._bucket}/{key}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Run notifications: what a success or failure message says (pure)."""

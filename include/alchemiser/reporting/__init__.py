@@ -1,0 +1,1 @@
+"""Presentation of run reports: the weights chart (PNG) and the HTML page."""

@@ -1,0 +1,55 @@
+"""The report's other forms: text, HTML page and weights chart, written beside the JSON."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from alchemiser.domain.plan import PlanSettings
+from alchemiser.domain.report import RunReport
+from alchemiser.ports import Adapters
+from alchemiser.services.context import RunContext
+from alchemiser.services.plan import plan_rebalance
+from alchemiser.services.replay import ReplaySettings
+from alchemiser.services.report import ReportRefs, write_report
+from alchemiser.services.signals import compute_signals
+from tests.builders import SESSION, D
+from tests.fakes import FakeBroker, FakeClock, FakeMarketData, FakeStore
+
+PRICES = {"SPY": D(100), "QQQ": D(50)}
+RUN = RunContext(dag_id="d", run_id="manual__<1>", session=SESSION, session_source="run_after")
+
+
+def test_plan_only_report_has_html_chart_and_text_with_escaped_content(tmp_path: Path) -> None:
+    config = tmp_path / "p.yaml"
+    config.write_text("strategies:\n  - {name: a, kind: fixed, allocation: 1, weights: {SPY: 1}}\n")
+    store = FakeStore()
+    adapters = Adapters(
+        broker=FakeBroker(prices=dict(PRICES), positions={"QQQ": D(10)}, cash=D(500)),
+        market_data=FakeMarketData(PRICES),
+        store=store,
+        clock=FakeClock(),
+    )
+    targets = compute_signals(RUN, config, store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    refs = ReportRefs(targets=targets, plan=planned.plan, snapshot=planned.snapshot)
+    ref = write_report(RUN, refs, adapters)
+
+    report = RunReport.model_validate_json(store.get(ref.key))
+    assert report.outcome == "plan_only"
+    assert report.session_source == "run_after"
+    prefix = RUN.prefix
+    html = store.get(f"{prefix}/report.html").decode()
+    assert store.content_types[f"{prefix}/report.html"] == "text/html"
+    assert "manual__&lt;1&gt;" in html  # run ids are escaped, never injected
+    assert "<img alt='target versus actual weights' src='weights.png'>" in html
+    png = store.get(f"{prefix}/weights.png")
+    assert store.content_types[f"{prefix}/weights.png"] == "image/png"
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    assert image.height > 40  # one row per symbol (SPY, QQQ) plus the legend
+    text = store.get(f"{prefix}/report.txt").decode()
+    assert "outcome PLAN_ONLY" in text
+    assert "session from run_after" in text
