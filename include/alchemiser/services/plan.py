@@ -15,6 +15,7 @@ from alchemiser.domain.sessions import session_of
 from alchemiser.domain.types import Frozen
 from alchemiser.planning.planner import build_plan
 from alchemiser.ports import Adapters
+from alchemiser.risk.limits import RiskLimits, check_plan
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.replay import ReplaySettings, plan_replay
@@ -40,6 +41,8 @@ def plan_rebalance(
     adapters: Adapters,
     settings: PlanSettings,
     replay: ReplaySettings,
+    *,
+    limits: RiskLimits | None = None,
 ) -> PlanOutput:
     """Plan the trades to the stored targets: live for today's session, replayed for a past one.
 
@@ -59,6 +62,7 @@ def plan_rebalance(
     else:
         snapshot = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
         plan = build_plan(targets, snapshot, settings)
+    check_plan(plan, limits or RiskLimits())  # before anything is saved or routed
     log.info(
         "plan built",
         run_id=run.run_id,

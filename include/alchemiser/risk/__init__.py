@@ -1,0 +1,1 @@
+"""Risk controls checked before any order: a plan that breaks a limit is rejected whole."""
