@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from alchemiser.domain.errors import ArtifactNotFoundError, OrderRejectedError
+from alchemiser.domain.errors import (
+    ArtifactNotFoundError,
+    ObjectChangedError,
+    ObjectExistsError,
+    OrderRejectedError,
+)
 from alchemiser.domain.market import (
     AccountState,
     AssetInfo,
@@ -178,6 +184,24 @@ class FakeStore:
 
     def list_keys(self, prefix: str) -> tuple[str, ...]:
         return tuple(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def create(self, key: str, body: bytes) -> str:
+        if key in self.objects:
+            raise ObjectExistsError(key)
+        self.put(key, body)
+        return self._etag(key)
+
+    def read(self, key: str) -> tuple[bytes, str]:
+        return self.get(key), self._etag(key)
+
+    def replace(self, key: str, body: bytes, etag: str) -> str:
+        if key not in self.objects or self._etag(key) != etag:
+            raise ObjectChangedError(key)
+        self.put(key, body)
+        return self._etag(key)
+
+    def _etag(self, key: str) -> str:
+        return hashlib.md5(self.objects[key]).hexdigest()
 
     def get(self, key: str) -> bytes:
         if key not in self.objects:

@@ -101,6 +101,25 @@ class ObjectStore(Protocol):
         """Return every key under `prefix`, sorted."""
         ...
 
+    def create(self, key: str, body: bytes) -> str:
+        """Write only if no object exists at `key`; return its ETag.
+
+        Raise ObjectExistsError otherwise, so two writers can never both create it.
+        """
+        ...
+
+    def read(self, key: str) -> tuple[bytes, str]:
+        """Return an object's body and ETag; raise ArtifactNotFoundError when absent."""
+        ...
+
+    def replace(self, key: str, body: bytes, etag: str) -> str:
+        """Overwrite only if the object still has `etag`; return the new ETag.
+
+        Raise ObjectChangedError when someone else wrote it since it was read.
+        """
+        ...
+
+
 
 @dataclass(frozen=True)
 class Adapters:

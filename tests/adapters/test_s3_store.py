@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from alchemiser.adapters.s3.store import ObjectStoreError, S3ObjectStore
-from alchemiser.domain.errors import ArtifactInvalidError, ArtifactNotFoundError
+from alchemiser.domain.errors import (
+    ArtifactInvalidError,
+    ArtifactNotFoundError,
+    ObjectChangedError,
+    ObjectExistsError,
+)
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.services.artifacts import load, run_prefix, save
 from tests.builders import SESSION, targets
@@ -49,3 +54,21 @@ def test_listing_returns_every_key_under_a_prefix_across_pages(s3_client, bucket
     assert len(keys) == 1005
     assert keys[0] == "p/0000.json"
     assert keys[-1] == "p/1004.json"
+
+
+def test_conditional_create_lets_exactly_one_writer_win(s3_client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    store = S3ObjectStore(s3_client, bucket)
+    etag = store.create("ledger/a.json", b'{"v": 1}')
+    with pytest.raises(ObjectExistsError, match="already exists"):
+        store.create("ledger/a.json", b'{"v": 2}')
+    body, again = store.read("ledger/a.json")
+    assert (body, again) == (b'{"v": 1}', etag)
+
+
+def test_conditional_replace_refuses_a_stale_version(s3_client, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    store = S3ObjectStore(s3_client, bucket)
+    first = store.create("ledger/b.json", b'{"v": 1}')
+    second = store.replace("ledger/b.json", b'{"v": 2}', first)
+    with pytest.raises(ObjectChangedError, match="changed since it was read"):
+        store.replace("ledger/b.json", b'{"v": 3}', first)  # a writer holding the old version
+    assert store.read("ledger/b.json") == (b'{"v": 2}', second)

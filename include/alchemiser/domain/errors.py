@@ -66,3 +66,11 @@ class SessionMismatchError(AlchemiserError):
 
 class PhaseFailedError(AlchemiserError):
     """An execution phase ended with rejected or unfilled orders."""
+
+
+class ObjectExistsError(AlchemiserError):
+    """A create-if-absent write found the object already there."""
+
+
+class ObjectChangedError(AlchemiserError):
+    """A conditional overwrite found the object changed since it was read."""
