@@ -178,9 +178,11 @@ class FakeStore:
 
     bucket: str = "test-bucket"
     objects: dict[str, bytes] = field(default_factory=dict)
+    content_types: dict[str, str] = field(default_factory=dict)
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
         self.objects[key] = body
+        self.content_types[key] = content_type
 
     def list_keys(self, prefix: str) -> tuple[str, ...]:
         return tuple(sorted(k for k in self.objects if k.startswith(prefix)))
