@@ -44,12 +44,26 @@ def weights_from_mapping(weights: Mapping[str, Decimal]) -> tuple[SymbolWeight, 
     return tuple(SymbolWeight(symbol=s, weight=w) for s, w in sorted(weights.items()) if w != 0)
 
 
+class DecisionStep(Frozen):
+    """One decision a strategy took: where in its source, and the values that decided it."""
+
+    where: str = Field(description="file:line:col of the operator")
+    what: str
+
+
 class StrategyContribution(Frozen):
     """One strategy's own weights and the share of the portfolio it was given."""
 
     strategy: str = Field(min_length=1)
     allocation: Weight = Field(description="share of the portfolio given to this strategy")
     weights: tuple[SymbolWeight, ...] = Field(description="the strategy's own weights, sum 1")
+    kind: str = Field(default="fixed", description="fixed, symphony, ...")
+    trace: tuple[DecisionStep, ...] = Field(
+        default=(), description="branches taken and the indicator values that decided them"
+    )
+    warnings: tuple[str, ...] = Field(
+        default=(), description="values substituted for missing history (e.g. RSI 50)"
+    )
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> StrategyContribution:

@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import structlog
 
+from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.report import ArtifactRef
-from alchemiser.ports import ObjectStore
+from alchemiser.marketdata.cache import BarCache
+from alchemiser.marketdata.calendar import SessionCalendar, XnysCalendar
+from alchemiser.ports import MarketData, ObjectStore
 from alchemiser.services.artifacts import save
 from alchemiser.services.context import RunContext
-from alchemiser.strategy.fixed import allocate
+from alchemiser.strategy.history import PriceHistory
+from alchemiser.strategy.portfolio import allocate_portfolio, load_portfolio
 from alchemiser.strategy.portfolio_config import load_portfolio_config
+from alchemiser.strategy.symphony import Engine
 
 log = structlog.get_logger(__name__)
 
 
-def compute_signals(run: RunContext, config_path: Path, store: ObjectStore) -> ArtifactRef:
-    """Evaluate every configured strategy as of the run's session and store the targets."""
-    config = load_portfolio_config(config_path)
-    digest = hashlib.sha256(config_path.read_bytes()).hexdigest()[:12]
-    targets = allocate(config, run.session, run.run_id, source=f"portfolio_config:{digest}")
+def compute_signals(
+    run: RunContext,
+    config_path: Path,
+    store: ObjectStore,
+    market_data: MarketData | None = None,
+    calendar: SessionCalendar | None = None,
+) -> ArtifactRef:
+    """Evaluate every configured strategy as of the run's session and store the targets.
+
+    Symphonies read daily bars through the bar cache in `store`, refreshed from `market_data`.
+    """
+    portfolio = load_portfolio(load_portfolio_config(config_path), config_path)
+    history = PriceHistory({})
+    if portfolio.symphonies:
+        if market_data is None:
+            raise ConfigError(f"{config_path}: symphony strategies need a market-data source")
+        cache = BarCache(store, market_data, calendar or XnysCalendar())
+        history = PriceHistory.from_bars(cache.load(portfolio.symbols, run.session))
+        refresh = cache.last_refresh
+        log.info(
+            "bars loaded",
+            run_id=run.run_id,
+            fetched=len(refresh.fetched),
+            fresh=len(refresh.fresh),
+            unknown=",".join(refresh.unknown),
+        )
+    targets = allocate_portfolio(portfolio, Engine(history), run.session, run.run_id)
     summary = ", ".join(f"{w.symbol} {w.weight:.2%}" for w in targets.weights)
     log.info("targets computed", run_id=run.run_id, targets=summary)
     return save(store, run.prefix, "target_allocation", targets, summary)

@@ -1,16 +1,9 @@
-"""Evaluate strategies and merge them into one target allocation."""
+"""Fixed-weight strategies: the same weights every session."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from alchemiser.domain.allocation import (
-    StrategyContribution,
-    TargetAllocation,
-    merge_contributions,
-    weights_from_mapping,
-)
-from alchemiser.strategy.portfolio_config import FixedWeightStrategy, PortfolioConfig
+from alchemiser.domain.allocation import StrategyContribution, weights_from_mapping
+from alchemiser.strategy.portfolio_config import FixedWeightStrategy
 
 
 def evaluate_fixed(strategy: FixedWeightStrategy) -> StrategyContribution:
@@ -19,16 +12,4 @@ def evaluate_fixed(strategy: FixedWeightStrategy) -> StrategyContribution:
         strategy=strategy.name,
         allocation=strategy.allocation,
         weights=weights_from_mapping(strategy.weights),
-    )
-
-
-def allocate(config: PortfolioConfig, as_of: date, run_id: str, source: str) -> TargetAllocation:
-    """Evaluate every strategy of `config` as of a session and merge them by allocation."""
-    contributions = tuple(evaluate_fixed(s) for s in config.strategies)
-    return TargetAllocation(
-        run_id=run_id,
-        derived_from=(source,),
-        as_of=as_of,
-        weights=merge_contributions(contributions),
-        contributions=contributions,
     )

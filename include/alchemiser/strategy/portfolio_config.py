@@ -32,7 +32,20 @@ class FixedWeightStrategy(Frozen):
         return self
 
 
-StrategySpec = Annotated[FixedWeightStrategy, Field(discriminator="kind")]
+class SymphonyStrategy(Frozen):
+    """A symphony file, evaluated on market data each session."""
+
+    kind: Literal["symphony"]
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    allocation: Weight
+    path: str = Field(min_length=1, description="symphony file, relative to the config's folder")
+
+    def resolve(self, config_dir: Path) -> Path:
+        """Return the symphony file's path."""
+        return config_dir / self.path
+
+
+StrategySpec = Annotated[FixedWeightStrategy | SymphonyStrategy, Field(discriminator="kind")]
 
 
 class PortfolioConfig(Frozen):

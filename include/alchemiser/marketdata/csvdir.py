@@ -1,0 +1,52 @@
+"""Daily bars from a folder of `<SYMBOL>.csv` files (`date,open,high,low,close,volume`)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from alchemiser.domain.errors import MarketDataError
+from alchemiser.domain.market import Bar
+from alchemiser.marketdata.validation import check_series, to_bar
+
+HEADER = ["date", "open", "high", "low", "close", "volume"]
+
+
+def read_csv_bars(path: Path, symbol: str) -> tuple[Bar, ...]:
+    """Read and validate one symbol's CSV; errors name the file, line or date."""
+    bars: list[Bar] = []
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip().lower() for h in next(reader, [])]
+            if header != HEADER:
+                raise MarketDataError(f"{path}: header must be {','.join(HEADER)}")
+            for line, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                if len(row) != len(HEADER):
+                    raise MarketDataError(f"{path}:{line}: expected {len(HEADER)} columns")
+                try:
+                    day = date.fromisoformat(row[0].strip())
+                except ValueError as exc:
+                    raise MarketDataError(f"{path}:{line}: bad date {row[0]!r}") from exc
+                o, h, low, c, v = (x.strip() for x in row[1:])
+                bars.append(to_bar(symbol, (day, o, h, low, c, v)))
+    except OSError as exc:
+        raise MarketDataError(f"cannot read {path}: {exc.strerror}") from exc
+    check_series(symbol, bars, None)
+    return tuple(bars)
+
+
+def read_csv_dir(folder: Path, symbols: Iterable[str]) -> dict[str, tuple[Bar, ...]]:
+    """Return bars of each symbol that has a file in `folder` (others are left out)."""
+    if not folder.is_dir():
+        raise MarketDataError(f"prices folder {folder} is not a directory")
+    out: dict[str, tuple[Bar, ...]] = {}
+    for symbol in sorted(set(symbols)):
+        path = folder / f"{symbol}.csv"
+        if path.is_file():
+            out[symbol] = read_csv_bars(path, symbol)
+    return out

@@ -1,0 +1,227 @@
+"""Walk a compiled symphony as of one day: pure, bars in, weights and a trace out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from alchemiser.strategy import scoring
+from alchemiser.strategy.book import IndicatorBook, MissingDataError, Reading
+from alchemiser.strategy.errors import SymphonyDataError
+from alchemiser.strategy.nodes import (
+    Asset,
+    Compare,
+    Expr,
+    Filter,
+    Group,
+    If,
+    Indicator,
+    InverseVolatility,
+    ListExpr,
+    Lit,
+    MapExpr,
+    Symphony,
+    WeightEqual,
+    WeightSpecified,
+)
+from alchemiser.strategy.trace import Trace, number
+from alchemiser.strategy.values import (
+    Fragment,
+    Value,
+    children,
+    equal_share,
+    fail,
+    final_weights,
+    normalised,
+    unwrap,
+)
+
+
+@dataclass
+class Workspace:
+    """What evaluations of one run share: indicator series and group weights per day."""
+
+    book: IndicatorBook
+    group_days: dict[tuple[Group, int], dict[str, float] | None] = field(default_factory=dict)
+    backfilling: set[Group] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A symphony's weights as of a day, and why."""
+
+    as_of: date
+    weights: dict[str, Decimal]
+    trace: Trace
+
+
+def _numeric(value: Value) -> float:
+    # The reference converts each side to Decimal; comparing the floats themselves gives the
+    # same answer (see docs: a float and the shortest decimal that prints it order alike).
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, float | int):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = Decimal(value)
+        except InvalidOperation:
+            return 0.0
+        return float(parsed) if parsed.is_finite() else 0.0
+    return 0.0
+
+
+class Evaluator:
+    """Evaluates expressions as of one ordinal day; `trace` is None in group back-fills."""
+
+    def __init__(self, space: Workspace, day: int, trace: Trace | None) -> None:
+        self.space = space
+        self.book = space.book
+        self.day = day
+        self.trace = trace
+
+    def at(self, day: int) -> Evaluator:
+        """Return an evaluator for another day that shares this one's caches, untraced."""
+        return Evaluator(self.space, day, None)
+
+    def eval(self, expr: Expr) -> Value:
+        """Evaluate one expression."""
+        return _DISPATCH[type(expr)](self, expr)
+
+    def read(self, metric: Indicator, symbol: str) -> float:
+        """Return an indicator for `symbol` (the metric's own one unless injected)."""
+        try:
+            reading: Reading = self.book.read(metric.kind, symbol, metric.params, self.day)
+        except MissingDataError as exc:
+            raise SymphonyDataError(str(exc), metric.pos, metric.label(symbol)) from exc
+        if reading.warning is not None and self.trace is not None:
+            self.trace.warn(metric.pos, reading.warning)
+        return reading.value
+
+    def _lit(self, expr: Lit) -> Value:
+        return expr.value
+
+    def _list(self, expr: ListExpr) -> Value:
+        return [self.eval(item) for item in expr.items]
+
+    def _map(self, expr: MapExpr) -> Value:
+        return {key: self.eval(value) for key, value in expr.entries}
+
+    def _indicator(self, expr: Indicator) -> Value:
+        assert expr.symbol is not None  # the compiler allows None only inside filter
+        return self.read(expr, expr.symbol)
+
+    def _operand(self, expr: Expr) -> tuple[float, str]:
+        value = _numeric(self.eval(expr))
+        if isinstance(expr, Indicator):
+            return value, f"{expr.label()}={number(value)}"
+        if isinstance(expr, Lit):
+            return value, expr.text
+        return value, number(value)
+
+    def _compare(self, expr: Compare) -> Value:
+        if expr.op == "=":
+            left, right = self.eval(expr.left), self.eval(expr.right)
+            if isinstance(left, str) and isinstance(right, str):
+                return left == right
+            if isinstance(left, str) or isinstance(right, str):
+                return False
+            return _numeric(left) == _numeric(right)
+        a, b = _numeric(self.eval(expr.left)), _numeric(self.eval(expr.right))
+        return _OPS[expr.op](a, b)
+
+    def _if(self, expr: If) -> Value:
+        cond = expr.cond
+        if self.trace is not None and isinstance(cond, Compare) and cond.op != "=":
+            (a, left), (b, right) = self._operand(cond.left), self._operand(cond.right)
+            taken = _OPS[cond.op](a, b)
+            branch = "then" if taken else ("else" if expr.otherwise is not None else "no else")
+            self.trace.step(expr.pos, f"{left} {cond.op} {right} is {str(taken).lower()}: {branch}")
+        else:
+            taken = bool(self.eval(cond))
+            if self.trace is not None:
+                self.trace.step(expr.pos, f"condition is {str(taken).lower()}")
+        if taken:
+            return self.eval(expr.then)
+        if expr.otherwise is None:
+            raise fail("the condition is false and this if has no else branch", expr.pos, "if")
+        return self.eval(expr.otherwise)
+
+    def _asset(self, expr: Asset) -> Value:
+        return expr.symbol
+
+    def group_result(self, expr: Group) -> Value:
+        """Evaluate a group's body: the last result, a str or portfolio tagged with the group."""
+        result: Value = []
+        for item in expr.body:
+            result = self.eval(item)
+        result = unwrap(result)
+        if isinstance(result, str):
+            return Fragment({result: 1.0}, expr)
+        if isinstance(result, Fragment):
+            return Fragment(result.weights, expr)
+        return result
+
+    def _weight_equal(self, expr: WeightEqual) -> Value:
+        kids = children([self.eval(a) for a in expr.args])
+        if not kids:
+            raise fail("weight-equal has no children", expr.pos, "weight-equal")
+        return Fragment(equal_share([normalised(k, expr.pos, "weight-equal") for k in kids]))
+
+    def _weight_specified(self, expr: WeightSpecified) -> Value:
+        merged: dict[str, float] = {}
+        for weight_expr, portfolio in expr.pairs:
+            weight = _numeric(self.eval(weight_expr))
+            if weight < 0:
+                raise fail(f"negative weight {weight}", weight_expr.pos, "weight-specified")
+            for symbol, w in normalised(self.eval(portfolio), portfolio.pos, "weight").items():
+                merged[symbol] = merged.get(symbol, 0.0) + w * weight
+        return Fragment(merged)
+
+
+def _inverse_volatility(ev: Evaluator, expr: InverseVolatility) -> Value:
+    return scoring.inverse_volatility(ev, expr)
+
+
+def _filter(ev: Evaluator, expr: Filter) -> Value:
+    return scoring.apply_filter(ev, expr)
+
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+}
+
+_DISPATCH: dict[type, Callable[[Evaluator, Any], Value]] = {
+    Lit: Evaluator._lit,
+    ListExpr: Evaluator._list,
+    MapExpr: Evaluator._map,
+    Indicator: Evaluator._indicator,
+    Compare: Evaluator._compare,
+    If: Evaluator._if,
+    Asset: Evaluator._asset,
+    Group: Evaluator.group_result,
+    WeightEqual: Evaluator._weight_equal,
+    WeightSpecified: Evaluator._weight_specified,
+    InverseVolatility: _inverse_volatility,
+    Filter: _filter,
+}
+
+
+def evaluate(
+    symphony: Symphony, space: Workspace, as_of: date, *, explain: bool = True
+) -> Evaluation:
+    """Evaluate `symphony` using only bars dated on or before `as_of`."""
+    trace = Trace()
+    evaluator = Evaluator(space, as_of.toordinal(), trace if explain else None)
+    try:
+        result = evaluator.eval(symphony.body)
+    except RecursionError as exc:  # a deep file within the reader's limits on a small stack
+        raise fail("nested too deeply to evaluate", symphony.body.pos, "defsymphony") from exc
+    weights = normalised(result, symphony.body.pos, "defsymphony")
+    return Evaluation(as_of, final_weights(weights, symphony.body.pos), trace)

@@ -1,0 +1,135 @@
+"""Indicator formulas, vectorised over a symbol's whole close history (numpy float64).
+
+Each function returns a series aligned with `close`: element i is the indicator as of bar i,
+NaN where it is undefined. The recursive ones (RSI, EMA) start from the first bar, so their
+values depend on where the history starts; the rest depend only on their window. The rules for
+short history (RSI 50, returns 0, moving average an error) are applied by `book.py`, not here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from alchemiser.strategy.history import FloatArray
+
+ANNUALISE = math.sqrt(252)
+
+
+def _nan(n: int) -> FloatArray:
+    return np.full(n, np.nan, dtype=np.float64)
+
+
+def ewm_mean(values: FloatArray, alpha: float) -> FloatArray:
+    """Exponentially weighted mean, `adjust=False`: pandas' recursion, step for step.
+
+    NaNs before the first value are skipped (the first value seeds the mean), as pandas does.
+    """
+    out = _nan(len(values))
+    old_wt = 1.0 - alpha
+    denominator = old_wt + alpha  # pandas divides by this sum, which is not always exactly 1.0
+    weighted = math.nan
+    for i, cur in enumerate(values.tolist()):
+        if weighted == weighted:  # noqa: PLR0124 - NaN test without a call, in the hot loop
+            if cur == cur and weighted != cur:  # noqa: PLR0124
+                weighted = (old_wt * weighted + alpha * cur) / denominator
+        elif cur == cur:  # noqa: PLR0124
+            weighted = cur
+        out[i] = weighted
+    return out
+
+
+def _windows(values: FloatArray, n: int) -> FloatArray:
+    return sliding_window_view(values, n) if len(values) >= n else np.empty((0, n))
+
+
+def _rolling(values: FloatArray, n: int, reduce: str, ddof: int = 0) -> FloatArray:
+    out = _nan(len(values))
+    windows = _windows(values, n)
+    if len(windows):
+        if reduce == "mean":
+            out[n - 1 :] = windows.mean(axis=1)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[n - 1 :] = windows.std(axis=1, ddof=ddof) if n > ddof else np.nan
+    return out
+
+
+def pct_change(close: FloatArray) -> FloatArray:
+    """Return close-to-close returns as fractions; the first is NaN."""
+    out = _nan(len(close))
+    out[1:] = close[1:] / close[:-1] - 1.0
+    return out
+
+
+def rsi(close: FloatArray, n: int) -> FloatArray:
+    """Wilder's RSI over all history: EWM(alpha=1/n) of gains and losses, seeded with 0."""
+    delta = np.zeros(len(close))
+    delta[1:] = np.diff(close)
+    gain = np.where(delta > 0, delta, 0.0)
+    loss = np.where(delta < 0, -delta, 0.0)
+    avg_gain, avg_loss = ewm_mean(gain, 1.0 / n), ewm_mean(loss, 1.0 / n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rs = avg_gain / avg_loss  # x/0 is inf (RSI 100); 0/0 is NaN (RSI 50, see book.py)
+        return 100.0 - 100.0 / (1.0 + rs)
+
+
+def ema(close: FloatArray, span: int, *, mask: bool = True) -> FloatArray:
+    """EMA with alpha 2/(span+1) seeded with the first close; the first span-1 are masked."""
+    out = ewm_mean(close, 2.0 / (span + 1.0))
+    if mask:
+        out[: span - 1] = np.nan
+    return out
+
+
+def moving_average_price(close: FloatArray, n: int) -> FloatArray:
+    """Simple moving average of the last n closes."""
+    return _rolling(close, n, "mean")
+
+
+def moving_average_return(close: FloatArray, n: int) -> FloatArray:
+    """Mean of the last n daily returns, in percent."""
+    return _rolling(pct_change(close), n, "mean") * 100.0
+
+
+def cumulative_return(close: FloatArray, n: int) -> FloatArray:
+    """Return over the last n bars, in percent."""
+    out = _nan(len(close))
+    if len(close) > n:
+        out[n:] = (close[n:] / close[:-n] - 1.0) * 100.0
+    return out
+
+
+def stdev_return(close: FloatArray, n: int) -> FloatArray:
+    """Population standard deviation of the last n daily returns in percent, annualised."""
+    return _rolling(pct_change(close) * 100.0, n, "std", ddof=0) * ANNUALISE
+
+
+def stdev_price(close: FloatArray, n: int) -> FloatArray:
+    """Sample standard deviation (ddof 1) of the last n closes, in dollars."""
+    return _rolling(close, n, "std", ddof=1)
+
+
+def max_drawdown(close: FloatArray, n: int) -> FloatArray:
+    """Largest peak-to-trough fall within the last n closes, as a positive percent."""
+    out = _nan(len(close))
+    windows = _windows(close, n)
+    if len(windows):
+        peaks = np.maximum.accumulate(windows, axis=1)
+        out[n - 1 :] = (1.0 - windows / peaks).max(axis=1) * 100.0
+    return out
+
+
+def ppo(close: FloatArray, short: int, long: int) -> FloatArray:
+    """Percentage price oscillator (EMA_short - EMA_long) / EMA_long, first long-1 masked."""
+    fast, slow = ema(close, short, mask=False), ema(close, long, mask=False)
+    out = (fast - slow) / slow * 100.0
+    out[: long - 1] = np.nan
+    return out
+
+
+def ppo_signal(close: FloatArray, short: int, long: int, smooth: int) -> FloatArray:
+    """EMA(span=smooth) of the PPO, seeded at its first defined value."""
+    return ewm_mean(ppo(close, short, long), 2.0 / (smooth + 1.0))

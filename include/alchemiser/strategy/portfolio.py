@@ -1,0 +1,124 @@
+"""Evaluate a portfolio config: each strategy on its own, scaled by allocation, then merged."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from alchemiser.domain.allocation import (
+    DecisionStep,
+    StrategyContribution,
+    TargetAllocation,
+    merge_contributions,
+    weights_from_mapping,
+)
+from alchemiser.domain.errors import MarketDataError, StrategyError
+from alchemiser.strategy.errors import StrategyFailedError
+from alchemiser.strategy.fixed import evaluate_fixed
+from alchemiser.strategy.nodes import Symphony
+from alchemiser.strategy.portfolio_config import PortfolioConfig, SymphonyStrategy
+from alchemiser.strategy.symphony import Engine, load_symphony
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class LoadedPortfolio:
+    """A config with its symphony files parsed once, and a digest of everything read."""
+
+    config: PortfolioConfig
+    symphonies: Mapping[str, Symphony]
+    digest: str
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Return every symbol any symphony mentions, sorted."""
+        return tuple(sorted(set().union(*(s.symbols for s in self.symphonies.values()))))
+
+
+def load_portfolio(config: PortfolioConfig, config_path: Path) -> LoadedPortfolio:
+    """Parse every symphony a config names; a broken file fails with its strategy's name."""
+    digest = hashlib.sha256(config_path.read_bytes())
+    symphonies: dict[str, Symphony] = {}
+    for spec in config.strategies:
+        if isinstance(spec, SymphonyStrategy):
+            path = spec.resolve(config_path.parent)
+            try:
+                symphonies[spec.name] = load_symphony(path, label=spec.path)
+                digest.update(path.read_bytes())
+            except StrategyError as exc:
+                raise StrategyFailedError(spec.name, exc) from exc
+    return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12])
+
+
+def contributions(
+    portfolio: LoadedPortfolio, engine: Engine, as_of: date
+) -> tuple[StrategyContribution, ...]:
+    """Evaluate every strategy as of a session; the first failure fails the whole portfolio."""
+    out: list[StrategyContribution] = []
+    for spec in portfolio.config.strategies:
+        if not isinstance(spec, SymphonyStrategy):
+            out.append(evaluate_fixed(spec))
+            continue
+        try:
+            result = engine.evaluate(portfolio.symphonies[spec.name], as_of)
+        except (StrategyError, MarketDataError) as exc:
+            raise StrategyFailedError(spec.name, exc) from exc
+        out.append(
+            StrategyContribution(
+                strategy=spec.name,
+                allocation=spec.allocation,
+                weights=weights_from_mapping(result.weights),
+                kind="symphony",
+                trace=tuple(
+                    DecisionStep(where=str(s.where), what=s.text) for s in result.trace.steps
+                ),
+                warnings=tuple(result.trace.warnings),
+            )
+        )
+    return tuple(out)
+
+
+def allocate_portfolio(
+    portfolio: LoadedPortfolio, engine: Engine, as_of: date, run_id: str
+) -> TargetAllocation:
+    """Return the merged target allocation, keeping each strategy's contribution."""
+    parts = contributions(portfolio, engine, as_of)
+    return TargetAllocation(
+        run_id=run_id,
+        derived_from=(f"portfolio_config:{portfolio.digest}",),
+        as_of=as_of,
+        weights=merge_contributions(parts),
+        contributions=parts,
+    )
+
+
+def portfolio_of_files(paths: list[Path]) -> LoadedPortfolio:
+    """Return symphony files as one portfolio, each given an equal allocation."""
+    share = Decimal(1) / len(paths)
+    specs: list[SymphonyStrategy] = []
+    names: set[str] = set()
+    for i, path in enumerate(paths):
+        name = _SAFE.sub("_", path.stem) or "symphony"
+        if name in names:
+            name = f"{name}.{i + 1}"
+        names.add(name)
+        specs.append(
+            SymphonyStrategy(kind="symphony", name=name, allocation=share, path=str(path.resolve()))
+        )
+    config = PortfolioConfig(strategies=tuple(specs))
+    digest = hashlib.sha256()
+    symphonies: dict[str, Symphony] = {}
+    for spec in specs:
+        path = Path(spec.path)
+        try:
+            symphonies[spec.name] = load_symphony(path)
+            digest.update(path.read_bytes())
+        except StrategyError as exc:
+            raise StrategyFailedError(spec.name, exc) from exc
+    return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12])

@@ -1,0 +1,173 @@
+"""Read symphony text into a syntax tree: lists, vectors, maps, strings, numbers, symbols.
+
+Whitespace, commas and `;` comments separate tokens. The parser is iterative, so depth is
+bounded by `ReadLimits`, not by Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from alchemiser.strategy.errors import SourcePos, SymphonyLimitError, SymphonySyntaxError
+from alchemiser.strategy.syntax import Node, Num, Seq, SeqKind, Str, Sym
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds that keep a hostile or broken file from exhausting memory or the stack."""
+
+    max_chars: int = 50_000_000
+    max_depth: int = 400
+    max_nodes: int = 5_000_000
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+_OPEN: dict[str, SeqKind] = {"(": "list", "[": "vector", "{": "map"}
+_CLOSE: dict[str, SeqKind] = {")": "list", "]": "vector", "}": "map"}
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_ATOM = re.compile(r"[^\s,;()\[\]{}\"]+")
+_SKIP = re.compile(r"(?:[\s,]+|;[^\n]*)+")
+_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+
+
+class _Reader:
+    def __init__(self, text: str, file: str, limits: ReadLimits) -> None:
+        self.text = text
+        self.file = file
+        self.limits = limits
+        self.i = 0
+        self.line = 1
+        self.line_start = 0
+        self.nodes = 0
+
+    def pos(self, at: int | None = None) -> SourcePos:
+        at = self.i if at is None else at
+        return SourcePos(self.file, self.line, at - self.line_start + 1)
+
+    def advance_to(self, end: int) -> None:
+        chunk = self.text[self.i : end]
+        newlines = chunk.count("\n")
+        if newlines:
+            self.line += newlines
+            self.line_start = self.i + chunk.rfind("\n") + 1
+        self.i = end
+
+    def skip(self) -> None:
+        match = _SKIP.match(self.text, self.i)
+        if match:
+            self.advance_to(match.end())
+
+    def count(self, pos: SourcePos, token: str) -> None:
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise SymphonyLimitError(
+                f"more than {self.limits.max_nodes} forms in one file", pos, token
+            )
+
+    def string(self) -> Str:
+        start = self.pos()
+        chars: list[str] = []
+        j = self.i + 1
+        text = self.text
+        while True:
+            k = text.find('"', j)
+            b = text.find("\\", j)
+            if k < 0:
+                raise SymphonySyntaxError("unterminated string", start, text[self.i : self.i + 20])
+            if 0 <= b < k:
+                chars.append(text[j:b])
+                esc = text[b + 1 : b + 2]
+                if esc == "u" and _HEX4.fullmatch(text, b + 2, b + 6):
+                    chars.append(chr(int(text[b + 2 : b + 6], 16)))
+                    j = b + 6
+                elif esc in _ESCAPES:
+                    chars.append(_ESCAPES[esc])
+                    j = b + 2
+                else:
+                    raise SymphonySyntaxError("unknown escape in string", start, text[b : b + 6])
+                continue
+            chars.append(text[j:k])
+            self.advance_to(k + 1)
+            return Str("".join(chars), start)
+
+    def atom(self) -> Node:
+        start = self.pos()
+        match = _ATOM.match(self.text, self.i)
+        if match is None:  # only a stray closing quote-like char can get here
+            raise SymphonySyntaxError("unexpected character", start, self.text[self.i])
+        token = match.group()
+        self.advance_to(match.end())
+        if _NUMBER.fullmatch(token):
+            return Num(Decimal(token), start)
+        if token[0].isdigit() or (token[0] in "+-." and token[1:2].isdigit()):
+            raise SymphonySyntaxError("malformed number", start, token)
+        return Sym(token, start)
+
+    def read_all(self) -> list[Node]:
+        # Each frame: (kind, opening position, items so far).
+        stack: list[tuple[SeqKind, SourcePos, list[Node]]] = []
+        top: list[Node] = []
+        text = self.text
+        while True:
+            self.skip()
+            if self.i >= len(text):
+                if stack:
+                    kind, where, _ = stack[-1]
+                    opener = next(o for o, k in _OPEN.items() if k == kind)
+                    raise SymphonySyntaxError("unclosed bracket at end of file", where, opener)
+                return top
+            ch = text[self.i]
+            items = stack[-1][2] if stack else top
+            if ch in _OPEN:
+                where = self.pos()
+                if len(stack) >= self.limits.max_depth:
+                    raise SymphonyLimitError(
+                        f"nested deeper than {self.limits.max_depth} levels", where, ch
+                    )
+                self.count(where, ch)
+                stack.append((_OPEN[ch], where, []))
+                self.advance_to(self.i + 1)
+            elif ch in _CLOSE:
+                where = self.pos()
+                if not stack or stack[-1][0] != _CLOSE[ch]:
+                    message = "unexpected closing bracket" if not stack else "mismatched bracket"
+                    raise SymphonySyntaxError(message, where, ch)
+                kind, opened, children = stack.pop()
+                if kind == "map" and len(children) % 2:
+                    raise SymphonySyntaxError("a map needs key value pairs", opened, "{")
+                self.advance_to(self.i + 1)
+                (stack[-1][2] if stack else top).append(Seq(kind, tuple(children), opened))
+            elif ch == '"':
+                self.count(self.pos(), ch)
+                items.append(self.string())
+            else:
+                self.count(self.pos(), ch)
+                items.append(self.atom())
+
+
+def read_forms(
+    text: str, file: str = "<string>", limits: ReadLimits = DEFAULT_LIMITS
+) -> list[Node]:
+    """Return every top-level form in `text`."""
+    if len(text) > limits.max_chars:
+        raise SymphonyLimitError(
+            f"file is {len(text)} characters, more than {limits.max_chars}",
+            SourcePos(file, 1, 1),
+            text[:20],
+        )
+    return _Reader(text, file, limits).read_all()
+
+
+def read_one(text: str, file: str = "<string>", limits: ReadLimits = DEFAULT_LIMITS) -> Node:
+    """Return the single form a symphony file holds; anything else is a syntax error."""
+    forms = read_forms(text, file, limits)
+    if len(forms) != 1:
+        where = forms[1].pos if len(forms) > 1 else SourcePos(file, 1, 1)
+        raise SymphonySyntaxError(
+            f"a symphony file holds exactly one form, found {len(forms)}", where, text[:20]
+        )
+    return forms[0]

@@ -1,0 +1,128 @@
+"""`python -m alchemiser signals`: the output contract other tools rely on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from alchemiser.cli.main import main
+from tests.strategy.symphony_gen import synthetic_bars
+
+ROOT = Path(__file__).resolve().parents[2]
+SYMPHONY = """(defsymphony "cli" {}
+  (weight-equal [(filter (rsi {:window 10}) (select-top 2)
+                         [(asset "AAA") (asset "BBB") (asset "CCC")])
+                 (asset "CCC")]))
+"""
+
+
+@pytest.fixture
+def prices(tmp_path: Path) -> Path:
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    for symbol, bars in synthetic_bars(
+        ["AAA", "BBB", "CCC"], date(2023, 1, 2), date(2024, 6, 28)
+    ).items():
+        rows = [f"{b.session},{b.open},{b.high},{b.low},{b.close},{b.volume}" for b in bars]
+        (folder / f"{symbol}.csv").write_text("date,open,high,low,close,volume\n" + "\n".join(rows))
+    return folder
+
+
+@pytest.fixture
+def strategy(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.clj"
+    path.write_text(SYMPHONY)
+    return path
+
+
+def test_one_strategy_as_json_prints_exactly_one_object_summing_to_one(
+    prices: Path, strategy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["signals", "--strategy", str(strategy), "--prices", str(prices)]
+    code = main([*argv, "--as-of", "2024-06-28", "--format", "json", "--timing", "--explain"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    weights = json.loads(out)
+    assert out.count("\n") == 1
+    assert sum(Decimal(v) for v in weights.values()) == 1
+    assert all(isinstance(v, str) for v in weights.values())
+    assert "filter rsi(*, 10) select-top 2" in err
+    assert err.strip().splitlines()[-1].startswith("seconds=")
+    float(err.strip().splitlines()[-1].split("=")[1])
+
+
+def test_table_format_and_a_weighted_portfolio(
+    prices: Path, strategy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(
+        "strategies:\n"
+        "  - {name: fixed, kind: fixed, allocation: 0.5, weights: {AAA: 1}}\n"
+        "  - {name: sym, kind: symphony, allocation: 0.5, path: cli.clj}\n"
+    )
+    code = main(
+        ["signals", "--portfolio", str(config), "--prices", str(prices), "--as-of", "2024-06-28"]
+    )
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "symbol  weight" in out
+    assert "sym (50.00%)" in out
+
+
+def test_errors_go_to_stderr_with_a_non_zero_exit(
+    prices: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.clj"
+    bad.write_text(
+        '(defsymphony "x" {} (if (> (rsi "ZZZ" {:window 3}) 1) (asset "AAA") (asset "BBB")))'
+    )
+    code = main(
+        [
+            "signals",
+            "--strategy",
+            str(bad),
+            "--prices",
+            str(prices),
+            "--as-of",
+            "2024-06-28",
+            "--format",
+            "json",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert "error: strategy 'bad' failed:" in err
+    assert "bad.clj:1:" in err
+
+
+def test_the_module_runs_as_a_program(prices: Path, strategy: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alchemiser",
+            "signals",
+            "--strategy",
+            str(strategy),
+            "--prices",
+            str(prices),
+            "--as-of",
+            "2024-06-28",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"PYTHONPATH": str(ROOT / "include"), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert sum(Decimal(v) for v in json.loads(result.stdout).values()) == 1

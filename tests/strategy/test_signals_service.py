@@ -1,0 +1,92 @@
+"""compute_signals with symphonies: engine + bar cache, per-strategy trace, failures by name."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from alchemiser.domain.allocation import TargetAllocation
+from alchemiser.domain.errors import ConfigError
+from alchemiser.marketdata.cache import bars_key
+from alchemiser.marketdata.calendar import WeekdayCalendar
+from alchemiser.services.context import RunContext
+from alchemiser.services.render import strategy_lines
+from alchemiser.services.signals import compute_signals
+from alchemiser.strategy.errors import StrategyFailedError
+from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
+from tests.fakes import FakeStore
+from tests.marketdata.test_cache import CountingSource
+from tests.strategy.symphony_gen import synthetic_bars
+
+SESSION = date(2024, 6, 28)
+RUN = RunContext(dag_id="d", run_id="manual__1", session=SESSION, session_source="param")
+PAPER = ("SPY", "QQQ", "TQQQ", "TECL", "SOXL", "XLK", "BIL", "IEF", "TLT", "GLD")
+BARS = synthetic_bars(PAPER, date(2022, 1, 3), SESSION)
+
+SYMPHONY = """(defsymphony "s" {}
+  (if (> (rsi "SPY" {:window 10}) 101) (asset "QQQ") (weight-equal [(asset "TLT") (asset "GLD")])))
+"""
+
+
+def _config(tmp_path: Path, symphony: str = SYMPHONY) -> Path:
+    (tmp_path / "s.clj").write_text(symphony)
+    path = tmp_path / "portfolio.yaml"
+    path.write_text(
+        "strategies:\n"
+        "  - {name: core, kind: fixed, allocation: 0.5, weights: {SPY: 1}}\n"
+        "  - {name: sym, kind: symphony, allocation: 0.5, path: s.clj}\n"
+    )
+    return path
+
+
+def test_symphonies_are_evaluated_on_cached_bars_and_merged_with_their_trace(
+    tmp_path: Path,
+) -> None:
+    store, source = FakeStore(), CountingSource(dict(BARS))
+    ref = compute_signals(RUN, _config(tmp_path), store, source, WeekdayCalendar())
+    targets = TargetAllocation.model_validate_json(store.get(ref.key))
+    assert {w.symbol: w.weight for w in targets.weights} == {
+        "GLD": Decimal("0.25"),
+        "SPY": Decimal("0.5"),
+        "TLT": Decimal("0.25"),
+    }
+    sym = targets.contributions[1]
+    assert sym.kind == "symphony"
+    assert sym.trace[0].where == "s.clj:2:3"
+    assert "rsi(SPY, 10)=" in sym.trace[0].what
+    assert bars_key("SPY") in store.objects
+    text = "\n".join(strategy_lines(targets))
+    assert "Why sym holds GLD, TLT:" in text
+
+
+def test_a_failing_strategy_fails_the_task_with_its_name(tmp_path: Path) -> None:
+    broken = '(defsymphony "s" {} (if (> (rsi "NOPE" {:window 10}) 1) (asset "QQQ") (asset "TLT")))'
+    with pytest.raises(StrategyFailedError, match=r"strategy 'sym' failed: s\.clj:1:\d+: no bars"):
+        compute_signals(
+            RUN,
+            _config(tmp_path, broken),
+            FakeStore(),
+            CountingSource(dict(BARS)),
+            WeekdayCalendar(),
+        )
+    with pytest.raises(StrategyFailedError, match=r"strategy 'sym' failed: s\.clj:1:1"):
+        compute_signals(RUN, _config(tmp_path, "(defsymphony"), FakeStore(), CountingSource({}))
+
+
+def test_symphonies_without_a_market_data_source_are_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="market-data source"):
+        compute_signals(RUN, _config(tmp_path), FakeStore())
+
+
+def test_the_default_portfolio_evaluates_on_paper_exchange_symbols() -> None:
+    store = FakeStore()
+    ref = compute_signals(
+        RUN, DEFAULT_PORTFOLIO, store, CountingSource(dict(BARS)), WeekdayCalendar()
+    )
+    targets = TargetAllocation.model_validate_json(store.get(ref.key))
+    assert "XLE" not in targets.symbols
+    assert targets.weight_of("SPY") > 0
+    assert any(c.kind == "symphony" and c.trace for c in targets.contributions)
