@@ -6,6 +6,11 @@ sells are not settled it defers to the trigger, which polls the broker from the 
 then the sensor resumes in `execute_complete`. `deferrable=False` runs the same check as a
 classic sensor (`mode="reschedule"` frees the slot between pokes) for deployments without a
 triggerer.
+
+`settlement_wait` (seconds) is for cash accounts, whose proceeds settle the next business day:
+once every sell is terminal and this long has passed since the sells finished, the buys go
+ahead with the settled cash and report what they could not buy. Without it (the default,
+right for margin accounts, where proceeds are usable at once) the timeout fails the task.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class SettlementTrigger(BaseTrigger):
         deadline: str,
         poll_interval: float,
         tolerance_bps: str = DEFAULT_TOLERANCE_BPS,
+        settlement_wait: float | None = None,
     ) -> None:
         super().__init__()
         self.conn_id = conn_id
@@ -41,6 +47,7 @@ class SettlementTrigger(BaseTrigger):
         self.deadline = deadline
         self.poll_interval = poll_interval
         self.tolerance_bps = tolerance_bps
+        self.settlement_wait = settlement_wait
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the classpath and plain kwargs (no credentials: only the connection id)."""
@@ -52,6 +59,7 @@ class SettlementTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "poll_interval": self.poll_interval,
                 "tolerance_bps": self.tolerance_bps,
+                "settlement_wait": self.settlement_wait,
             },
         )
 
@@ -66,14 +74,18 @@ class SettlementTrigger(BaseTrigger):
         while True:
             try:
                 status = await asyncio.to_thread(
-                    settlement.check_with, broker, self.sells, self.tolerance_bps
+                    settlement.check_with,
+                    broker,
+                    self.sells,
+                    self.tolerance_bps,
+                    self.settlement_wait,
                 )
             except AlchemiserError as exc:
                 # Hand the failure to the sensor so the task fails with the broker's words.
                 yield TriggerEvent({"status": "error", "detail": str(exc)})
                 return
-            if status["settled"]:
-                yield TriggerEvent({"status": "settled", **status})
+            if status["ready"]:
+                yield TriggerEvent({**status, "status": "settled"})
                 return
             if datetime.now(UTC) >= deadline:  # noqa: TID251 - the trigger is the edge
                 yield TriggerEvent({"status": "timeout", **status})
@@ -92,6 +104,7 @@ class SettlementSensor(BaseSensorOperator):
         sells: Any,
         conn_id: str = "alpaca_default",
         tolerance_bps: str = DEFAULT_TOLERANCE_BPS,
+        settlement_wait: float | None = None,
         deferrable: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -101,19 +114,20 @@ class SettlementSensor(BaseSensorOperator):
         self.sells = sells
         self.conn_id = conn_id
         self.tolerance_bps = tolerance_bps
+        self.settlement_wait = settlement_wait
         self.deferrable = deferrable
 
     def _check(self) -> dict[str, Any]:
         from alchemiser.adapters.airflow import settlement  # noqa: PLC0415 - runtime only
 
-        return settlement.check(self.conn_id, self.sells, self.tolerance_bps)
+        return settlement.check(self.conn_id, self.sells, self.tolerance_bps, self.settlement_wait)
 
     def execute(self, context: Context) -> Any:
         """Check once; if not settled, defer to the trigger (or poke, when not deferrable)."""
         if not self.deferrable:
             return super().execute(context)
         status = self._check()
-        if status["settled"]:
+        if status["ready"]:
             self.log.info("sells settled at once: %s", status["detail"])
             return status
         deadline = datetime.now(UTC) + timedelta(seconds=self.timeout)  # noqa: TID251
@@ -125,6 +139,7 @@ class SettlementSensor(BaseSensorOperator):
                 deadline=deadline.isoformat(),
                 poll_interval=self.poke_interval,
                 tolerance_bps=self.tolerance_bps,
+                settlement_wait=self.settlement_wait,
             ),
             method_name="execute_complete",
             # A backstop only: the trigger reports its own timeout with what is missing.
@@ -135,7 +150,7 @@ class SettlementSensor(BaseSensorOperator):
         """Check once (classic and reschedule modes)."""
         status = self._check()
         self.log.info("settlement: %s", status["detail"])
-        return PokeReturnValue(is_done=status["settled"], xcom_value=status)
+        return PokeReturnValue(is_done=status["ready"], xcom_value=status)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger: succeed when settled, fail naming what is missing."""

@@ -13,7 +13,7 @@ from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.plan import PlanItem, Side
 from alchemiser.execution.orders import submit_once, wait_for_terminal
 from alchemiser.execution.settlement import settlement_status
-from alchemiser.execution.sizing import buy_intent, buy_scale
+from alchemiser.execution.sizing import budget_scale, buy_qty, buy_scale
 from tests.builders import D
 from tests.fakes import FakeBroker, FakeClock
 
@@ -98,16 +98,26 @@ def test_buys_shrink_to_the_spendable_budget() -> None:
     assert buy_scale(D(1000), D(500)) == D("0.5")
     assert buy_scale(D(1000), D(5000)) == D(1)
     assert buy_scale(D(1000), D(-5)) == D(0)
-    intent = buy_intent(_buy("1000", "10"), D("0.5"), "c", "r")
-    assert intent is not None
-    assert intent.notional == D(500)
+    assert buy_qty(_buy("1000", "10"), D("0.5"), D(100)) == D(5)
+
+
+def test_the_budget_scale_keeps_the_reserve_and_pays_for_slippage() -> None:
+    # Enough for the plan and its reserve, and the worst case fits the whole budget: no scaling.
+    assert budget_scale(D(9900), D(10_000), D(100), D(100)) == D(1)
+    # Half the money: the expected cost stays out of the reserve.
+    assert budget_scale(D(9900), D(5000), D(100), D(100)) == D("0.494949")
+    # No reserve: the slippage buffer binds.
+    assert budget_scale(D(1000), D(1000), D(0), D(100)) == D("0.990099")
 
 
 def test_whole_share_buys_round_down_after_scaling_and_vanish_below_one_share() -> None:
-    intent = buy_intent(_buy("1000", "10", fractionable=False), D("0.55"), "c", "r")
-    assert intent is not None
-    assert intent.qty == D(5)
-    assert buy_intent(_buy("100", "1", fractionable=False), D("0.5"), "c", "r") is None
+    assert buy_qty(_buy("1000", "10", fractionable=False), D("0.55"), D(100)) == D(5)
+    assert buy_qty(_buy("100", "1", fractionable=False), D("0.5"), D(100)) == D(0)
+
+
+def test_fractional_buys_stop_at_nine_decimals_and_below_a_dollar_vanish() -> None:
+    assert buy_qty(_buy("1000", "10"), D(1), D(3)) == D("333.333333333")
+    assert buy_qty(_buy("1000", "10"), D("0.0005"), D(100)) == D(0)
 
 
 def _sold(status: OrderStatus, value: str) -> OrderResult:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from alchemiser.domain.errors import PlanningError
+from alchemiser.domain.market import Quote
 from alchemiser.domain.plan import PlanSettings, Side
 from alchemiser.planning.planner import build_plan
 from tests.builders import D, snapshot, targets
+from tests.fakes import T0
 
 NO_RESERVE = PlanSettings(cash_reserve_pct=D(0), min_trade_pct=D(0), min_trade_amount=D(1))
 
@@ -123,3 +126,18 @@ def test_portfolio_already_on_target_needs_no_trades() -> None:
     )
     assert plan.is_empty
     assert plan.portfolio_value == Decimal("1000.5")
+
+
+def test_a_stale_quote_is_an_error_naming_the_symbol() -> None:
+    snap = snapshot("1000", {}, {"SPY": "100", "QQQ": "50"})
+    old = snap.quotes[0].model_copy(update={"timestamp": snap.taken_at - timedelta(hours=1)})
+    stale = snap.model_copy(update={"quotes": (old, snap.quotes[1])})
+    with pytest.raises(PlanningError, match="QQQ: stale quote"):
+        build_plan(targets({"SPY": "0.5", "QQQ": "0.5"}), stale, NO_RESERVE)
+
+
+def test_a_crossed_or_zero_quote_never_reaches_the_planner() -> None:
+    with pytest.raises(ValueError, match="crossed quote"):
+        Quote(symbol="SPY", bid=D(101), ask=D(100), timestamp=T0)
+    with pytest.raises(ValueError, match="greater than 0"):
+        Quote(symbol="SPY", bid=D(0), ask=D(100), timestamp=T0)

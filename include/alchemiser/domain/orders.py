@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from alchemiser.domain.market import Quote
 from alchemiser.domain.plan import Side
 from alchemiser.domain.types import (
     Artifact,
@@ -62,6 +63,18 @@ _TERMINAL = frozenset(
 )
 
 
+class TopOfBook(Frozen):
+    """A quote with its displayed sizes: what an order walk prices and sizes against."""
+
+    quote: Quote
+    bid_size: Quantity
+    ask_size: Quantity
+
+    def far_size(self, side: Side) -> Decimal:
+        """Return the displayed size an order of `side` would take (the ask for a buy)."""
+        return self.ask_size if side is Side.BUY else self.bid_size
+
+
 class OrderIntent(Frozen):
     """An order we mean to place, with the deterministic id that makes it idempotent."""
 
@@ -102,6 +115,7 @@ class OrderResult(Frozen):
     notional: NonNegativeMoney | None = None
     filled_qty: Quantity
     filled_avg_price: Price | None = None
+    limit_price: Price | None = None
     submitted_at: AwareDatetime | None = None
     filled_at: AwareDatetime | None = None
 
@@ -116,6 +130,50 @@ class OrderResult(Frozen):
     def is_terminal(self) -> bool:
         """Return True when the order can no longer change."""
         return self.status.is_terminal
+
+
+class WalkOutcome(StrEnum):
+    """How one symbol's walk ended."""
+
+    FILLED = "filled"
+    PARTIAL = "partial"
+    UNFILLED = "unfilled"
+    REJECTED = "rejected"
+
+
+class WalkResult(Frozen):
+    """One symbol's orders in a phase, summed from the broker's fills, and how well they did.
+
+    Execution quality: `arrival_mid` is the quote mid when the walk started; `slippage_bps` is
+    the average fill's distance from it, positive when it cost us (paid above, sold below).
+    """
+
+    symbol: Symbol
+    side: Side
+    outcome: WalkOutcome
+    target_qty: Quantity
+    filled_qty: Quantity
+    avg_fill_price: Price | None = None
+    arrival_mid: Price | None = None
+    slippage_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
+    time_to_fill_seconds: float | None = Field(default=None, ge=0)
+    steps: int = Field(ge=0, description="orders placed: limit prices tried, plus the market")
+    ended_with_market: bool = False
+    client_order_ids: tuple[ClientOrderId, ...] = Field(description="every step's order, in order")
+    message: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WalkResult:
+        if self.filled_qty > self.target_qty:
+            raise ValueError(f"{self.symbol}: filled {self.filled_qty} > target {self.target_qty}")
+        if (self.filled_qty > 0) != (self.avg_fill_price is not None):
+            raise ValueError(f"{self.symbol}: an average fill price goes with a filled quantity")
+        return self
+
+    @property
+    def filled_value(self) -> Decimal:
+        """Return filled qty times average fill price."""
+        return self.filled_qty * self.avg_fill_price if self.avg_fill_price else Decimal(0)
 
 
 class PhaseStatus(StrEnum):
@@ -139,7 +197,16 @@ class PhaseResult(Artifact):
     budget: NonNegativeMoney | None = Field(
         default=None, description="buying budget the buys were sized from"
     )
-    orders: tuple[OrderResult, ...]
+    orders: tuple[OrderResult, ...] = Field(description="the last order of each symbol's walk")
+    walks: tuple[WalkResult, ...] = Field(
+        default=(), description="per symbol: fills summed over every step, execution quality"
+    )
+    scale: Decimal | None = Field(
+        default=None, ge=0, le=1, description="factor the planned buys were scaled down by"
+    )
+    unbought: NonNegativeMoney | None = Field(
+        default=None, description="planned buy value not bought; the next session's plan has it"
+    )
     message: str = ""
 
     @property
@@ -149,7 +216,9 @@ class PhaseResult(Artifact):
 
     @property
     def filled_value(self) -> Decimal:
-        """Return the total value filled in this phase."""
+        """Return the total value filled in this phase (over every step of every walk)."""
+        if self.walks:
+            return sum((w.filled_value for w in self.walks), Decimal(0))
         return sum((o.filled_value for o in self.orders), Decimal(0))
 
 
@@ -161,5 +230,17 @@ def phase_status(orders: tuple[OrderResult, ...], planned: int) -> PhaseStatus:
     if len(filled) == planned:
         return PhaseStatus.SUCCESS
     if any(o.filled_qty > 0 for o in orders):
+        return PhaseStatus.PARTIAL
+    return PhaseStatus.FAILED
+
+
+def walk_phase_status(walks: tuple[WalkResult, ...], planned: int) -> PhaseStatus:
+    """Classify a phase from its walks: every plan item filled, some fills, or none."""
+    if planned == 0:
+        return PhaseStatus.SKIPPED
+    filled = [w for w in walks if w.outcome is WalkOutcome.FILLED]
+    if len(filled) == planned:
+        return PhaseStatus.SUCCESS
+    if any(w.filled_qty > 0 for w in walks):
         return PhaseStatus.PARTIAL
     return PhaseStatus.FAILED

@@ -63,6 +63,11 @@ class PlanSettings(Frozen):
     cash_reserve_pct: Weight = Field(default=Decimal("0.01"))
     min_trade_pct: Weight = Field(default=Decimal("0.01"))
     min_trade_amount: NonNegativeMoney = Field(default=Decimal("1"))
+    max_quote_age_seconds: int = Field(
+        default=300,
+        gt=0,
+        description="a quote this much older than the snapshot's newest quote is stale",
+    )
 
 
 class RebalancePlan(Artifact):

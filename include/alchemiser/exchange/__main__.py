@@ -51,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--partial-fills", type=int, default=1, help="fill each order in N chunks")
     p.add_argument("--bars-dir", type=Path, help="directory of <SYMBOL>.csv daily bars")
     p.add_argument("--assets", type=Path, help="JSON list of assets")
+    p.add_argument(
+        "--synthetic-assets", type=int, default=0, metavar="N", help="add SYN0001..SYN<N>"
+    )
+    p.add_argument("--rate-limit", type=int, metavar="N", help="requests per minute, then 429")
+    p.add_argument(
+        "--limit-fill-fraction",
+        metavar="F",
+        help="resting limits fill at their price once F of the spread in from the near touch",
+    )
+    p.add_argument("--halt", action="append", default=[], metavar="SYM", help="never fills")
     return p
 
 
@@ -87,6 +97,14 @@ def build_config(args: argparse.Namespace) -> ExchangeConfig:
         partial_fills=args.partial_fills,
         bars_dir=args.bars_dir,
         assets=load_assets_file(args.assets) if args.assets is not None else None,
+        synthetic_assets=args.synthetic_assets,
+        rate_limit_per_minute=args.rate_limit,
+        limit_fill_fraction=(
+            parse_decimal(args.limit_fill_fraction, "--limit-fill-fraction")
+            if args.limit_fill_fraction is not None
+            else None
+        ),
+        halted=frozenset(s.upper() for s in args.halt),
     )
 
 

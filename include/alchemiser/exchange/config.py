@@ -90,6 +90,16 @@ class ExchangeConfig:
     partial_fills: int = 1
     bars_dir: Path | None = None
     assets: tuple[AssetSpec, ...] | None = None
+    # Extra symbols SYN0001..SYNnnnn (fractionable, generated prices) for large rebalances.
+    synthetic_assets: int = 0
+    # Alpaca's per-minute request limit (per API: trading, data); None disables it.
+    rate_limit_per_minute: int | None = None
+    # None: a limit fills only when marketable. A number: a resting limit fills, at its own
+    # price, once it is this far into the spread from the near touch (0 = at the near touch,
+    # 1 = at the far touch, above 1 = never), so a test can pick the walk step that fills.
+    limit_fill_fraction: Decimal | None = None
+    # Symbols whose orders are accepted but never fill (a trading halt).
+    halted: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.partial_fills < 1:
@@ -102,6 +112,12 @@ class ExchangeConfig:
             raise ConfigError("settlement_delay_seconds must be >= 0")
         if self.account.account_type not in ("margin", "cash"):
             raise ConfigError("account_type must be 'margin' or 'cash'")
+        if self.synthetic_assets < 0 or self.synthetic_assets > 9999:
+            raise ConfigError("synthetic_assets must be within 0..9999")
+        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
+            raise ConfigError("rate_limit_per_minute must be >= 1")
+        if self.limit_fill_fraction is not None and self.limit_fill_fraction < 0:
+            raise ConfigError("limit_fill_fraction must be >= 0")
         if self.account.cash < 0:
             raise ConfigError("cash must be >= 0")
         for symbol, qty in self.account.positions.items():
@@ -182,3 +198,8 @@ def load_assets_file(path: Path) -> tuple[AssetSpec, ...]:
             )
         )
     return tuple(specs)
+
+
+def synthetic_specs(count: int) -> tuple[AssetSpec, ...]:
+    """Return `count` generated symbols, SYN0001 upwards."""
+    return tuple(AssetSpec(symbol=f"SYN{i:04d}") for i in range(1, count + 1))

@@ -22,6 +22,7 @@ from alchemiser.exchange.orders import (
     QTY_QUANTUM,
     Order,
     OrderRequest,
+    limit_fill,
     parse_order_request,
     parse_replace_request,
     terminal_state,
@@ -98,12 +99,13 @@ class PaperEngine:
         if not self.session.is_open(sim):
             order.next_eval_at = None  # waits for an open the simulation never reaches
             return
+        if order.symbol in self.config.halted:
+            order.next_eval_at = None  # halted: accepted, never filled
+            return
         q = self.quote(order.symbol, sim)
         price = q.ask if order.side == "buy" else q.bid
         if order.limit_price is not None:
-            marketable = (
-                price <= order.limit_price if order.side == "buy" else price >= order.limit_price
-            )
+            marketable, price = limit_fill(order, q, price, self.config.limit_fill_fraction)
             if not marketable:
                 # The quote changes once per simulated minute: retry at the next minute.
                 into_minute = (sim - self.session.open_at).total_seconds() % 60

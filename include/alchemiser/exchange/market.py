@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from alchemiser.exchange.calendar import MarketCalendar
-from alchemiser.exchange.config import DEFAULT_ASSETS, AssetSpec, ExchangeConfig
+from alchemiser.exchange.config import (
+    DEFAULT_ASSETS,
+    AssetSpec,
+    ExchangeConfig,
+    synthetic_specs,
+)
 from alchemiser.exchange.errors import ConfigError
 from alchemiser.exchange.prices import DailyBar, PriceBook, generate_bars, load_csv_bars
 
@@ -19,7 +24,8 @@ def default_history_start(session: date) -> date:
 
 
 def _configured_assets(config: ExchangeConfig) -> tuple[AssetSpec, ...]:
-    return config.assets if config.assets is not None else DEFAULT_ASSETS
+    listed = config.assets if config.assets is not None else DEFAULT_ASSETS
+    return listed + synthetic_specs(config.synthetic_assets)
 
 
 def build_price_book(

@@ -9,7 +9,7 @@ from typing import Literal
 
 from alchemiser.exchange.config import AssetSpec
 from alchemiser.exchange.errors import ExchangeRejectionError, forbidden, unprocessable
-from alchemiser.exchange.prices import is_on_tick
+from alchemiser.exchange.prices import Quote, is_on_tick
 
 Side = Literal["buy", "sell"]
 OrderKind = Literal["market", "limit"]
@@ -257,3 +257,21 @@ def parse_replace_request(payload: dict[str, object], old: Order, asset: AssetSp
         extended_hours=old.extended_hours,
         client_order_id=check_client_order_id(payload.get("client_order_id")),
     )
+
+
+def limit_fill(
+    order: Order, quote: Quote, touch: Decimal, threshold: Decimal | None
+) -> tuple[bool, Decimal]:
+    """Return whether a limit order fills against `quote` now, and at what price.
+
+    Without a threshold a limit fills at the touch once marketable. With one, it fills at its
+    own price once it is `threshold` of the spread in from the near touch (above 1: never).
+    """
+    limit = order.limit_price
+    assert limit is not None
+    crosses = touch <= limit if order.side == "buy" else touch >= limit
+    if threshold is None or crosses:
+        return crosses and (threshold is None or threshold <= 1), touch
+    spread = quote.ask - quote.bid
+    depth = (limit - quote.bid if order.side == "buy" else quote.ask - limit) / spread
+    return depth >= threshold, limit

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from alchemiser.exchange.config import ExchangeConfig
 from alchemiser.exchange.engine import Clock, PaperEngine
 from alchemiser.exchange.errors import ConfigError, ExchangeRejectionError
+from alchemiser.exchange.meter import RATE_LIMITED, RequestMeter
 from alchemiser.exchange.routes import Body, dispatch
 
 UNAUTHORIZED = {"code": 40110000, "message": "request is not authorized"}
@@ -42,6 +43,8 @@ def require_loopback(host: str) -> None:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "alchemiser-exchange/1"
     engine: ClassVar[PaperEngine]
+    meter: ClassVar[RequestMeter]
+    clock: ClassVar[staticmethod[[], datetime]]
     log_requests: ClassVar[bool] = True
 
     def do_GET(self) -> None:
@@ -59,12 +62,19 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=False)
+        allowed, self._extra_headers = self.meter.admit(method, parts.path, self.clock())
         try:
             body = self._read_body()
             if parts.path.startswith("/v2") and not self._authorized():
                 self._send(401, UNAUTHORIZED)
                 return
-            status, payload = dispatch(self.engine, method, parts.path, query, body)
+            if not allowed:
+                self._send(429, RATE_LIMITED)
+                return
+            if parts.path == "/_exchange/stats":
+                status, payload = 200, self.meter.stats()
+            else:
+                status, payload = dispatch(self.engine, method, parts.path, query, body)
         except ExchangeRejectionError as rejection:
             self._send(rejection.status, rejection.body())
             return
@@ -92,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Any) -> None:
         self.send_response(status)
+        for name, value in getattr(self, "_extra_headers", {}).items():
+            self.send_header(name, value)
         if status == 204:
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -128,9 +140,18 @@ class PaperExchange:
     ) -> None:
         if not allow_remote:
             require_loopback(host)
-        self.engine = PaperEngine(config or ExchangeConfig(), clock)
+        config = config or ExchangeConfig()
+        self.engine = PaperEngine(config, clock)
+        self.meter = RequestMeter(config.rate_limit_per_minute)
         handler = type(
-            "Handler", (_Handler,), {"engine": self.engine, "log_requests": log_requests}
+            "Handler",
+            (_Handler,),
+            {
+                "engine": self.engine,
+                "meter": self.meter,
+                "clock": staticmethod(clock),
+                "log_requests": log_requests,
+            },
         )
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True

@@ -17,14 +17,15 @@ DUPLICATE_CLIENT_ORDER_ID = 40010001
 """Alpaca's code for "client_order_id must be unique"."""
 
 
-def submit_once(broker: Broker, intent: OrderIntent) -> OrderResult:
+def submit_once(broker: Broker, intent: OrderIntent, *, looked_up: bool = False) -> OrderResult:
     """Place `intent` unless the broker already has an order under its client order id.
 
-    The lookup first makes a retried task adopt what an earlier try placed; the duplicate-id
-    rejection (which alpaca-py's own retry of a lost response can trigger) is resolved by the
-    same lookup, never by inventing a new id.
+    The lookup first makes a retried task adopt what an earlier try placed (`looked_up` skips
+    it when the caller already searched for the id in a batch); the duplicate-id rejection
+    (which alpaca-py's own retry of a lost response can trigger) is resolved by the same
+    lookup, never by inventing a new id.
     """
-    existing = broker.get_order_by_client_id(intent.client_order_id)
+    existing = None if looked_up else broker.get_order_by_client_id(intent.client_order_id)
     if existing is not None:
         log.info("order adopted", run_id=intent.run_id, client_order_id=intent.client_order_id)
         return existing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import Field
@@ -19,6 +20,11 @@ class SettlementStatus(Frozen):
     proceeds: Money
     expected_budget: Money
     available_budget: Money
+
+    @property
+    def sells_terminal(self) -> bool:
+        """Return True when no sell order can change any more."""
+        return not self.open_orders
 
     def describe(self) -> str:
         """Return what is still missing, in words."""
@@ -52,3 +58,22 @@ def settlement_status(
         expected_budget=expected,
         available_budget=available,
     )
+
+
+def ready_to_buy(
+    status: SettlementStatus,
+    sells_finished_at: datetime,
+    now: datetime,
+    settlement_wait_seconds: float | None,
+) -> bool:
+    """Return True when the buys may start: settled, or done waiting for what settles.
+
+    Without a wait (margin accounts: proceeds are usable at once) only "settled" will do. With
+    one (cash accounts: T+1), once every sell is terminal and the wait since the sells finished
+    has passed, the buys go ahead on the settled cash alone and report what they could not buy.
+    """
+    if status.settled:
+        return True
+    if settlement_wait_seconds is None or not status.sells_terminal:
+        return False
+    return now >= sells_finished_at + timedelta(seconds=settlement_wait_seconds)

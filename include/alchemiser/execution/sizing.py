@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
 
-from alchemiser.domain.orders import OrderIntent
 from alchemiser.domain.plan import PlanItem, Side
 
-CENT = Decimal("0.01")
+QTY_STEP = Decimal("0.000000001")
 MIN_NOTIONAL = Decimal(1)
+BPS = Decimal(10_000)
+SCALE_STEP = Decimal("0.000001")
 
 
 def buy_scale(planned: Decimal, spendable: Decimal) -> Decimal:
@@ -18,30 +19,30 @@ def buy_scale(planned: Decimal, spendable: Decimal) -> Decimal:
     return min(Decimal(1), spendable / planned)
 
 
-def buy_intent(
-    item: PlanItem, scale: Decimal, client_order_id: str, run_id: str
-) -> OrderIntent | None:
-    """Return the order for one buy, scaled; None when it shrinks below tradable size.
+def budget_scale(
+    planned: Decimal, budget: Decimal, reserve: Decimal, slippage_bps: Decimal
+) -> Decimal:
+    """Return the factor for the planned buys given the account's buying budget now.
 
-    Fractionable assets are bought by notional (exact money, no overspend on slippage); others
-    in whole shares sized at the plan price, which the plan's cash reserve cushions.
+    Two limits: the expected cost stays out of the plan's cash reserve, and the worst case (every
+    buy filling `slippage_bps` above the ask, as a market remainder may) is still paid for.
+    """
+    expected = buy_scale(planned, budget - reserve)
+    worst = buy_scale(planned * (1 + slippage_bps / BPS), budget)
+    # Rounded down once, here: the scale is reported, and a rounded-down scale never overspends.
+    return min(expected, worst).quantize(SCALE_STEP, ROUND_DOWN)
+
+
+def buy_qty(item: PlanItem, scale: Decimal, ask: Decimal) -> Decimal:
+    """Return the shares to buy for one plan item, scaled and priced at the ask; 0 if too small.
+
+    Rounded down (9 decimals, or whole shares when not fractionable) so a buy never exceeds its
+    share of the budget; under Alpaca's $1 minimum it is dropped.
     """
     if item.side is not Side.BUY:
         raise ValueError(f"{item.symbol}: not a buy")
-    if item.fractionable:
-        notional = (item.trade_amount * scale).quantize(CENT, ROUND_DOWN)
-        if notional < MIN_NOTIONAL:
-            return None
-        return OrderIntent(
-            client_order_id=client_order_id,
-            run_id=run_id,
-            symbol=item.symbol,
-            side=Side.BUY,
-            notional=notional,
-        )
-    qty = (item.quantity * scale).to_integral_value(ROUND_DOWN)
-    if qty < 1:
-        return None
-    return OrderIntent(
-        client_order_id=client_order_id, run_id=run_id, symbol=item.symbol, side=Side.BUY, qty=qty
-    )
+    raw = item.trade_amount * scale / ask
+    qty = raw.quantize(QTY_STEP if item.fractionable else Decimal(1), ROUND_DOWN)
+    if qty <= 0 or qty * ask < MIN_NOTIONAL:
+        return Decimal(0)
+    return qty

@@ -7,6 +7,7 @@ only when the position is being closed; buys always round down).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from alchemiser.domain.allocation import TargetAllocation
@@ -32,6 +33,7 @@ def build_plan(
     reserve = (value * settings.cash_reserve_pct).quantize(CENT, ROUND_DOWN)
     investable = value - reserve
     threshold = max(settings.min_trade_amount, value * settings.min_trade_pct)
+    _refuse_stale_quotes(snapshot, settings)
 
     symbols = sorted(set(targets.symbols) | {h.symbol for h in snapshot.holdings})
     items: list[PlanItem] = []
@@ -124,6 +126,22 @@ def _require_market(symbol: str, snapshot: PortfolioSnapshot) -> tuple[Quote, As
     if asset is None:
         raise PlanningError(f"{symbol}: unknown to the broker (no asset record)")
     return quote, asset
+
+
+def _refuse_stale_quotes(snapshot: PortfolioSnapshot, settings: PlanSettings) -> None:
+    # Measured against the venue's own newest quote, not our clock: a simulated or delayed
+    # venue must not make every quote look stale, and one symbol left behind still shows.
+    if not snapshot.quotes:
+        return
+    newest = max(q.timestamp for q in snapshot.quotes)
+    limit = timedelta(seconds=settings.max_quote_age_seconds)
+    for quote in snapshot.quotes:
+        if newest - quote.timestamp > limit:
+            raise PlanningError(
+                f"{quote.symbol}: stale quote from {quote.timestamp.isoformat()}, "
+                f"{(newest - quote.timestamp).total_seconds():.0f}s older than the newest; "
+                "refusing to guess a price"
+            )
 
 
 def _round_down(raw: Decimal, asset: AssetInfo) -> Decimal:

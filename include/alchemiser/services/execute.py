@@ -1,33 +1,37 @@
-"""execute_sells and execute_buys: place the plan's orders once, wait for them, record them.
+"""execute_sells and execute_buys: walk the plan's orders, measure them, record them.
 
-Both are safe to re-run for the same task instance (a retry, a clear from the UI): orders are
-keyed by client order ids derived from the task-instance key, those already at the broker are
-adopted rather than re-sized or re-sent, and the sells' settlement baseline comes from the plan,
-not from an account that an earlier try's fills have already changed.
+Both are safe to re-run for the same task instance (a retry, a clear from the UI): every order
+of a walk is keyed by a client order id derived from the task-instance key and the walk's
+order number, so a re-run adopts the whole walk an earlier try left (placed, replaced, on its
+way to market) instead of starting another; adopted buys are not re-sized; and the sells'
+settlement baseline comes from the plan, not from an account an earlier try already changed.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import structlog
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
-from alchemiser.domain.errors import (
-    InsufficientBuyingPowerError,
-    MarketClosedError,
-    OrderRejectedError,
-    PhaseFailedError,
+from alchemiser.domain.errors import InsufficientBuyingPowerError, PhaseFailedError
+from alchemiser.domain.orders import (
+    PhaseResult,
+    PhaseStatus,
+    WalkOutcome,
+    walk_phase_status,
 )
-from alchemiser.domain.orders import OrderIntent, OrderResult, PhaseResult, phase_status
 from alchemiser.domain.plan import PlanItem, RebalancePlan, Side
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.types import Frozen, Money
-from alchemiser.execution.orders import submit_once, wait_for_terminal
+from alchemiser.execution.hours import trading_window
+from alchemiser.execution.phase import PhaseRunner
 from alchemiser.execution.settings import ExecutionSettings
-from alchemiser.execution.sizing import buy_intent, buy_scale
+from alchemiser.execution.sizing import budget_scale, buy_qty
+from alchemiser.execution.walk import Walk
 from alchemiser.ledger.ids import TaskKey, client_order_id
-from alchemiser.ports import Adapters, Broker
+from alchemiser.ports import Adapters
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 
@@ -38,8 +42,18 @@ class SellsOutput(Frozen):
     """What execute_sells hands the settlement sensor and the buys."""
 
     phase: ArtifactRef
-    client_order_ids: tuple[str, ...]
+    client_order_ids: tuple[str, ...] = Field(description="every order of every sell walk")
     baseline_budget: Money = Field(description="buying budget before this run's sells")
+    finished_at: AwareDatetime = Field(description="when the sell phase ended (our clock)")
+
+
+def walk_ids(
+    task: TaskKey, symbol: str, side: Side, settings: ExecutionSettings
+) -> tuple[str, ...]:
+    """Return the ids of every order a walk may place: one per limit price, one market."""
+    return tuple(
+        client_order_id(task, symbol, side, step) for step in range(settings.limit_steps + 1)
+    )
 
 
 def execute_sells(
@@ -49,23 +63,28 @@ def execute_sells(
     adapters: Adapters,
     settings: ExecutionSettings,
 ) -> SellsOutput:
-    """Sell what the plan sells (closing positions exactly), then wait for the fills."""
-    plan = _load_for_trading(adapters, plan_ref)
-    intents = [
-        OrderIntent(
-            client_order_id=client_order_id(task, item.symbol, Side.SELL),
-            run_id=run.run_id,
-            symbol=item.symbol,
-            side=Side.SELL,
-            qty=item.quantity,
+    """Walk the plan's sells (closing positions exactly) to fills, market, or the deadline."""
+    plan = load(adapters.store, plan_ref, RebalancePlan)
+    started = adapters.clock.now()
+    runner = _runner(run, adapters, settings)
+    walks = [
+        Walk(
+            item.symbol, Side.SELL, item.quantity, walk_ids(task, item.symbol, Side.SELL, settings)
         )
         for item in plan.sells
     ]
-    ref = _run_phase(run, "sells", plan, intents, adapters=adapters, settings=settings)
+    runner.adopt(walks)
+    runner.run(walks)
+    phase = _phase(run, adapters, plan, "sells", walks, started=started)
+    ref = save(adapters.store, run.prefix, "phase_sells", phase, phase.message)
+    _raise_on_rejections(phase)
+    # A partial sell phase does not fail here: the buys scale down to what it raised, and the
+    # partial policy is applied once, after the buys.
     return SellsOutput(
         phase=ref,
-        client_order_ids=tuple(i.client_order_id for i in intents),
+        client_order_ids=tuple(c for w in phase.walks for c in w.client_order_ids),
         baseline_budget=plan.buying_budget,
+        finished_at=phase.finished_at,
     )
 
 
@@ -75,111 +94,123 @@ def execute_buys(
     plan_ref: ArtifactRef,
     adapters: Adapters,
     settings: ExecutionSettings,
-) -> ArtifactRef:
-    """Buy what the plan buys, scaled down to the buying budget actually available now."""
-    plan = _load_for_trading(adapters, plan_ref)
-    broker = adapters.broker
-    ids = {item.symbol: client_order_id(task, item.symbol, Side.BUY) for item in plan.buys}
-    adopted = {s: o for s, cid in ids.items() if (o := broker.get_order_by_client_id(cid))}
-    todo = [item for item in plan.buys if item.symbol not in adopted]
-    budget = broker.get_account().buying_budget
-    intents = _size_buys(run, todo, ids, budget - plan.cash_reserve)
-    if todo and not intents:
-        raise InsufficientBuyingPowerError(
-            f"buys of {sum(i.trade_amount for i in todo)} planned but only "
-            f"{budget - plan.cash_reserve} spendable (budget {budget} less reserve "
-            f"{plan.cash_reserve}): nothing bought"
-        )
-    return _run_phase(
-        run,
-        "buys",
-        plan,
-        intents,
-        adapters=adapters,
-        settings=settings,
-        adopted=tuple(adopted.values()),
-        budget=budget,
-    )
-
-
-def _size_buys(
-    run: RunContext, items: list[PlanItem], ids: dict[str, str], spendable: Decimal
-) -> list[OrderIntent]:
-    scale = buy_scale(sum((i.trade_amount for i in items), Decimal(0)), spendable)
-    sized = (buy_intent(item, scale, ids[item.symbol], run.run_id) for item in items)
-    return [intent for intent in sized if intent is not None]
-
-
-def _load_for_trading(adapters: Adapters, plan_ref: ArtifactRef) -> RebalancePlan:
-    plan = load(adapters.store, plan_ref, RebalancePlan)
-    _require_open_market(adapters.broker)
-    return plan
-
-
-def _require_open_market(broker: Broker) -> None:
-    clock = broker.get_clock()
-    if not clock.is_open:
-        raise MarketClosedError(
-            f"market closed at {clock.timestamp.isoformat()} (next open "
-            f"{clock.next_open.isoformat()}): no orders placed"
-        )
-
-
-def _run_phase(
-    run: RunContext,
-    name: str,
-    plan: RebalancePlan,
-    intents: list[OrderIntent],
     *,
-    adapters: Adapters,
-    settings: ExecutionSettings,
-    adopted: tuple[OrderResult, ...] = (),
-    budget: Decimal | None = None,
+    sells_status: PhaseStatus | None = None,
 ) -> ArtifactRef:
-    """Place, wait, write the phase artifact; fail after writing it if anything was rejected."""
-    broker, clock = adapters.broker, adapters.clock
-    started = clock.now()
-    placed: list[OrderResult] = list(adopted)
-    rejections: list[str] = []
-    for intent in intents:
-        try:
-            placed.append(submit_once(broker, intent))
-        except OrderRejectedError as exc:
-            # Record and go on: the other orders of the phase are independent, and the phase
-            # fails below with every rejection named, after the artifact is written.
-            rejections.append(f"{intent.symbol} ({intent.client_order_id}): {exc}")
-            log.error(
-                "order rejected",
-                run_id=run.run_id,
-                client_order_id=intent.client_order_id,
-                reason=str(exc),
-            )
-    final = wait_for_terminal(
-        broker,
-        [o.client_order_id for o in placed],
-        clock,
-        settings.fill_timeout_seconds,
-        settings.poll_interval_seconds,
-    )
-    planned = len(plan.sells if name == "sells" else plan.buys)
-    status = phase_status(final, planned=planned)
-    filled = sum((o.filled_value for o in final), Decimal(0))
-    message = f"{len(final)}/{planned} orders placed, {filled:.2f} filled, status {status}"
-    if rejections:
-        message += f"; rejected: {'; '.join(rejections)}"
+    """Buy what the plan buys, scaled down to the buying budget actually available now.
+
+    `sells_status` lets the partial policy judge the whole run: with the default policy the
+    task fails (after writing its artifact) when the sells or the buys ended partial.
+    """
+    plan = load(adapters.store, plan_ref, RebalancePlan)
+    started = adapters.clock.now()
+    runner = _runner(run, adapters, settings)
+    walks = {
+        item.symbol: Walk(
+            item.symbol, Side.BUY, item.quantity, walk_ids(task, item.symbol, Side.BUY, settings)
+        )
+        for item in plan.buys
+    }
+    runner.adopt(list(walks.values()))
+    todo = [item for item in plan.buys if walks[item.symbol].live is None]
+    budget = adapters.broker.get_account().buying_budget
+    scale = _size(adapters, plan, todo=todo, walks=walks, budget=budget, settings=settings)
+    # Buys that shrink to nothing are dropped; adopted ones keep the size an earlier try chose.
+    kept = [w for w in walks.values() if w.live is not None or w.target_qty > 0]
+    runner.run(kept)
+    phase = _phase(run, adapters, plan, "buys", kept, started=started, budget=budget, scale=scale)
+    ref = save(adapters.store, run.prefix, "phase_buys", phase, phase.message)
+    _raise_on_rejections(phase)
+    statuses = {phase.status, sells_status}
+    if settings.partial_policy == "fail" and statuses & {PhaseStatus.PARTIAL, PhaseStatus.FAILED}:
+        raise PhaseFailedError(f"run ended partial (partial_policy=fail): {phase.message}")
+    return ref
+
+
+def _runner(run: RunContext, adapters: Adapters, settings: ExecutionSettings) -> PhaseRunner:
+    window = trading_window(adapters.broker, adapters.clock, settings)
+    return PhaseRunner(adapters.broker, adapters.clock, settings, window, run.run_id)
+
+
+def _size(
+    adapters: Adapters,
+    plan: RebalancePlan,
+    *,
+    todo: list[PlanItem],
+    walks: dict[str, Walk],
+    budget: Decimal,
+    settings: ExecutionSettings,
+) -> Decimal | None:
+    """Set each new buy walk's quantity from the budget now; return the scale applied."""
+    if not todo:
+        return None
+    planned = sum((i.trade_amount for i in todo), Decimal(0))
+    scale = budget_scale(planned, budget, plan.cash_reserve, settings.buy_slippage_buffer_bps)
+    books = adapters.broker.get_top_of_book([i.symbol for i in todo])
+    for item in todo:
+        book = books.get(item.symbol)
+        # No usable quote: size at the plan's price; the walk re-checks the quote and refuses.
+        ask = book.quote.ask if book is not None else item.price
+        walks[item.symbol].target_qty = buy_qty(item, scale, ask)
+    if not any(walks[i.symbol].target_qty > 0 for i in todo):
+        raise InsufficientBuyingPowerError(
+            f"buys of {planned} planned but only {budget - plan.cash_reserve} spendable (budget "
+            f"{budget} less reserve {plan.cash_reserve}): nothing bought"
+        )
+    if scale < 1:
+        log.warning("buys scaled down", scale=str(scale), budget=str(budget), planned=str(planned))
+    return scale
+
+
+def _phase(
+    run: RunContext,
+    adapters: Adapters,
+    plan: RebalancePlan,
+    name: str,
+    walks: list[Walk],
+    *,
+    started: datetime,
+    budget: Decimal | None = None,
+    scale: Decimal | None = None,
+) -> PhaseResult:
+    items = plan.sells if name == "sells" else plan.buys
+    results = tuple(w.result() for w in walks)
+    status = walk_phase_status(results, planned=len(items))
+    filled = sum((r.filled_value for r in results), Decimal(0))
+    parts = [f"{len(results)}/{len(items)} walked, {filled:.2f} filled, status {status}"]
+    unbought = None
+    if name == "buys":
+        unbought = max(Decimal(0), sum((i.trade_amount for i in items), Decimal(0)) - filled)
+        unbought = unbought.quantize(Decimal("0.01"))
+        if scale is not None and scale < 1:
+            parts.append(f"buys scaled to {scale:.2%} of plan by the budget {budget:.2f}")
+        if unbought > 0:
+            parts.append(f"{unbought:.2f} unbought (the next session's plan picks it up)")
+    problems = [f"{r.symbol} {r.outcome.value}: {r.message}" for r in results if r.message]
+    if problems:
+        parts.append("; ".join(problems))
     phase = PhaseResult(
         run_id=run.run_id,
         derived_from=(plan.artifact_id,),
         phase="sells" if name == "sells" else "buys",
         status=status,
         started_at=started,
-        finished_at=clock.now(),
+        finished_at=adapters.clock.now(),
         budget=budget,
-        orders=final,
-        message=message,
+        orders=tuple(live for w in walks if (live := w.live) is not None),
+        walks=results,
+        scale=scale,
+        unbought=unbought,
+        message="; ".join(parts),
     )
-    log.info(message, run_id=run.run_id, phase=name)
-    ref = save(adapters.store, run.prefix, f"phase_{name}", phase, message)
-    if rejections:
-        raise PhaseFailedError(f"{name}: {len(rejections)} rejected: {'; '.join(rejections)}")
-    return ref
+    log.info(phase.message, run_id=run.run_id, phase=name)
+    return phase
+
+
+def _raise_on_rejections(phase: PhaseResult) -> None:
+    rejected = [w for w in phase.walks if w.outcome is WalkOutcome.REJECTED]
+    if rejected:
+        raise PhaseFailedError(
+            f"{phase.phase}: {len(rejected)} rejected: "
+            + "; ".join(f"{w.symbol}: {w.message}" for w in rejected)
+        )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from alchemiser.execution.settlement import SettlementStatus, settlement_status
-from alchemiser.ports import Broker
+from alchemiser.execution.settlement import SettlementStatus, ready_to_buy, settlement_status
+from alchemiser.ports import Broker, Clock
+from alchemiser.services.execute import SellsOutput
 
 
 def check_settlement(
@@ -18,3 +19,16 @@ def check_settlement(
     orders = broker.get_orders(client_order_ids)
     account = broker.get_account()
     return settlement_status(account, orders, baseline_budget, tolerance_bps)
+
+
+def check_ready_to_buy(
+    broker: Broker,
+    clock: Clock,
+    sells: SellsOutput,
+    tolerance_bps: Decimal,
+    settlement_wait_seconds: float | None,
+) -> tuple[bool, SettlementStatus]:
+    """Look once: may the buys start (settled, or the settlement wait is over)?"""
+    status = check_settlement(broker, sells.client_order_ids, sells.baseline_budget, tolerance_bps)
+    ready = ready_to_buy(status, sells.finished_at, clock.now(), settlement_wait_seconds)
+    return ready, status

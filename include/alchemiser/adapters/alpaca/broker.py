@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 
 import structlog
+from alpaca.data.historical.stock import StockHistoricalDataClient
+from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
-from alpaca.trading.models import Asset, Clock, Order, Position, TradeAccount
+from alpaca.trading.enums import AssetClass, OrderSide, QueryOrderStatus, TimeInForce
+from alpaca.trading.models import Asset, Calendar, Clock, Order, Position, TradeAccount
 from alpaca.trading.requests import (
+    GetAssetsRequest,
+    GetCalendarRequest,
     GetOrdersRequest,
     LimitOrderRequest,
     MarketOrderRequest,
     OrderRequest,
+    ReplaceOrderRequest,
 )
 
 from alchemiser.adapters.alpaca.errors import broker_call
 from alchemiser.adapters.alpaca.http import install_timeout
+from alchemiser.adapters.alpaca.ratelimit import RateLimiter
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.adapters.alpaca.translate import (
     to_account,
@@ -24,30 +32,44 @@ from alchemiser.adapters.alpaca.translate import (
     to_clock,
     to_order_result,
     to_position,
+    to_session_hours,
+    to_top_of_book,
 )
 from alchemiser.domain.errors import BrokerError, OrderRejectedError
 from alchemiser.domain.market import AccountState, AssetInfo, BrokerPosition, MarketClock
-from alchemiser.domain.orders import OrderIntent, OrderResult
+from alchemiser.domain.orders import OrderIntent, OrderResult, TopOfBook
 from alchemiser.domain.plan import Side
 
 log = structlog.get_logger(__name__)
 
 HTTP_NOT_FOUND = 404
 MAX_ORDERS_PER_LIST = 500
+ASSET_LIST_THRESHOLD = 3
+"""Above this many symbols one list of all assets is cheaper than one request per symbol."""
 
 
 class AlpacaBroker:
     """Account, assets, clock and orders through alpaca-py."""
 
-    def __init__(self, settings: AlpacaSettings) -> None:
+    def __init__(
+        self,
+        settings: AlpacaSettings,
+        trading_limiter: RateLimiter | None = None,
+        data_limiter: RateLimiter | None = None,
+    ) -> None:
         self._settings = settings
+        key, secret = settings.key_id.get_secret_value(), settings.secret_key.get_secret_value()
         self._client = TradingClient(
-            api_key=settings.key_id.get_secret_value(),
-            secret_key=settings.secret_key.get_secret_value(),
-            paper=settings.paper,
-            url_override=settings.base_url,
+            api_key=key, secret_key=secret, paper=settings.paper, url_override=settings.base_url
         )
-        install_timeout(self._client, settings.timeout_seconds)
+        # Quotes with sizes for the order walk; Alpaca limits the data API separately.
+        self._data = StockHistoricalDataClient(
+            api_key=key, secret_key=secret, url_override=settings.base_url
+        )
+        install_timeout(
+            self._client, settings.timeout_seconds, trading_limiter or _limiter(settings)
+        )
+        install_timeout(self._data, settings.timeout_seconds, data_limiter or _limiter(settings))
 
     @property
     def venue(self) -> str:
@@ -74,8 +96,18 @@ class AlpacaBroker:
 
     def get_assets(self, symbols: Sequence[str]) -> tuple[AssetInfo, ...]:
         """Return venue facts per symbol; an unknown symbol is a BrokerError naming it."""
+        wanted = sorted(set(symbols))
+        if len(wanted) > ASSET_LIST_THRESHOLD:
+            request = GetAssetsRequest(asset_class=AssetClass.US_EQUITY)
+            with broker_call("list assets"):
+                listed = self._client.get_all_assets(request)
+            known = {a.symbol: to_asset(a) for a in listed if isinstance(a, Asset)}
+            missing = [s for s in wanted if s not in known]
+            if missing:
+                raise BrokerError(f"get asset {missing[0]}: unknown to the broker")
+            return tuple(known[s] for s in wanted)
         assets = []
-        for symbol in sorted(set(symbols)):
+        for symbol in wanted:
             with broker_call(f"get asset {symbol}"):
                 asset = self._client.get_asset(symbol)
             assert isinstance(asset, Asset)
@@ -121,12 +153,42 @@ class AlpacaBroker:
         assert isinstance(order, Order)
         return to_order_result(order)
 
-    def get_orders(self, client_order_ids: Sequence[str]) -> tuple[OrderResult, ...]:
+    def get_orders(
+        self, client_order_ids: Sequence[str], since: datetime | None = None
+    ) -> tuple[OrderResult, ...]:
         """Return these orders' current states from one list call; a missing one is an error."""
-        wanted = set(client_order_ids)
-        if not wanted:
+        if not client_order_ids:
             return ()
-        request = GetOrdersRequest(status=QueryOrderStatus.ALL, limit=MAX_ORDERS_PER_LIST)
+        found, _ = self._list(client_order_ids, since)
+        for missing in sorted(set(client_order_ids) - found.keys()):
+            # Outside the list window: ask for it by id rather than report it lost.
+            result = self.get_order_by_client_id(missing)
+            if result is None:
+                raise BrokerError(f"order {missing} is unknown to the broker")
+            found[missing] = result
+        return tuple(found[c] for c in client_order_ids)
+
+    def find_orders(
+        self, client_order_ids: Sequence[str], since: datetime
+    ) -> dict[str, OrderResult]:
+        """Return those of these orders that exist; by id only when the list was cut short."""
+        if not client_order_ids:
+            return {}
+        found, complete = self._list(client_order_ids, since)
+        if not complete:
+            for missing in sorted(set(client_order_ids) - found.keys()):
+                result = self.get_order_by_client_id(missing)
+                if result is not None:
+                    found[missing] = result
+        return found
+
+    def _list(
+        self, client_order_ids: Sequence[str], since: datetime | None
+    ) -> tuple[dict[str, OrderResult], bool]:
+        wanted = set(client_order_ids)
+        request = GetOrdersRequest(
+            status=QueryOrderStatus.ALL, limit=MAX_ORDERS_PER_LIST, after=since
+        )
         with broker_call("list orders"):
             orders = self._client.get_orders(filter=request)
         found = {
@@ -134,13 +196,52 @@ class AlpacaBroker:
             for o in orders
             if isinstance(o, Order) and o.client_order_id in wanted
         }
-        for missing in sorted(wanted - found.keys()):
-            # Older than the list window: ask for it by id rather than report it lost.
-            result = self.get_order_by_client_id(missing)
-            if result is None:
-                raise BrokerError(f"order {missing} is unknown to the broker")
-            found[missing] = result
-        return tuple(found[c] for c in client_order_ids)
+        return found, len(orders) < MAX_ORDERS_PER_LIST
+
+    def replace_order(
+        self, broker_order_id: str, client_order_id: str, limit_price: Decimal
+    ) -> OrderResult:
+        """Replace a limit order's price under a new client order id (the remainder carries)."""
+        request = ReplaceOrderRequest(
+            limit_price=float(str(limit_price)), client_order_id=client_order_id
+        )
+        with broker_call(f"replace order with {client_order_id}", OrderRejectedError):
+            order = self._client.replace_order_by_id(broker_order_id, request)
+        assert isinstance(order, Order)
+        return to_order_result(order)
+
+    def cancel_order(self, broker_order_id: str) -> None:
+        """Request a cancel; a 422 (already terminal) is an OrderRejectedError."""
+        with broker_call(f"cancel order {broker_order_id}", OrderRejectedError):
+            self._client.cancel_order_by_id(broker_order_id)
+
+    def get_session_hours(self, session: date) -> tuple[datetime, datetime]:
+        """Return the session's open and close from the broker's calendar."""
+        with broker_call(f"get calendar {session}"):
+            days = self._client.get_calendar(GetCalendarRequest(start=session, end=session))
+        day = next((d for d in days if isinstance(d, Calendar) and d.date == session), None)
+        if day is None:
+            raise BrokerError(f"{session} is not a trading session in the broker's calendar")
+        return to_session_hours(day)
+
+    def get_top_of_book(self, symbols: Sequence[str]) -> dict[str, TopOfBook]:
+        """Return quotes with sizes; a symbol without a usable quote is left out."""
+        wanted = sorted(set(symbols))
+        if not wanted:
+            return {}
+        with broker_call("get latest quotes"):
+            quotes = self._data.get_stock_latest_quote(
+                StockLatestQuoteRequest(symbol_or_symbols=wanted)
+            )
+        assert isinstance(quotes, dict)
+        books = {s: to_top_of_book(s, quotes[s]) for s in wanted if s in quotes}
+        return {s: b for s, b in books.items() if b is not None}
+
+
+def _limiter(settings: AlpacaSettings) -> RateLimiter:
+    return RateLimiter(
+        per_minute=settings.requests_per_minute, max_429_retries=settings.max_429_retries
+    )
 
 
 def _order_request(intent: OrderIntent) -> OrderRequest:

@@ -19,6 +19,14 @@ class AlpacaSettings(Frozen):
     )
     paper: bool = True
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    requests_per_minute: int = Field(
+        default=190,
+        ge=1,
+        le=10_000,
+        description="client-side budget per client (trading, data); Alpaca allows 200 a minute "
+        "per account, and the headroom covers the sensor's own client",
+    )
+    max_429_retries: int = Field(default=5, ge=0, le=20, description="retries after a 429")
 
     @field_validator("key_id", "secret_key")
     @classmethod

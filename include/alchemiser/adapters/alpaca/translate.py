@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from alpaca.data.models import Bar as SdkBar
 from alpaca.data.models import Quote as SdkQuote
-from alpaca.trading.models import Asset, Clock, Order, Position, TradeAccount
+from alpaca.trading.models import Asset, Calendar, Clock, Order, Position, TradeAccount
 from pydantic import ValidationError
 
 from alchemiser.domain.errors import BrokerError, MarketDataError
@@ -19,7 +20,7 @@ from alchemiser.domain.market import (
     MarketClock,
     Quote,
 )
-from alchemiser.domain.orders import OrderResult, OrderStatus
+from alchemiser.domain.orders import OrderResult, OrderStatus, TopOfBook
 from alchemiser.domain.plan import Side
 from alchemiser.domain.sessions import NEW_YORK
 
@@ -56,6 +57,7 @@ def to_order_result(order: Order) -> OrderResult:
             notional=optional_decimal(order.notional, f"{where}.notional"),
             filled_qty=decimal(order.filled_qty or 0, f"{where}.filled_qty"),
             filled_avg_price=filled_price if filled_price else None,
+            limit_price=optional_decimal(order.limit_price, f"{where}.limit_price"),
             submitted_at=order.submitted_at,
             filled_at=order.filled_at,
         )
@@ -139,3 +141,20 @@ def to_bar(symbol: str, bar: SdkBar) -> Bar:
         )
     except (ValidationError, InvalidOperation) as exc:
         raise MarketDataError(f"{symbol}: unusable bar at {bar.timestamp}: {exc}") from exc
+
+
+def to_session_hours(day: Calendar) -> tuple[datetime, datetime]:
+    """Return a calendar day's open and close as aware New York times."""
+    return day.open.replace(tzinfo=NEW_YORK), day.close.replace(tzinfo=NEW_YORK)
+
+
+def to_top_of_book(symbol: str, quote: SdkQuote) -> TopOfBook | None:
+    """Translate a quote with its sizes; None when a side is zero, missing or crossed."""
+    try:
+        return TopOfBook(
+            quote=to_quote(symbol, quote),
+            bid_size=Decimal(str(quote.bid_size or 0)),
+            ask_size=Decimal(str(quote.ask_size or 0)),
+        )
+    except (MarketDataError, ValidationError, InvalidOperation):
+        return None

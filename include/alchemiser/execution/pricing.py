@@ -1,0 +1,59 @@
+"""Limit prices for a walk: where in the spread, on tick, nudged for large orders (pure)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from alchemiser.domain.market import Quote
+from alchemiser.domain.plan import Side
+from alchemiser.execution.settings import ExecutionSettings
+
+PENNY = Decimal("0.01")
+SUB_PENNY = Decimal("0.0001")
+
+
+def tick_for(price: Decimal) -> Decimal:
+    """Return Alpaca's price increment: $0.01 at or above $1, $0.0001 below."""
+    return PENNY if price >= 1 else SUB_PENNY
+
+
+def on_tick(price: Decimal, side: Side) -> Decimal:
+    """Round onto the tick grid in the direction that never pays more (buys down, sells up)."""
+    rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
+    rounded = price.quantize(tick_for(price), rounding=rounding)
+    # A price just under $1 rounded up can land on $1.0000: requantize on the coarser grid.
+    return rounded.quantize(tick_for(rounded), rounding=rounding)
+
+
+def suspicious(quote: Quote, settings: ExecutionSettings) -> str | None:
+    """Return why a quote should not be traded against, or None when it looks sane."""
+    if quote.bid < settings.min_quote_price or quote.ask < settings.min_quote_price:
+        return f"price under {settings.min_quote_price} (bid {quote.bid}, ask {quote.ask})"
+    spread = (quote.ask - quote.bid) / quote.mid
+    if spread > settings.max_spread_fraction:
+        return f"spread {spread:.2%} of mid is over {settings.max_spread_fraction:.0%}"
+    return None
+
+
+def size_ticks(qty: Decimal, displayed: int | None, settings: ExecutionSettings) -> int:
+    """Return 0, 1 or 2 extra ticks of aggression for an order large against the far side."""
+    if not displayed or displayed <= 0:
+        return 0
+    share = qty / Decimal(displayed)
+    low, high = settings.large_order_ratios
+    return 2 if share > high else 1 if share > low else 0
+
+
+def step_price(
+    quote: Quote, side: Side, step: int, extra_ticks: int, settings: ExecutionSettings
+) -> Decimal:
+    """Return the limit price of walk step `step`, between the touches and on tick."""
+    fraction = settings.step_fraction(step)
+    spread = quote.ask - quote.bid
+    if side is Side.BUY:
+        raw = quote.bid + spread * fraction
+        price = on_tick(raw, side) + tick_for(raw) * extra_ticks
+        return max(quote.bid, min(price, quote.ask))
+    raw = quote.ask - spread * fraction
+    price = on_tick(raw, side) - tick_for(raw) * extra_ticks
+    return min(quote.ask, max(price, quote.bid))
