@@ -10,10 +10,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: help venv run test check lint typecheck pytest bench fmt clean
+.PHONY: help venv run airflow test test-deploy check lint typecheck pytest bench fmt clean
 
 help: ## Show the targets
-	@grep -E '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
@@ -29,7 +29,13 @@ venv: $(STAMP) ## Create or refresh .venv from the pinned requirements
 run: $(STAMP) ## Start the paper exchange and S3, run one daily_rebalance, print the report
 	@$(PY) -m alchemiser.sandbox run
 
+airflow: $(STAMP) ## Start a local Airflow (UI, scheduler, triggerer...) with the paper exchange and S3; Ctrl-C stops
+	@$(PY) -m alchemiser.sandbox airflow
+
 test: $(STAMP) check pytest ## Lint, type-check and run the whole test suite
+
+test-deploy: $(STAMP) ## Only the multi-process deployment tests (PostgreSQL, Redis; a few minutes)
+	$(PY) -m pytest -m deployment
 
 check: lint typecheck ## Lint and type-check
 

@@ -1,0 +1,726 @@
+"""A real multi-process Airflow deployment on this machine, driven through the REST API v2.
+
+`Deployment` starts what `docker-compose.yaml` runs, natively: api-server, scheduler,
+dag-processor, triggerer and, for CeleryExecutor, Celery workers on Redis; the metadata DB is
+SQLite in AIRFLOW_HOME (the embedded default) or a fresh PostgreSQL database dropped at stop.
+Beside them run the paper exchange and a moto S3 server, wired in with the same connections as
+`make run`. Every component runs in its own process group (setsid) with its log in
+`<home>/deployment-logs/`, and stopping kills the whole groups.
+
+`python -m alchemiser.sandbox airflow` (`make airflow`) and `tests/deploy/` use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Literal, Self, TypeVar, cast
+
+import boto3
+import redis
+import requests
+import sqlalchemy
+
+from alchemiser.sandbox.environment import (
+    PROJECT,
+    airflow_env,
+    alpaca_connection,
+    aws_connection,
+)
+from alchemiser.sandbox.processes import (
+    SandboxError,
+    Server,
+    free_port,
+    start_exchange,
+    start_s3,
+)
+
+Executor = Literal["LocalExecutor", "CeleryExecutor"]
+Database = Literal["sqlite", "postgres"]
+
+DAG_ID = "daily_rebalance"
+DEMO_ACCOUNT = Path(__file__).with_name("demo_account.json")
+POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+# Redis DB 0 is everybody's default; ours is a high one, and inside it every key we create
+# carries this deployment's token, so a stop deletes only what this deployment made.
+REDIS_URL = "redis://127.0.0.1:6379/11"
+STARTUP_TIMEOUT_SECONDS = 240.0
+RUN_TIMEOUT_SECONDS = 300.0
+STOP_TIMEOUT_SECONDS = 20.0
+PR_SET_PDEATHSIG = 1
+HTTP_TIMEOUT_SECONDS = 30.0
+POLL_SECONDS = 0.5
+LOG_TAIL_CHARS = 3000
+TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+SECRET_SETTINGS = frozenset({"AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"})
+HEALTHY_PARTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+
+T = TypeVar("T")
+
+
+class DeploymentError(SandboxError):
+    """The deployment would not start, answer or finish in time."""
+
+
+@dataclass(frozen=True)
+class DeploymentConfig:
+    """What to start: executor, metadata DB, ports and the paper exchange's account."""
+
+    home: Path
+    executor: Executor = "LocalExecutor"
+    database: Database = "sqlite"
+    celery_workers: int = 2
+    api_port: int | None = None
+    """None: a free port."""
+    exchange_args: tuple[str, ...] = ()
+    bucket: str = "alchemiser"
+    use_job_schedule: bool = False
+    """False for tests: the scheduler creates no scheduled runs that race the manual ones."""
+
+
+@dataclass(frozen=True)
+class TaskInstance:
+    """One task instance of a run, as the REST API reports it."""
+
+    task_id: str
+    state: str | None
+    try_number: int
+    map_index: int
+    deferred: bool
+    """Whether any try of it deferred to the triggerer (from the audit log)."""
+
+
+@dataclass(frozen=True)
+class DagRun:
+    """One DAG run, as the REST API reports it."""
+
+    run_id: str
+    run_type: str
+    state: str
+    logical_date: str | None
+    conf: dict[str, Any]
+
+
+@dataclass
+class _Component:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log: IO[bytes] = field(repr=False)
+
+
+class Deployment:
+    """A running deployment and a small REST client for it; a context manager that stops it."""
+
+    def __init__(self, config: DeploymentConfig) -> None:
+        if config.executor == "CeleryExecutor" and config.database == "sqlite":
+            raise DeploymentError("CeleryExecutor needs the PostgreSQL metadata DB")
+        self.config = config
+        self.token = secrets.token_hex(4)
+        self.home = config.home
+        self.log_dir = self.home / "deployment-logs"
+        self.api_port = config.api_port or free_port()
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.database_name = f"alchemiser_{self.token}"
+        self.queue = f"alchemiser-{self.token}"
+        self.exchange: Server | None = None
+        self.s3: Server | None = None
+        self.env: dict[str, str] = {}
+        self.username = "admin"
+        self.password = ""
+        self._components: list[_Component] = []
+        self._http = requests.Session()
+        self._database_created = False
+        self._redis_used = False
+
+    def start(self) -> Self:
+        """Start everything and wait until the DAG is parsed and the API answers with a token."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.exchange = start_exchange(self.log_dir, *self.config.exchange_args)
+        self.s3 = start_s3(self.log_dir)
+        self.env = self._environment(self.exchange, self.s3)
+        self._create_bucket(self.s3)
+        self._write_env_file()
+        if self.config.database == "postgres":
+            self._create_database()
+        self._airflow_once(["db", "migrate"], "db-migrate")
+        self._start_components()
+        self._wait_for_health()
+        self._login()
+        self._wait_for_dag(DAG_ID)
+        return self
+
+    def stop(self) -> None:
+        """Kill every component's process group, drop the DB and Redis keys, stop the servers."""
+        try:
+            _kill_groups([c.process for c in self._components])
+            for component in self._components:
+                component.log.close()
+            self._components.clear()
+            if self._database_created:
+                self._database_created = False
+                _drop_database(self.database_name)
+            if self._redis_used:
+                self._redis_used = False
+                _delete_redis_keys(self.token)
+        finally:
+            for server in (self.exchange, self.s3):
+                if server is not None:
+                    server.stop()
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        started = False
+        try:
+            self.start()
+            started = True
+        finally:
+            if not started:  # a half-started deployment still owns processes and a DB
+                self.stop()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _environment(self, exchange: Server, s3: Server) -> dict[str, str]:
+        env = airflow_env(self.home)
+        bin_dir = str(Path(sys.executable).parent)  # components start plain `airflow` children
+        env["PATH"] = os.pathsep.join(p for p in (bin_dir, env.get("PATH", "")) if p)
+        env.update(
+            {
+                "AIRFLOW__CORE__EXECUTOR": self.config.executor,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+                "AIRFLOW__CORE__PARALLELISM": "8",
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.api_port),
+                # All components must sign and check the same tokens.
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.config.use_job_schedule),
+                # The defaults 8793/8794 collide between deployments and between workers.
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW_CONN_ALPACA_DEFAULT": alpaca_connection(exchange.url),
+                "AIRFLOW_CONN_AWS_DEFAULT": aws_connection(s3.url),
+                "AIRFLOW_VAR_ALCHEMISER_BUCKET": self.config.bucket,
+            }
+        )
+        if self.config.database == "postgres":
+            url = f"{POSTGRES_URL}/{self.database_name}"
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = url
+        else:
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{self.home / 'airflow.db'}"
+        if self.config.executor == "CeleryExecutor":
+            env["AIRFLOW__CELERY__BROKER_URL"] = REDIS_URL
+            # "db+" + a SQLAlchemy URL with the driver named: SQLAlchemy 2.1's default
+            # PostgreSQL driver is psycopg 3, which Airflow does not bring.
+            env["AIRFLOW__CELERY__RESULT_BACKEND"] = f"db+{POSTGRES_URL}/{self.database_name}"
+            env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = self.queue
+        return env
+
+    def _write_env_file(self) -> None:
+        """Write `<home>/env.sh`: source it to point the `airflow` CLI at this deployment."""
+        lines = [
+            f"export {key}={shlex.quote(value)}"
+            for key, value in sorted(self.env.items())
+            if key.startswith("AIRFLOW") and key not in SECRET_SETTINGS
+        ]
+        lines.append(f"export PYTHONPATH={shlex.quote(self.env['PYTHONPATH'])}")
+        lines.append(f"export PATH={shlex.quote(self.env['PATH'])}")
+        (self.home / "env.sh").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def _create_bucket(self, s3: Server) -> None:
+        client = boto3.client(
+            "s3",
+            endpoint_url=s3.url,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",  # noqa: S106 - moto accepts any credentials
+            region_name="us-east-1",
+        )
+        client.create_bucket(Bucket=self.config.bucket)
+
+    def _create_database(self) -> None:
+        engine = sqlalchemy.create_engine(f"{POSTGRES_URL}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{self.database_name}"'))
+        engine.dispose()
+        self._database_created = True
+
+    def _airflow_once(self, args: list[str], name: str) -> None:
+        log_path = self.log_dir / f"{name}.log"
+        with log_path.open("wb") as log:
+            completed = subprocess.run(  # noqa: S603 - our venv's airflow, fixed arguments
+                [_airflow(), *args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=STARTUP_TIMEOUT_SECONDS,
+                check=False,
+            )
+        if completed.returncode != 0:
+            raise DeploymentError(f"airflow {' '.join(args)} failed:\n{_tail(log_path)}")
+
+    def _start_components(self) -> None:
+        self._spawn(
+            "api-server", ["api-server", "--host", "127.0.0.1", "--port", str(self.api_port)]
+        )
+        self._spawn("scheduler", ["scheduler"])
+        self._spawn("dag-processor", ["dag-processor"])
+        self._spawn("triggerer", ["triggerer"])
+        if self.config.executor == "CeleryExecutor":
+            self._redis_used = True
+            for n in range(1, self.config.celery_workers + 1):
+                self._spawn(
+                    f"worker-{n}",
+                    [
+                        "celery",
+                        "worker",
+                        "--celery-hostname",
+                        f"{self.queue}-{n}@%h",
+                        "--queues",
+                        self.queue,
+                        "--concurrency",
+                        "2",
+                    ],
+                    # Each worker serves its own logs: one port each.
+                    {"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())},
+                )
+
+    def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> None:
+        log_path = self.log_dir / f"{name}.log"
+        log = log_path.open("ab")
+        process = subprocess.Popen(  # noqa: S603 - our venv's airflow, fixed arguments
+            [_airflow(), *args],
+            env={**self.env, **(extra_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # setsid: its own process group, stopped as a whole
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads here; see the function
+        )
+        self._components.append(_Component(name, process, log_path, log))
+
+    def _wait_for_health(self) -> None:
+        def healthy() -> bool:
+            try:
+                response = self._http.get(
+                    f"{self.api_url}/api/v2/monitor/health", timeout=HTTP_TIMEOUT_SECONDS
+                )
+            except requests.ConnectionError:
+                return False
+            body = response.json() if response.ok else {}
+            return all((body.get(part) or {}).get("status") == "healthy" for part in HEALTHY_PARTS)
+
+        self._wait("the api-server, scheduler, triggerer and dag-processor to be healthy", healthy)
+
+    def _login(self) -> None:
+        passwords_file = self.home / "simple_auth_manager_passwords.json.generated"
+        passwords = json.loads(passwords_file.read_text(encoding="utf-8"))
+        self.password = str(passwords[self.username])
+        response = self._http.post(
+            f"{self.api_url}/auth/token",
+            json={"username": self.username, "password": self.password},
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+        _raise_for_status(response)
+        self._http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
+    def _wait_for_dag(self, dag_id: str) -> None:
+        def parsed() -> bool:
+            if self._http.get(self._api(f"dags/{dag_id}"), timeout=HTTP_TIMEOUT_SECONDS).ok:
+                return True
+            errors = self.import_errors()
+            if errors:  # fail now: the DAG will not appear by waiting
+                raise DeploymentError(f"the dag-processor could not import the DAGs:\n{errors}")
+            return False
+
+        self._wait(f"the dag-processor to parse {dag_id}", parsed)
+
+    def _wait(
+        self,
+        what: str,
+        done: Callable[[], bool],
+        timeout: float = STARTUP_TIMEOUT_SECONDS,
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            if done():
+                return
+            time.sleep(POLL_SECONDS)
+        raise DeploymentError(
+            f"timed out after {timeout:.0f}s waiting for {what}\n{self.log_tails()}"
+        )
+
+    def check_alive(self) -> None:
+        """Raise if a component has exited, with the end of its log."""
+        for component in self._components:
+            if component.process.poll() is not None:
+                raise DeploymentError(
+                    f"{component.name} exited with {component.process.returncode}:\n"
+                    f"{_tail(component.log_path)}"
+                )
+
+    def log_tails(self, names: tuple[str, ...] | None = None) -> str:
+        """Return the end of each component's log (all, or those named)."""
+        return "\n".join(
+            f"--- {c.name} ({c.log_path}) ---\n{_tail(c.log_path)}"
+            for c in self._components
+            if names is None or c.name in names
+        )
+
+    def _api(self, path: str) -> str:
+        return f"{self.api_url}/api/v2/{path}"
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(
+            method, self._api(path), timeout=HTTP_TIMEOUT_SECONDS, **kwargs
+        )
+        _raise_for_status(response)
+        return response.json() if response.content else None
+
+    def import_errors(self) -> str:
+        """Return the DAG import errors the dag-processor reported, one per line."""
+        body = self._request("GET", "importErrors")
+        return "\n".join(f"{e['filename']}: {e['stack_trace']}" for e in body["import_errors"])
+
+    def exchange_session(self) -> str:
+        """Return the paper exchange's current session (YYYY-MM-DD)."""
+        assert self.exchange is not None
+        health = requests.get(f"{self.exchange.url}/_exchange/health", timeout=5).json()
+        return str(health["session"])
+
+    def exchange_orders(self) -> list[dict[str, Any]]:
+        """Return every order the paper exchange received (the tests' oracle)."""
+        assert self.exchange is not None
+        body = requests.get(f"{self.exchange.url}/_exchange/orders", timeout=5).json()
+        return list(body["orders"])
+
+    def unpause(self, dag_id: str = DAG_ID) -> None:
+        """Unpause a DAG, like the toggle in the UI."""
+        self._request("PATCH", f"dags/{dag_id}", json={"is_paused": False})
+
+    def trigger(self, conf: dict[str, Any], dag_id: str = DAG_ID) -> str:
+        """Trigger a manual run with `conf` (no logical date, like the UI) and return its id."""
+        body = self._request(
+            "POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf}
+        )
+        return str(body["dag_run_id"])
+
+    def run(self, run_id: str, dag_id: str = DAG_ID) -> DagRun:
+        """Return one run."""
+        return _dag_run(self._request("GET", f"dags/{dag_id}/dagRuns/{run_id}"))
+
+    def runs(self, dag_id: str = DAG_ID, run_type: str | None = None) -> list[DagRun]:
+        """Return the DAG's runs, oldest logical date first (optionally of one type)."""
+        params: dict[str, Any] = {"limit": 100, "order_by": "logical_date"}
+        if run_type is not None:
+            params["run_type"] = run_type
+        body = self._request("GET", f"dags/{dag_id}/dagRuns", params=params)
+        return [_dag_run(r) for r in body["dag_runs"]]
+
+    def wait_for_run(
+        self, run_id: str, dag_id: str = DAG_ID, timeout: float = RUN_TIMEOUT_SECONDS
+    ) -> DagRun:
+        """Wait for a run to succeed or fail and return it; raise if it takes longer."""
+        return self._wait_for(
+            f"run {run_id} to finish",
+            lambda: self.run(run_id, dag_id),
+            lambda run: run.state in TERMINAL_RUN_STATES,
+            timeout,
+            lambda: self.describe_run(run_id, dag_id),
+        )
+
+    def task_instances(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, TaskInstance]:
+        """Return the run's task instances by task id."""
+        body = self._request("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+        deferrals = self._request(
+            "GET",
+            "eventLogs",
+            params={"dag_id": dag_id, "run_id": run_id, "event": "deferred", "limit": 100},
+        )
+        deferred = {e["task_id"] for e in deferrals["event_logs"]}
+        return {
+            ti["task_id"]: TaskInstance(
+                task_id=ti["task_id"],
+                state=ti["state"],
+                try_number=int(ti["try_number"]),
+                map_index=int(ti["map_index"]),
+                deferred=ti["task_id"] in deferred,
+            )
+            for ti in body["task_instances"]
+        }
+
+    def task_events(self, run_id: str, task_id: str, dag_id: str = DAG_ID) -> list[str]:
+        """Return the state changes of a task in a run from the audit log, oldest first.
+
+        A deferral shows as `deferred` between two `running` events of the same try: the
+        worker deferred, the triggerer fired the trigger and a worker resumed the task.
+        """
+        body = self._request(
+            "GET",
+            "eventLogs",
+            params={
+                "dag_id": dag_id,
+                "run_id": run_id,
+                "task_id": task_id,
+                "order_by": "when",
+                "limit": 100,
+            },
+        )
+        return [str(e["event"]) for e in body["event_logs"]]
+
+    def task_log(self, run_id: str, task_id: str, try_number: int, dag_id: str = DAG_ID) -> str:
+        """Return a task try's log as text (the worker's and the triggerer's lines)."""
+        body = self._request(
+            "GET",
+            f"dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+            params={"full_content": True},
+            headers={"Accept": "application/json"},
+        )
+        content = body["content"]
+        if isinstance(content, str):
+            return content
+        return "\n".join(_log_line(line) for line in content)
+
+    def clear_task(self, run_id: str, task_id: str, dag_id: str = DAG_ID) -> list[str]:
+        """Clear one task of a run, as the UI's Clear does; return the cleared task ids."""
+        body = self._request(
+            "POST",
+            f"dags/{dag_id}/clearTaskInstances",
+            json={
+                "dag_run_id": run_id,
+                "task_ids": [task_id],
+                "dry_run": False,
+                "only_failed": False,
+            },
+        )
+        return [str(ti["task_id"]) for ti in body["task_instances"]]
+
+    def wait_for_task(
+        self,
+        run_id: str,
+        task_id: str,
+        done: Callable[[TaskInstance], bool],
+        dag_id: str = DAG_ID,
+        timeout: float = RUN_TIMEOUT_SECONDS,
+    ) -> TaskInstance:
+        """Wait until `done` holds for one task instance and return it."""
+        return self._wait_for(
+            f"{task_id} of {run_id}",
+            lambda: self.task_instances(run_id, dag_id)[task_id],
+            done,
+            timeout,
+            lambda: self.describe_run(run_id, dag_id),
+        )
+
+    def create_backfill(
+        self, from_date: str, to_date: str, dag_id: str = DAG_ID, **options: Any
+    ) -> int:
+        """Create a backfill over [from_date, to_date] (ISO datetimes) and return its id."""
+        body = self._request(
+            "POST",
+            "backfills",
+            json={"dag_id": dag_id, "from_date": from_date, "to_date": to_date, **options},
+        )
+        return int(body["id"])
+
+    def wait_for_backfill(self, backfill_id: int, timeout: float = RUN_TIMEOUT_SECONDS) -> None:
+        """Wait until a backfill has completed (every one of its runs finished)."""
+        self._wait_for(
+            f"backfill {backfill_id} to complete",
+            lambda: self._request("GET", f"backfills/{backfill_id}"),
+            lambda body: body["completed_at"] is not None,
+            timeout,
+            lambda: "\n".join(f"{r.run_id}: {r.state}" for r in self.runs(run_type="backfill")),
+        )
+
+    def describe_run(self, run_id: str, dag_id: str = DAG_ID) -> str:
+        """Return a run's task states and the logs of its failed tasks, for error messages."""
+        lines = []
+        for ti in self.task_instances(run_id, dag_id).values():
+            lines.append(f"{ti.task_id}: {ti.state} (try {ti.try_number})")
+            if ti.state in {"failed", "up_for_retry"} and ti.try_number > 0:
+                log = self.task_log(run_id, ti.task_id, ti.try_number, dag_id)
+                lines.append(log[-LOG_TAIL_CHARS:])
+        return "\n".join(lines)
+
+    def _wait_for(
+        self,
+        what: str,
+        read: Callable[[], T],
+        done: Callable[[T], bool],
+        timeout: float,
+        describe: Callable[[], str],
+    ) -> T:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = read()
+            if done(value):
+                return value
+            if time.monotonic() > deadline:
+                raise DeploymentError(
+                    f"timed out after {timeout:.0f}s waiting for {what}; last seen {value!r}\n"
+                    f"{describe()}\n{self.log_tails(('scheduler', 'triggerer', 'worker-1'))}"
+                )
+            time.sleep(POLL_SECONDS)
+
+
+def _dag_run(body: dict[str, Any]) -> DagRun:
+    return DagRun(
+        run_id=str(body["dag_run_id"]),
+        run_type=str(body["run_type"]),
+        state=str(body["state"]),
+        logical_date=body.get("logical_date"),
+        conf=dict(body.get("conf") or {}),
+    )
+
+
+def _log_line(line: dict[str, Any]) -> str:
+    text = f"{line.get('level', '')} {line.get('event', '')}".strip()
+    errors = line.get("error_detail") or []
+    return "\n".join([text, *(f"  {e['exc_type']}: {e['exc_value']}" for e in errors)])
+
+
+def _raise_for_status(response: requests.Response) -> None:
+    if not response.ok:
+        raise DeploymentError(
+            f"{response.request.method} {response.url} -> {response.status_code}: "
+            f"{response.text[:LOG_TAIL_CHARS]}"
+        )
+
+
+def _airflow() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def _tail(path: Path) -> str:
+    if not path.exists():
+        return "(no log)"
+    return path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:]
+
+
+def _kill_groups(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every process group at once, wait, then SIGKILL whatever is left of them."""
+    # start_new_session made each child its group's leader: its pid is the group id.
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        alive = [p for p in processes if _group_alive(p)]
+        for process in alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline and any(_group_alive(p) for p in alive):
+            time.sleep(0.2)
+    for process in processes:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child when its parent dies (a killed test run orphans nothing:
+    the component then stops its own children)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _group_alive(process: subprocess.Popen[bytes]) -> bool:
+    process.poll()  # reap the leader so a zombie does not keep its group "alive"
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _drop_database(name: str) -> None:
+    engine = sqlalchemy.create_engine(f"{POSTGRES_URL}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _delete_redis_keys(token: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        for key in client.scan_iter(match=f"*{token}*"):
+            client.delete(key)
+        # Kombu's shared binding sets list every worker's queues: take out only ours.
+        for key in client.scan_iter(match="_kombu.binding.*", _type="set"):
+            # redis-py types the sync and async clients' replies as one union.
+            members = cast("set[bytes]", client.smembers(key))
+            ours = [m for m in members if token.encode() in m]
+            if ours:
+                client.srem(key, *ours)
+    finally:
+        client.close()
+
+
+def port_is_free(port: int) -> bool:
+    """Return whether a loopback port can be bound right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _say(message: str) -> None:
+    print(f"[make airflow] {message}", flush=True)  # noqa: T201 - this is a CLI
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve() -> int:
+    """Entry point of `python -m alchemiser.sandbox airflow`: run until Ctrl-C, then stop."""
+    home = Path(os.environ.get("ALCHEMISER_DEPLOYMENT_HOME", PROJECT / ".airflow" / "deployment"))
+    port = int(os.environ.get("ALCHEMISER_AIRFLOW_PORT", "8080"))
+    if not port_is_free(port):
+        _say(f"port {port} is taken; using a free one (set ALCHEMISER_AIRFLOW_PORT to choose)")
+        port = free_port()
+    config = DeploymentConfig(
+        home=home,
+        api_port=port,
+        exchange_args=("--account", str(DEMO_ACCOUNT)),
+        use_job_schedule=True,
+    )
+    # A background job starts with SIGINT ignored; Ctrl-C and SIGTERM both stop cleanly.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    _say(f"starting Airflow in {home} (SQLite, LocalExecutor); logs in {home / 'deployment-logs'}")
+    deployment = Deployment(config)
+    try:
+        with deployment:
+            assert deployment.exchange is not None
+            assert deployment.s3 is not None
+            _say(f"paper exchange at {deployment.exchange.url}, S3 (moto) at {deployment.s3.url}")
+            _say(f"Airflow UI at {deployment.api_url}  login: admin / {deployment.password}")
+            _say(f"session {deployment.exchange_session()}; Ctrl-C stops everything")
+            while True:
+                time.sleep(2)
+                deployment.check_alive()
+    except KeyboardInterrupt:
+        _say("stopped")
+        return 0
+    except SandboxError as exc:
+        _say(str(exc))
+        return 1
