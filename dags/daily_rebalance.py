@@ -72,6 +72,21 @@ with DAG(
             title="Plan only",
             description="Compute signals and the plan, report them, place nothing.",
         ),
+        "force": Param(
+            False,
+            type="boolean",
+            title="Force",
+            description="Trade even though the targets moved more of the book than the signal "
+            "gate allows since the last traded session.",
+        ),
+        "max_order_notional": Param(
+            None,
+            type=["null", "number"],
+            exclusiveMinimum=0,
+            title="Max order notional ($)",
+            description="Reject the whole plan if any single order is larger (tightens the "
+            "alchemiser_risk_limits Variable, never loosens it).",
+        ),
     },
     tags=["alchemiser", "trading"],
 ) as dag:
@@ -137,7 +152,8 @@ with DAG(
     plan = build_plan(targets)
     branch = route(plan)
     sells = execute_sells(plan)
-    settled = SettlementSensor(task_id="await_settlement", sells=sells)
+    # Cash accounts: after 5 minutes, buy with what has settled; the rest waits for next session.
+    settled = SettlementSensor(task_id="await_settlement", sells=sells, settlement_wait=300)
     buys = execute_buys(plan, sells)
     replayed = replay_session(plan)
     branch >> [sells, replayed]

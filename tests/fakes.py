@@ -23,7 +23,7 @@ from alchemiser.domain.market import (
     MarketClock,
     Quote,
 )
-from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
+from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus, TopOfBook
 from alchemiser.domain.plan import Side
 
 T0 = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
@@ -54,6 +54,10 @@ class FakeBroker:
     fractionable: set[str] | None = None
     fill_after_polls: int = 0
     is_open: bool = True
+    fill_limits: bool = True
+    half_spread: Decimal = Decimal("0.01")
+    quote_size: Decimal = Decimal(1000)
+    calls: list[str] = field(default_factory=list)
     reject: dict[str, OrderRejectedError] = field(default_factory=dict)
     orders: dict[str, OrderResult] = field(default_factory=dict)
     submissions: list[str] = field(default_factory=list)
@@ -100,6 +104,7 @@ class FakeBroker:
         )
 
     def submit_order(self, intent: OrderIntent) -> OrderResult:
+        self.calls.append("submit")
         self.submissions.append(intent.client_order_id)
         if intent.symbol in self.reject:
             raise self.reject[intent.symbol]
@@ -116,19 +121,90 @@ class FakeBroker:
             qty=intent.qty,
             notional=intent.notional,
             filled_qty=Decimal(0),
+            limit_price=intent.limit_price,
             submitted_at=T0,
         )
-        self.orders[intent.client_order_id] = result
+        return self._place(result, qty, price)
+
+    def _place(self, result: OrderResult, qty: Decimal, price: Decimal) -> OrderResult:
+        cid = result.client_order_id
+        self.orders[cid] = result
         self._pending = getattr(self, "_pending", {})
-        self._pending[intent.client_order_id] = (qty, price, self.fill_after_polls)
+        if result.limit_price is not None and not self.fill_limits:
+            return result
+        self._pending[cid] = (qty, price, self.fill_after_polls)
         if self.fill_after_polls == 0:
-            self._fill(intent.client_order_id)
-        return self.orders[intent.client_order_id]
+            self._fill(cid)
+        return self.orders[cid]
+
+    def _by_broker_id(self, broker_order_id: str) -> OrderResult:
+        return next(o for o in self.orders.values() if o.broker_order_id == broker_order_id)
+
+    def replace_order(
+        self, broker_order_id: str, client_order_id: str, limit_price: Decimal
+    ) -> OrderResult:
+        self.calls.append("replace")
+        old = self._by_broker_id(broker_order_id)
+        if old.is_terminal:
+            raise OrderRejectedError(f"order is already {old.status}", status=422, code=42210000)
+        if client_order_id in self.orders:
+            raise OrderRejectedError("client_order_id must be unique", status=422, code=40010001)
+        self._pending.pop(old.client_order_id, None)
+        self.orders[old.client_order_id] = old.model_copy(update={"status": OrderStatus.REPLACED})
+        remaining = (old.qty or Decimal(0)) - old.filled_qty
+        new = old.model_copy(
+            update={
+                "client_order_id": client_order_id,
+                "broker_order_id": f"b-{next(self._ids)}",
+                "qty": remaining,
+                "filled_qty": Decimal(0),
+                "filled_avg_price": None,
+                "limit_price": limit_price,
+                "status": OrderStatus.NEW,
+            }
+        )
+        return self._place(new, remaining, self.prices[old.symbol])
+
+    def cancel_order(self, broker_order_id: str) -> None:
+        self.calls.append("cancel")
+        old = self._by_broker_id(broker_order_id)
+        if old.is_terminal:
+            raise OrderRejectedError(f"order is already {old.status}", status=422, code=42210000)
+        self._pending.pop(old.client_order_id, None)
+        self.orders[old.client_order_id] = old.model_copy(update={"status": OrderStatus.CANCELED})
+
+    def find_orders(
+        self, client_order_ids: Sequence[str], since: datetime
+    ) -> dict[str, OrderResult]:
+        self.calls.append("find")
+        return {c: self.orders[c] for c in client_order_ids if c in self.orders}
+
+    def get_session_hours(self, session: date) -> tuple[datetime, datetime]:
+        self.calls.append("calendar")
+        return T0 - timedelta(hours=2), T0 + timedelta(hours=1)
+
+    def get_top_of_book(self, symbols: Sequence[str]) -> dict[str, TopOfBook]:
+        self.calls.append("quotes")
+        return {
+            s: TopOfBook(
+                quote=Quote(
+                    symbol=s,
+                    bid=self.prices[s] - self.half_spread,
+                    ask=self.prices[s] + self.half_spread,
+                    timestamp=T0,
+                ),
+                bid_size=self.quote_size,
+                ask_size=self.quote_size,
+            )
+            for s in symbols
+            if s in self.prices
+        }
 
     def _fill(self, cid: str) -> None:
         qty, price, _ = self._pending.pop(cid)
         order = self.orders[cid]
         sign = 1 if order.side is Side.BUY else -1
+        price = order.limit_price or price
         self.positions[order.symbol] = self.positions.get(order.symbol, Decimal(0)) + sign * qty
         self.cash -= sign * qty * price
         self.orders[cid] = order.model_copy(
@@ -138,7 +214,10 @@ class FakeBroker:
     def get_order_by_client_id(self, client_order_id: str) -> OrderResult | None:
         return self.orders.get(client_order_id)
 
-    def get_orders(self, client_order_ids: Sequence[str]) -> tuple[OrderResult, ...]:
+    def get_orders(
+        self, client_order_ids: Sequence[str], since: datetime | None = None
+    ) -> tuple[OrderResult, ...]:
+        self.calls.append("list")
         self.list_calls += 1
         for cid, (qty, price, polls) in list(getattr(self, "_pending", {}).items()):
             if polls <= 1:

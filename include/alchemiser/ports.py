@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from alchemiser.domain.market import (
@@ -15,7 +16,7 @@ from alchemiser.domain.market import (
     MarketClock,
     Quote,
 )
-from alchemiser.domain.orders import OrderIntent, OrderResult
+from alchemiser.domain.orders import OrderIntent, OrderResult, TopOfBook
 
 
 class Clock(Protocol):
@@ -62,8 +63,41 @@ class Broker(Protocol):
         """Return the order placed under this client order id, or None if there is none."""
         ...
 
-    def get_orders(self, client_order_ids: Sequence[str]) -> tuple[OrderResult, ...]:
-        """Return the current state of these orders (one request per batch, not per order)."""
+    def get_orders(
+        self, client_order_ids: Sequence[str], since: datetime | None = None
+    ) -> tuple[OrderResult, ...]:
+        """Return the current state of these orders (one request per batch, not per order).
+
+        `since` (broker time) bounds the list to orders submitted after it; an order outside
+        the list is looked up by id. Raise for an order the broker does not know.
+        """
+        ...
+
+    def find_orders(
+        self, client_order_ids: Sequence[str], since: datetime
+    ) -> dict[str, OrderResult]:
+        """Return those of these orders that exist, submitted after `since`, by client id."""
+        ...
+
+    def replace_order(
+        self, broker_order_id: str, client_order_id: str, limit_price: Decimal
+    ) -> OrderResult:
+        """Replace an open limit order's price; the replacement is a new order under the new id.
+
+        The unfilled remainder carries over (no qty is sent: alpaca-py only sends whole shares).
+        """
+        ...
+
+    def cancel_order(self, broker_order_id: str) -> None:
+        """Ask the broker to cancel an open order (it may still fill until it is terminal)."""
+        ...
+
+    def get_session_hours(self, session: date) -> tuple[datetime, datetime]:
+        """Return the open and close of a trading session (early closes included)."""
+        ...
+
+    def get_top_of_book(self, symbols: Sequence[str]) -> dict[str, TopOfBook]:
+        """Return quotes with displayed sizes; a symbol without a usable quote is left out."""
         ...
 
 
@@ -118,7 +152,6 @@ class ObjectStore(Protocol):
         Raise ObjectChangedError when someone else wrote it since it was read.
         """
         ...
-
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,23 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import BenchContext, Benchmark, BenchmarkFailedError, Row, bench_parse
+from tests.benchmarks import (
+    BenchContext,
+    Benchmark,
+    BenchmarkFailedError,
+    Row,
+    bench_execution,
+    bench_parse,
+    bench_strategy,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUTPUT = ROOT / ".bench" / "results.json"
 
 BENCHMARKS: dict[str, Benchmark] = {
     "dag_parse": bench_parse.run,
+    "execution": bench_execution.run,
+    "strategy": bench_strategy.run,
 }
 
 
@@ -142,7 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="fresh processes per sample")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), metavar="NAME")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument(
+        "--symphonies",
+        type=Path,
+        metavar="DIR",
+        help="also check and time the *.clj symphonies in DIR (benchmark `strategy`)",
+    )
     args = parser.parse_args(argv)
+    if args.symphonies is not None:
+        os.environ[bench_strategy.SYMPHONIES_ENV] = str(args.symphonies.resolve())
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 

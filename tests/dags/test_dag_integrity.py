@@ -74,7 +74,16 @@ def test_trigger_params_validate_and_name_the_bad_one(dagbag: DagBag) -> None:
         params["plan_only"] = "yes"
     with pytest.raises(ParamValidationError, match="param session"):
         params["session"] = "yesterday"
-    assert params.validate() == {"session": None, "mode": "paper-exchange", "plan_only": False}
+    with pytest.raises(ParamValidationError, match="param max_order_notional"):
+        params["max_order_notional"] = -5
+    params["max_order_notional"] = 2500
+    assert params.validate() == {
+        "session": None,
+        "mode": "paper-exchange",
+        "plan_only": False,
+        "force": False,
+        "max_order_notional": 2500,
+    }
 
 
 def test_the_schedule_is_the_trading_session_timetable(dagbag: DagBag) -> None:

@@ -20,6 +20,7 @@ from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import ArtifactRef, RunReport
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Adapters
+from alchemiser.risk.gate import SignalGateError
 from alchemiser.services.context import RunContext
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
 from alchemiser.services.plan import PlanOutput, plan_rebalance
@@ -39,7 +40,7 @@ strategies:
 RUN = RunContext(
     dag_id="daily_rebalance", run_id="manual__1", session=SESSION, session_source="param"
 )
-FAST = ExecutionSettings(fill_timeout_seconds=5, poll_interval_seconds=0.1)
+FAST = ExecutionSettings(walk_seconds=5, market_fill_seconds=5, poll_interval_seconds=0.1)
 
 
 @pytest.fixture
@@ -201,3 +202,24 @@ def test_settlement_after_a_retried_sell_task_still_counts_the_proceeds(config: 
     status = check_settlement(broker, retried.client_order_ids, retried.baseline_budget, D(10))
     assert status.settled
     assert status.proceeds == D(2000)
+
+
+def test_targets_far_from_the_last_traded_ones_need_force(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(8000))
+    adapters = _adapters(broker)
+    targets, planned, sells, buys = _run_all(adapters, config)
+    refs = ReportRefs(
+        targets=targets, plan=planned.plan, snapshot=planned.snapshot, sells=sells.phase, buys=buys
+    )
+    write_report(RUN, refs, adapters)  # a traded session: its targets become the reference
+    switched = config.parent / "switched.yaml"
+    switched.write_text(
+        "strategies:\n  - {name: a, kind: fixed, allocation: 1, weights: {XLE: 1}}\n"
+    )
+    new_targets = compute_signals(RUN, switched, adapters.store)
+    with pytest.raises(SignalGateError, match=r"move 100\.0% of the book"):
+        plan_rebalance(RUN, new_targets, adapters, PlanSettings(), ReplaySettings())
+    forced = plan_rebalance(
+        RUN, new_targets, adapters, PlanSettings(), ReplaySettings(), force=True
+    )
+    assert forced.trades > 0

@@ -8,13 +8,14 @@ import structlog
 from pydantic import Field
 
 from alchemiser.domain.allocation import TargetAllocation
-from alchemiser.domain.errors import SessionMismatchError
+from alchemiser.domain.errors import ArtifactNotFoundError, SessionMismatchError
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.sessions import session_of
 from alchemiser.domain.types import Frozen
 from alchemiser.planning.planner import build_plan
-from alchemiser.ports import Adapters
+from alchemiser.ports import Adapters, ObjectStore
+from alchemiser.risk.gate import LAST_TARGETS_KEY, SignalGate, check_targets
 from alchemiser.risk.limits import RiskLimits, check_plan
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
@@ -43,6 +44,8 @@ def plan_rebalance(
     replay: ReplaySettings,
     *,
     limits: RiskLimits | None = None,
+    gate: SignalGate | None = None,
+    force: bool = False,
 ) -> PlanOutput:
     """Plan the trades to the stored targets: live for today's session, replayed for a past one.
 
@@ -60,6 +63,7 @@ def plan_rebalance(
     if mode == "replay":
         plan, snapshot = plan_replay(run, targets, adapters, settings, replay)
     else:
+        check_targets(targets, _last_traded(store), gate or SignalGate(), force)
         snapshot = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
         plan = build_plan(targets, snapshot, settings)
     check_plan(plan, limits or RiskLimits())  # before anything is saved or routed
@@ -77,3 +81,10 @@ def plan_rebalance(
         trades=len(plan.items),
         mode=mode,
     )
+
+
+def _last_traded(store: ObjectStore) -> TargetAllocation | None:
+    try:
+        return TargetAllocation.model_validate_json(store.get(LAST_TARGETS_KEY))
+    except ArtifactNotFoundError:
+        return None

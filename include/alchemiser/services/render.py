@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.replay import ReplayResult
 from alchemiser.domain.report import RunReport
@@ -53,6 +54,7 @@ def render_text(report: RunReport, location: str) -> str:
             for w in report.targets.weights
         ],
     )
+    lines += ["", *strategy_lines(report.targets)]
     plan = report.plan
     lines += [
         "",
@@ -104,7 +106,15 @@ def _phase_lines(phase: PhaseResult) -> list[str]:
     lines = [
         f"{phase.phase.capitalize()}: {phase.status.value}"
         + (f", budget {_money(phase.budget)}" if phase.budget is not None else "")
+        + (
+            f", scaled to {_pct(phase.scale)}"
+            if phase.scale is not None and phase.scale < 1
+            else ""
+        )
+        + (f", unbought {_money(phase.unbought)}" if phase.unbought else "")
     ]
+    if phase.walks:
+        return lines + _walk_table(phase)
     lines += _table(
         ["symbol", "status", "filled qty", "avg price", "value", "client order id"],
         [
@@ -122,6 +132,39 @@ def _phase_lines(phase: PhaseResult) -> list[str]:
     return lines
 
 
+def _walk_table(phase: PhaseResult) -> list[str]:
+    """Fills summed over each walk's steps, with execution quality."""
+    return _table(
+        [
+            "symbol",
+            "outcome",
+            "filled qty",
+            "avg price",
+            "value",
+            "arrival mid",
+            "slip bps",
+            "secs",
+            "steps",
+            "last client order id",
+        ],
+        [
+            [
+                w.symbol,
+                w.outcome.value,
+                f"{w.filled_qty.normalize():f}",
+                _money(w.avg_fill_price) if w.avg_fill_price else "-",
+                _money(w.filled_value),
+                _money(w.arrival_mid) if w.arrival_mid else "-",
+                f"{w.slippage_bps:.1f}" if w.slippage_bps is not None else "-",
+                f"{w.time_to_fill_seconds:.1f}" if w.time_to_fill_seconds is not None else "-",
+                f"{w.steps}{'+mkt' if w.ended_with_market else ''}",
+                w.client_order_ids[-1] if w.client_order_ids else "-",
+            ]
+            for w in phase.walks
+        ],
+    )
+
+
 def _replay_lines(replay: ReplayResult) -> list[str]:
     lines = [
         f"Replay: book {_money(replay.before.value)} -> {_money(replay.after.value)} "
@@ -134,4 +177,35 @@ def _replay_lines(replay: ReplayResult) -> list[str]:
             for f in replay.fills
         ],
     )
+    return lines
+
+
+MAX_TRACE_LINES = 40
+"""A deep symphony's trace is cut here in the text report; the JSON keeps every step."""
+
+
+def strategy_lines(targets: TargetAllocation) -> list[str]:
+    """Return each strategy's allocation, its own weights and why it chose them."""
+    lines = ["Strategies"]
+    lines += _table(
+        ["strategy", "kind", "allocation", "weights"],
+        [
+            [
+                c.strategy,
+                c.kind,
+                _pct(c.allocation),
+                ", ".join(f"{w.symbol} {_pct(w.weight)}" for w in c.weights),
+            ]
+            for c in targets.contributions
+        ],
+    )
+    for c in targets.contributions:
+        if not c.trace and not c.warnings:
+            continue
+        held = ", ".join(w.symbol for w in c.weights)
+        lines += ["", f"Why {c.strategy} holds {held}:"]
+        lines += [f"  {step.where}  {step.what}" for step in c.trace[:MAX_TRACE_LINES]]
+        if len(c.trace) > MAX_TRACE_LINES:
+            lines.append(f"  ... {len(c.trace) - MAX_TRACE_LINES} more steps in report.json")
+        lines += [f"  warning: {w}" for w in c.warnings]
     return lines

@@ -16,6 +16,7 @@ from alchemiser.domain.types import Frozen
 from alchemiser.ports import Adapters
 from alchemiser.reporting.chart import weights_chart
 from alchemiser.reporting.html import render_html
+from alchemiser.risk.gate import LAST_TARGETS_KEY
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.render import render_text
@@ -77,6 +78,9 @@ def write_report(run: RunContext, refs: ReportRefs, adapters: Adapters) -> Artif
         artifacts=refs.all(),
     )
     ref = save(store, run.prefix, "report", report, f"outcome {report.outcome}")
+    if report.outcome in {"success", "partial"}:
+        # What the book was last traded towards: the signal gate compares the next targets.
+        store.put(LAST_TARGETS_KEY, targets.model_dump_json(indent=2).encode())
     store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode(), "text/plain")
     store.put(f"{run.prefix}/{CHART}", weights_chart(report.weights), "image/png")
     store.put(f"{run.prefix}/report.html", render_html(report, CHART).encode(), "text/html")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 import structlog
@@ -25,12 +26,15 @@ from alchemiser.adapters.airflow.connections import (
 )
 from alchemiser.bootstrap import build_adapters
 from alchemiser.calendars.trading import calendar
-from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.errors import ArtifactNotFoundError, ConfigError, PhaseFailedError
+from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.notify.message import RunEvent
 from alchemiser.ports import Adapters
+from alchemiser.risk.limits import RiskLimits
+from alchemiser.services.artifacts import load
 from alchemiser.services.context import RunContext, resolve_session
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
 from alchemiser.services.plan import PlanOutput, plan_rebalance
@@ -42,6 +46,7 @@ from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
 log = structlog.get_logger(__name__)
 
 Json = dict[str, Any]
+RISK_VARIABLE = "alchemiser_risk_limits"
 
 
 def run_context(context: Mapping[str, Any]) -> RunContext:
@@ -85,7 +90,8 @@ def _ref(value: Any, what: str) -> ArtifactRef:
 def signals_task(context: Mapping[str, Any]) -> Json:
     """compute_signals."""
     run = run_context(context)
-    ref = compute_signals(run, DEFAULT_PORTFOLIO, adapters().store)
+    ports = adapters()
+    ref = compute_signals(run, DEFAULT_PORTFOLIO, ports.store, ports.market_data)
     return ref.model_dump(mode="json")
 
 
@@ -93,9 +99,31 @@ def plan_task(context: Mapping[str, Any], targets: Json) -> Json:
     """build_plan."""
     run = run_context(context)
     output = plan_rebalance(
-        run, _ref(targets, "targets"), adapters(context), PlanSettings(), ReplaySettings()
+        run,
+        _ref(targets, "targets"),
+        adapters(context),
+        PlanSettings(),
+        ReplaySettings(),
+        limits=risk_limits(context),
+        force=(context.get("params") or {}).get("force") is True,
     )
     return output.model_dump(mode="json")
+
+
+def risk_limits(context: Mapping[str, Any]) -> RiskLimits:
+    """Return the limits from Variable `alchemiser_risk_limits` (JSON), tightened by the params."""
+    raw = Variable.get(RISK_VARIABLE, default="{}")
+    try:
+        limits = RiskLimits.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"Variable {RISK_VARIABLE} is not valid risk limits: {exc}") from exc
+    cap = (context.get("params") or {}).get("max_order_notional")
+    if cap is not None:
+        tighter = Decimal(str(cap))
+        if limits.max_order_notional is not None:
+            tighter = min(tighter, limits.max_order_notional)
+        limits = limits.model_copy(update={"max_order_notional": tighter})
+    return limits
 
 
 def route_task(context: Mapping[str, Any], plan: Json) -> list[str]:
@@ -127,15 +155,45 @@ def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
 
 
 def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
-    """execute_buys (after await_settlement)."""
+    """execute_buys (after await_settlement); a partial run fails here with its report written.
+
+    The report task does not run after a failure, so under the default partial policy this
+    task writes the run report itself before it fails.
+    """
     run = run_context(context)
-    SellsOutput.model_validate(sells)  # the sells' contract is checked even though unused here
+    sold = SellsOutput.model_validate(sells)
     ti = context["ti"]
     task = run.task(ti.task_id, ti.map_index)
-    ref = execute_buys(
-        run, task, PlanOutput.model_validate(plan).plan, adapters(context), ExecutionSettings()
-    )
+    planned = PlanOutput.model_validate(plan)
+    ports = adapters(context)
+    sells_phase = load(ports.store, sold.phase, PhaseResult)
+    try:
+        ref = execute_buys(
+            run, task, planned.plan, ports, ExecutionSettings(), sells_status=sells_phase.status
+        )
+    except PhaseFailedError:
+        refs = ReportRefs(
+            targets=_ref(ti.xcom_pull(task_ids="compute_signals"), "targets"),
+            plan=planned.plan,
+            snapshot=planned.snapshot,
+            sells=sold.phase,
+            buys=_phase_ref(ports, run),
+        )
+        write_report(run, refs, ports)
+        raise
     return ref.model_dump(mode="json")
+
+
+def _phase_ref(ports: Adapters, run: RunContext) -> ArtifactRef | None:
+    """Return the buys' phase artifact if execute_buys got as far as writing it."""
+    key = f"{run.prefix}/phase_buys.json"
+    try:
+        phase = PhaseResult.model_validate_json(ports.store.get(key))
+    except ArtifactNotFoundError:
+        return None
+    return ArtifactRef(
+        artifact_id=phase.artifact_id, bucket=ports.store.bucket, key=key, summary=phase.message
+    )
 
 
 def report_task(
