@@ -173,6 +173,10 @@ class FakeBroker:
         self._pending.pop(old.client_order_id, None)
         self.orders[old.client_order_id] = old.model_copy(update={"status": OrderStatus.CANCELED})
 
+    def list_orders(self, since: datetime, prefix: str) -> tuple[OrderResult, ...]:
+        self.calls.append("list")
+        return tuple(self.orders[c] for c in sorted(self.orders) if c.startswith(prefix))
+
     def find_orders(
         self, client_order_ids: Sequence[str], since: datetime
     ) -> dict[str, OrderResult]:

@@ -79,6 +79,13 @@ class Broker(Protocol):
         """Return those of these orders that exist, submitted after `since`, by client id."""
         ...
 
+    def list_orders(self, since: datetime, prefix: str) -> tuple[OrderResult, ...]:
+        """Return every order submitted after `since` whose client order id starts with `prefix`.
+
+        All pages; used by reconciliation to find orders the ledger does not know.
+        """
+        ...
+
     def replace_order(
         self, broker_order_id: str, client_order_id: str, limit_price: Decimal
     ) -> OrderResult:

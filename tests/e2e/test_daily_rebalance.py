@@ -61,21 +61,27 @@ def test_a_full_run_sells_buys_and_lands_on_the_targets(
     )
 
 
-def test_a_second_run_for_the_same_session_finds_nothing_to_trade(
+def test_a_second_run_for_the_same_session_plans_but_places_nothing_unless_forced(
     airflow_home: Path, s3: Server, exchange_factory: StartExchange
 ) -> None:
     deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
     first = deployment.dags_test()
     assert first.returncode == 0, _failure(first)
     placed = len(deployment.exchange_orders())
+    first_run = deployment.reports()[-1]["run_id"]
 
     second = deployment.dags_test()
     assert second.returncode == 0, _failure(second)
     assert len(deployment.exchange_orders()) == placed
     latest = deployment.reports()[-1]
-    assert latest["outcome"] == "no_trades"
+    assert latest["outcome"] == "already_rebalanced"
+    assert f"already rebalanced by run {first_run}" in latest["note"]
     assert latest["sells"] is None
     assert latest["buys"] is None
+
+    forced = deployment.dags_test(force=True)
+    assert forced.returncode == 0, _failure(forced)
+    assert deployment.reports()[-1]["outcome"] in {"no_trades", "success"}
 
 
 def test_on_a_cash_account_the_buys_wait_for_the_sale_proceeds(

@@ -6,6 +6,8 @@ to fill, so each scenario picks the step that fills; one fake clock drives both 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -15,7 +17,13 @@ from alchemiser.domain.orders import PhaseResult, PhaseStatus, WalkOutcome
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.services.execute import execute_buys, execute_sells
 from tests.builders import targets
-from tests.execution.conftest import RUN, StartVenue, Venue, never_both_sides_open
+from tests.execution.conftest import (
+    RUN,
+    SharedClock,
+    StartVenue,
+    Venue,
+    never_both_sides_open,
+)
 
 SETTINGS = ExecutionSettings(step_interval_seconds=10, poll_interval_seconds=1, walk_seconds=120)
 
@@ -123,13 +131,36 @@ def test_a_short_sell_phase_scales_the_buys_down_and_reports_the_rest(venue: Sta
     assert all(o["status"] in ("filled", "canceled", "replaced") for o in orders)
 
 
+class WorkerKilled(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, not even `except Exception` blocks."""
+
+
+@dataclass
+class DyingClock:
+    """The shared clock, until the process dies at its n-th sleep."""
+
+    inner: SharedClock
+    after_sleeps: int
+
+    def now(self) -> datetime:
+        return self.inner.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.after_sleeps -= 1
+        if self.after_sleeps < 0:
+            raise WorkerKilled
+        self.inner.sleep(seconds)
+
+
 def test_a_retried_sell_task_adopts_the_whole_walk(venue: StartVenue) -> None:
     v = venue(cash="0", positions={"SPY": "10"}, limit_fill_fraction=Decimal(2))
     plan = v.plan(targets({"SPY": "0.5", "BIL": "0.5"}))
-    short = SETTINGS.model_copy(update={"walk_seconds": 15, "market_fill_seconds": 0.5})
-    # The first try dies mid-walk (its deadline stands in for a killed worker)...
-    execute_sells(RUN, RUN.task("execute_sells"), plan, v.adapters, short)
+    # The first try dies mid-walk, after its second limit price (a killed worker)...
+    dying = replace(v.adapters, clock=DyingClock(v.clock, after_sleeps=12))
+    with pytest.raises(WorkerKilled):
+        execute_sells(RUN, RUN.task("execute_sells"), plan, dying, SETTINGS)
     placed = [o["client_order_id"] for o in v.orders()]
+    assert len(placed) >= 2
     # ...the retry finds every step it placed and carries on from there, never starting over.
     execute_sells(RUN, RUN.task("execute_sells"), plan, v.adapters, SETTINGS)
     ids = [o["client_order_id"] for o in v.orders()]
@@ -148,4 +179,5 @@ def test_status_polls_cost_one_request_per_tick_whatever_the_number_of_orders(
     execute_sells(RUN, RUN.task("execute_sells"), plan, v.adapters, SETTINGS)
     ticks = len([s for s in v.clock.slept if s == SETTINGS.poll_interval_seconds]) + 1
     lists = v.stats()["by_route"]["GET /v2/orders"]
-    assert lists <= ticks + 1  # the adoption lookup, then one list per tick
+    # the adoption lookup and reconciliation before and after, then one list per tick
+    assert lists <= ticks + 3

@@ -76,6 +76,7 @@ class RebalancePlan(Artifact):
     KIND: ClassVar[str] = "rebalance_plan"
 
     as_of: date
+    account_id: str = Field(min_length=1, description="the account the plan was made for")
     portfolio_value: Money
     buying_budget: NonNegativeMoney = Field(
         description="min(cash, non-marginable buying power) when the plan was made"

@@ -43,7 +43,9 @@ class WeightComparison(Frozen):
         return self.actual - self.target
 
 
-Outcome = Literal["success", "partial", "failed", "no_trades", "plan_only", "replayed"]
+Outcome = Literal[
+    "success", "partial", "failed", "no_trades", "plan_only", "replayed", "already_rebalanced"
+]
 
 
 class RunReport(Artifact):
@@ -55,6 +57,7 @@ class RunReport(Artifact):
     session_source: str = Field(description="param, logical_date or run_after")
     venue: str = Field(description="where orders went: the broker base URL or Alpaca paper/live")
     outcome: Outcome
+    note: str = Field(default="", description="why nothing was placed, when that is the case")
     targets: TargetAllocation
     plan: RebalancePlan
     before: PortfolioSnapshot

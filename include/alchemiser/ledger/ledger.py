@@ -20,7 +20,7 @@ from alchemiser.domain.errors import (
     ObjectChangedError,
     ObjectExistsError,
 )
-from alchemiser.domain.orders import OrderIntent, OrderResult
+from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.types import Frozen
 from alchemiser.ledger.entry import LedgerEntry, LedgerEvent, LedgerState
@@ -81,6 +81,12 @@ class TradeLedger:
 
     def intend(self, session: date, task: TaskKey, intent: OrderIntent) -> LedgerEntry:
         """Record an intent before it is sent; return the existing entry if there is one."""
+        return self.intend_once(session, task, intent)[0]
+
+    def intend_once(
+        self, session: date, task: TaskKey, intent: OrderIntent
+    ) -> tuple[LedgerEntry, bool]:
+        """Record an intent; return the entry and whether this call created it."""
         entry = LedgerEntry(
             account_id=self.account_id,
             session=session,
@@ -99,9 +105,9 @@ class TradeLedger:
                     f"{intent.client_order_id}: ledger holds {existing.intent.side} "
                     f"{existing.intent.symbol}, not {intent.side} {intent.symbol}"
                 ) from None
-            return existing
+            return existing, False
         log.info("intent recorded", run_id=intent.run_id, client_order_id=intent.client_order_id)
-        return entry
+        return entry, True
 
     def record(self, session: date, task: TaskKey, result: OrderResult) -> LedgerEntry:
         """Advance an entry with the broker's view of its order (compare-and-swap, retried)."""
@@ -117,6 +123,29 @@ class TradeLedger:
             except ObjectChangedError:
                 continue  # someone advanced it meanwhile: read again and merge forward
             return updated
+        raise LedgerConflictError(f"{key}: still changing after {UPDATE_ATTEMPTS} attempts")
+
+    def reject(self, session: date, task: TaskKey, client_order_id: str, reason: str) -> None:
+        """Close an intent the broker refused (it never became an order)."""
+        key = entry_key(self.account_id, session, client_order_id)
+        for _ in range(UPDATE_ATTEMPTS):
+            body, etag = self._store.read(key)
+            entry = _parse(key, body)
+            if entry.state is not LedgerState.INTENDED:
+                return
+            event = self._event(LedgerState.TERMINAL, task).model_copy(update={"detail": reason})
+            closed = entry.model_copy(
+                update={
+                    "state": LedgerState.TERMINAL,
+                    "status": OrderStatus.REJECTED,
+                    "events": (*entry.events, event),
+                }
+            )
+            try:
+                self._store.replace(key, closed.model_dump_json(indent=2).encode(), etag)
+            except ObjectChangedError:
+                continue
+            return
         raise LedgerConflictError(f"{key}: still changing after {UPDATE_ATTEMPTS} attempts")
 
     def get(self, session: date, client_order_id: str) -> LedgerEntry | None:

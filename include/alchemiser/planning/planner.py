@@ -56,6 +56,7 @@ def build_plan(
         run_id=targets.run_id,
         derived_from=(targets.artifact_id, snapshot.artifact_id),
         as_of=targets.as_of,
+        account_id=snapshot.account_id,
         portfolio_value=value,
         buying_budget=snapshot.buying_budget,
         cash_reserve=reserve,

@@ -12,6 +12,7 @@ PROJECT = Path(__file__).resolve().parents[3]
 DEMO_KEY_ID = "sandbox-key"
 DEMO_SECRET = "sandbox-secret"  # noqa: S105 - the local paper exchange accepts any credentials
 DEMO_BUCKET = "alchemiser"
+SANDBOX_EXECUTION = json.dumps({"step_interval_seconds": 2, "poll_interval_seconds": 0.5})
 
 
 def airflow_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -30,6 +31,9 @@ def airflow_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str
         }
     )
     env.setdefault("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET)
+    # The demo walks each limit faster than a real session would (2 s steps instead of 10 s)
+    # so that `make run` and the end-to-end tests finish in seconds; set the Variable to change.
+    env.setdefault("AIRFLOW_VAR_ALCHEMISER_EXECUTION", SANDBOX_EXECUTION)
     return env
 
 

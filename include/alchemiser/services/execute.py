@@ -9,7 +9,8 @@ settlement baseline comes from the plan, not from an account an earlier try alre
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
@@ -31,11 +32,17 @@ from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.execution.sizing import budget_scale, buy_qty
 from alchemiser.execution.walk import Walk
 from alchemiser.ledger.ids import TaskKey, client_order_id
+from alchemiser.ledger.journal import LedgeredBroker
+from alchemiser.ledger.ledger import TradeLedger
+from alchemiser.ledger.reconcile import reconcile
 from alchemiser.ports import Adapters
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 
 log = structlog.get_logger(__name__)
+
+LEASE_TTL = timedelta(hours=1)
+"""Long enough for both phases and the settlement wait; a crashed run frees it by expiry."""
 
 
 class SellsOutput(Frozen):
@@ -65,6 +72,12 @@ def execute_sells(
 ) -> SellsOutput:
     """Walk the plan's sells (closing positions exactly) to fills, market, or the deadline."""
     plan = load(adapters.store, plan_ref, RebalancePlan)
+    ledger = TradeLedger(adapters.store, plan.account_id, adapters.clock)
+    done = ledger.completed_phase(run.session, run.run_id, task.task_id)
+    if done is not None:
+        log.info("sells already done: returning the recorded result", run_id=run.run_id)
+        return _sells_output(load(adapters.store, done.result, PhaseResult), done.result, plan)
+    adapters = _ledgered(run, task, adapters, ledger)
     started = adapters.clock.now()
     runner = _runner(run, adapters, settings)
     walks = [
@@ -77,15 +90,28 @@ def execute_sells(
     runner.run(walks)
     phase = _phase(run, adapters, plan, "sells", walks, started=started)
     ref = save(adapters.store, run.prefix, "phase_sells", phase, phase.message)
+    reconcile(ledger, adapters.broker, run.session, task)
     _raise_on_rejections(phase)
+    ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
     # A partial sell phase does not fail here: the buys scale down to what it raised, and the
     # partial policy is applied once, after the buys.
+    return _sells_output(phase, ref, plan)
+
+
+def _sells_output(phase: PhaseResult, ref: ArtifactRef, plan: RebalancePlan) -> SellsOutput:
     return SellsOutput(
         phase=ref,
         client_order_ids=tuple(c for w in phase.walks for c in w.client_order_ids),
         baseline_budget=plan.buying_budget,
         finished_at=phase.finished_at,
     )
+
+
+def _ledgered(run: RunContext, task: TaskKey, adapters: Adapters, ledger: TradeLedger) -> Adapters:
+    """Take the session's trading lease, reconcile, and put the ledger in front of the broker."""
+    ledger.acquire_lease(run.session, run.run_id, LEASE_TTL)
+    reconcile(ledger, adapters.broker, run.session, task)
+    return replace(adapters, broker=LedgeredBroker(adapters.broker, ledger, run.session, task))
 
 
 def execute_buys(
@@ -103,6 +129,15 @@ def execute_buys(
     task fails (after writing its artifact) when the sells or the buys ended partial.
     """
     plan = load(adapters.store, plan_ref, RebalancePlan)
+    ledger = TradeLedger(adapters.store, plan.account_id, adapters.clock)
+    done = ledger.completed_phase(run.session, run.run_id, task.task_id)
+    if done is not None:
+        log.info("buys already done: returning the recorded result", run_id=run.run_id)
+        _apply_partial_policy(
+            load(adapters.store, done.result, PhaseResult), sells_status, settings
+        )
+        return done.result
+    adapters = _ledgered(run, task, adapters, ledger)
     started = adapters.clock.now()
     runner = _runner(run, adapters, settings)
     walks = {
@@ -120,11 +155,23 @@ def execute_buys(
     runner.run(kept)
     phase = _phase(run, adapters, plan, "buys", kept, started=started, budget=budget, scale=scale)
     ref = save(adapters.store, run.prefix, "phase_buys", phase, phase.message)
+    reconcile(ledger, adapters.broker, run.session, task)
+    ledger.mark_rebalanced(run.session, run.run_id)
+    ledger.release_lease(run.session, run.run_id)
     _raise_on_rejections(phase)
+    ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
+    _apply_partial_policy(phase, sells_status, settings)
+    return ref
+
+
+def _apply_partial_policy(
+    phase: PhaseResult, sells_status: PhaseStatus | None, settings: ExecutionSettings
+) -> None:
+    # Applied on every try, including one that finds the phase already recorded as done:
+    # a retry must not turn a partial run green.
     statuses = {phase.status, sells_status}
     if settings.partial_policy == "fail" and statuses & {PhaseStatus.PARTIAL, PhaseStatus.FAILED}:
         raise PhaseFailedError(f"run ended partial (partial_policy=fail): {phase.message}")
-    return ref
 
 
 def _runner(run: RunContext, adapters: Adapters, settings: ExecutionSettings) -> PhaseRunner:

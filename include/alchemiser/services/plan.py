@@ -13,6 +13,7 @@ from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.sessions import session_of
 from alchemiser.domain.types import Frozen
+from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.planning.planner import build_plan
 from alchemiser.ports import Adapters, ObjectStore
 from alchemiser.risk.gate import LAST_TARGETS_KEY, SignalGate, check_targets
@@ -33,6 +34,11 @@ class PlanOutput(Frozen):
     trades: int = Field(ge=0)
     mode: Literal["trade", "replay"] = Field(
         description="replay: the session is past, so trades are simulated, never sent"
+    )
+    rebalanced_by: str | None = Field(
+        default=None,
+        description="the run that already traded this session (then nothing is placed "
+        "unless force)",
     )
 
 
@@ -67,6 +73,10 @@ def plan_rebalance(
         snapshot = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
         plan = build_plan(targets, snapshot, settings)
     check_plan(plan, limits or RiskLimits())  # before anything is saved or routed
+    earlier = None
+    if mode == "trade" and not force:
+        done = TradeLedger(store, plan.account_id, adapters.clock).rebalanced_by(run.session)
+        earlier = done.run_id if done is not None and done.run_id != run.run_id else None
     log.info(
         "plan built",
         run_id=run.run_id,
@@ -80,6 +90,7 @@ def plan_rebalance(
         snapshot=save(store, run.prefix, "portfolio_before", snapshot, "before trading"),
         trades=len(plan.items),
         mode=mode,
+        rebalanced_by=earlier,
     )
 
 

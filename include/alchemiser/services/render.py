@@ -40,6 +40,7 @@ def render_text(report: RunReport, location: str) -> str:
     lines = [
         f"alchemiser run report: session {report.session}, outcome {report.outcome.upper()}",
         f"venue {report.venue} | run {report.run_id} | session from {report.session_source}",
+        *([report.note] if report.note else []),
         "",
         "Targets",
     ]

@@ -36,6 +36,7 @@ class ReportRefs(Frozen):
     sells: ArtifactRef | None = None
     buys: ArtifactRef | None = None
     replay: ArtifactRef | None = None
+    rebalanced_by: str | None = None
 
     def all(self) -> tuple[ArtifactRef, ...]:
         """Return the references that exist, in flow order."""
@@ -66,7 +67,13 @@ def write_report(run: RunContext, refs: ReportRefs, adapters: Adapters) -> Artif
         session=run.session,
         session_source=run.session_source,
         venue="replay (simulated fills at the close)" if replay else adapters.broker.venue,
-        outcome="replayed" if replay else _outcome(plan, sells, buys),
+        outcome="replayed" if replay else _outcome(plan, sells, buys, refs.rebalanced_by),
+        note=(
+            f"session already rebalanced by run {refs.rebalanced_by}: nothing placed "
+            "(trigger with force=true to trade it again)"
+            if refs.rebalanced_by
+            else ""
+        ),
         targets=targets,
         plan=plan,
         before=before,
@@ -101,7 +108,14 @@ def _final(adapters: Adapters, phase: PhaseResult) -> PhaseResult:
     return phase.model_copy(update={"orders": orders})
 
 
-def _outcome(plan: RebalancePlan, sells: PhaseResult | None, buys: PhaseResult | None) -> Outcome:
+def _outcome(
+    plan: RebalancePlan,
+    sells: PhaseResult | None,
+    buys: PhaseResult | None,
+    rebalanced_by: str | None,
+) -> Outcome:
+    if rebalanced_by is not None:
+        return "already_rebalanced"
     if plan.is_empty:
         return "no_trades"
     if sells is None and buys is None:

@@ -47,6 +47,7 @@ log = structlog.get_logger(__name__)
 
 Json = dict[str, Any]
 RISK_VARIABLE = "alchemiser_risk_limits"
+EXECUTION_VARIABLE = "alchemiser_execution"
 
 
 def run_context(context: Mapping[str, Any]) -> RunContext:
@@ -126,12 +127,25 @@ def risk_limits(context: Mapping[str, Any]) -> RiskLimits:
     return limits
 
 
+def execution_settings() -> ExecutionSettings:
+    """Return ExecutionSettings overridden by Variable `alchemiser_execution` (JSON), if set."""
+    raw = Variable.get(EXECUTION_VARIABLE, default="{}")
+    try:
+        return ExecutionSettings.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"Variable {EXECUTION_VARIABLE} is not valid: {exc}") from exc
+
+
 def route_task(context: Mapping[str, Any], plan: Json) -> list[str]:
     """Choose what follows the plan: live execution, a replay, or nothing."""
     planned = PlanOutput.model_validate(plan)
     if planned.mode == "replay":
         return ["replay_session"]
-    if (context.get("params") or {}).get("plan_only") is True or planned.trades == 0:
+    if (
+        (context.get("params") or {}).get("plan_only") is True
+        or planned.trades == 0
+        or planned.rebalanced_by is not None
+    ):
         return []
     return ["execute_sells"]
 
@@ -149,7 +163,7 @@ def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
     ti = context["ti"]
     task = run.task(ti.task_id, ti.map_index)
     output = execute_sells(
-        run, task, PlanOutput.model_validate(plan).plan, adapters(context), ExecutionSettings()
+        run, task, PlanOutput.model_validate(plan).plan, adapters(context), execution_settings()
     )
     return output.model_dump(mode="json")
 
@@ -169,7 +183,7 @@ def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
     sells_phase = load(ports.store, sold.phase, PhaseResult)
     try:
         ref = execute_buys(
-            run, task, planned.plan, ports, ExecutionSettings(), sells_status=sells_phase.status
+            run, task, planned.plan, ports, execution_settings(), sells_status=sells_phase.status
         )
     except PhaseFailedError:
         refs = ReportRefs(
@@ -212,6 +226,7 @@ def report_task(
         targets=_ref(targets, "targets"),
         plan=planned.plan,
         snapshot=planned.snapshot,
+        rebalanced_by=planned.rebalanced_by,
         sells=SellsOutput.model_validate(sells).phase if sells else None,
         buys=_ref(buys, "buys") if buys else None,
         replay=_ref(replay, "replay") if replay else None,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import structlog
+from alpaca.common.enums import Sort
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.client import TradingClient
@@ -197,6 +198,27 @@ class AlpacaBroker:
             if isinstance(o, Order) and o.client_order_id in wanted
         }
         return found, len(orders) < MAX_ORDERS_PER_LIST
+
+    def list_orders(self, since: datetime, prefix: str) -> tuple[OrderResult, ...]:
+        """Return every order after `since` with this id prefix, paging oldest first."""
+        found: dict[str, OrderResult] = {}
+        after = since
+        while True:
+            request = GetOrdersRequest(
+                status=QueryOrderStatus.ALL,
+                limit=MAX_ORDERS_PER_LIST,
+                after=after,
+                direction=Sort.ASC,
+            )
+            with broker_call("list orders"):
+                page = [o for o in self._client.get_orders(filter=request) if isinstance(o, Order)]
+            for order in page:
+                if order.client_order_id.startswith(prefix):
+                    found[order.client_order_id] = to_order_result(order)
+            if len(page) < MAX_ORDERS_PER_LIST:
+                return tuple(found[c] for c in sorted(found))
+            # `after` is exclusive on submission time: resume from the last one seen.
+            after = max(o.submitted_at for o in page)
 
     def replace_order(
         self, broker_order_id: str, client_order_id: str, limit_price: Decimal
