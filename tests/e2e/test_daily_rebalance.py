@@ -60,6 +60,42 @@ def test_a_full_run_sells_buys_and_lands_on_the_targets(
         ["target_allocation:", ""]
     )
 
+    # The ledger holds one entry per exchange order, each with the fill the exchange reports.
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alchemiser",
+            "ledger",
+            "show",
+            "--session",
+            report["session"],
+            "--bucket",
+            deployment.bucket,
+            "--endpoint-url",
+            s3.url,
+            "--format",
+            "json",
+        ],
+        env={
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "e2e",
+            "AWS_SECRET_ACCESS_KEY": "e2e",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "PYTHONPATH": str(ROOT / "include"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    ledger = {e["intent"]["client_order_id"]: e for e in json.loads(shown.stdout)}
+    assert set(ledger) == set(ids)
+    for order in orders:
+        entry = ledger[order["client_order_id"]]
+        assert entry["state"] == "terminal", entry
+        assert Decimal(entry["filled_qty"]) == Decimal(order["filled_qty"]), entry
+
 
 def test_a_second_run_for_the_same_session_plans_but_places_nothing_unless_forced(
     airflow_home: Path, s3: Server, exchange_factory: StartExchange

@@ -1,0 +1,82 @@
+"""`ledger show`: what was intended, sent and filled for one trading session.
+
+Reads the trade ledger straight from S3 (boto3's usual configuration: credentials from the
+environment, `--endpoint-url` or AWS_ENDPOINT_URL for a local S3 server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+
+import boto3
+
+from alchemiser.adapters.clock import SystemClock
+from alchemiser.adapters.s3.store import S3ObjectStore
+from alchemiser.domain.errors import ConfigError
+from alchemiser.ledger.keys import ROOT
+from alchemiser.ledger.ledger import TradeLedger
+
+DEFAULT_BUCKET = "alchemiser"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `ledger` subcommand (with `show`)."""
+    parser = sub.add_parser("ledger", help="inspect the trade ledger", description=__doc__)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="print one session's intents, orders and fills")
+    show.add_argument("--session", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    show.add_argument("--account", help="account id (default: the only one in the ledger)")
+    show.add_argument(
+        "--bucket",
+        default=os.environ.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEFAULT_BUCKET),
+        help="S3 bucket (default: $AIRFLOW_VAR_ALCHEMISER_BUCKET or alchemiser)",
+    )
+    show.add_argument("--endpoint-url", help="S3 endpoint, e.g. a local server")
+    show.add_argument("--format", choices=("table", "json"), default="table")
+    show.set_defaults(handler=_show)
+
+
+def _show(args: argparse.Namespace) -> int:
+    store = S3ObjectStore(boto3.client("s3", endpoint_url=args.endpoint_url), args.bucket)
+    account = args.account or _only_account(store)
+    ledger = TradeLedger(store, account, SystemClock())
+    session: date = args.session
+    entries = ledger.entries(session)
+    if args.format == "json":
+        payload = [json.loads(e.model_dump_json()) for e in entries]
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return 0
+    done = ledger.rebalanced_by(session)
+    lines = [
+        f"ledger of account {account}, session {session}: {len(entries)} intents"
+        + (f", rebalanced by {done.run_id}" if done else ""),
+        "",
+        f"{'client order id':<34} {'side':<4} {'symbol':<6} {'state':<9} {'status':<16} "
+        f"{'intended':>14} {'filled':>14} {'avg price':>10}  run / task",
+    ]
+    for e in entries:
+        intended = e.intent.qty if e.intent.qty is not None else e.intent.notional
+        lines.append(
+            f"{e.client_order_id:<34} {e.intent.side.value:<4} {e.intent.symbol:<6} "
+            f"{e.state.value:<9} {e.status.value if e.status else '-':<16} "
+            f"{intended.normalize() if intended is not None else '-':>14} "
+            f"{e.filled_qty.normalize():>14} "
+            f"{e.filled_avg_price if e.filled_avg_price is not None else '-':>10}  "
+            f"{e.task.run_id} / {e.task.task_id}"
+        )
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _only_account(store: S3ObjectStore) -> str:
+    accounts = sorted({k.split("/")[1] for k in store.list_keys(f"{ROOT}/") if k.count("/") > 1})
+    if len(accounts) != 1:
+        raise ConfigError(
+            f"give --account: the ledger in s3://{store.bucket}/{ROOT}/ holds "
+            f"{', '.join(accounts) or 'no account'}"
+        )
+    return accounts[0]
