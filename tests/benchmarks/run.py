@@ -26,6 +26,7 @@ from tests.benchmarks import (
     BenchmarkFailedError,
     Row,
     bench_execution,
+    bench_ledger,
     bench_parse,
     bench_strategy,
 )
@@ -36,6 +37,7 @@ DEFAULT_OUTPUT = ROOT / ".bench" / "results.json"
 BENCHMARKS: dict[str, Benchmark] = {
     "dag_parse": bench_parse.run,
     "execution": bench_execution.run,
+    "ledger": bench_ledger.run,
     "strategy": bench_strategy.run,
 }
 
