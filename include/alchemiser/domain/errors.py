@@ -74,3 +74,7 @@ class ObjectExistsError(AlchemiserError):
 
 class ObjectChangedError(AlchemiserError):
     """A conditional overwrite found the object changed since it was read."""
+
+
+class KillSwitchError(AlchemiserError):
+    """An operator turned the kill switch on: nothing more is placed, this run's orders canceled."""

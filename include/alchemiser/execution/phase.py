@@ -7,12 +7,13 @@ walks are due to step, plus one request per order actually placed, replaced or c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import structlog
 
-from alchemiser.domain.errors import OrderRejectedError
+from alchemiser.domain.errors import KillSwitchError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus, TopOfBook
 from alchemiser.execution.hours import PhaseWindow
 from alchemiser.execution.orders import DUPLICATE_CLIENT_ORDER_ID, submit_once
@@ -37,16 +38,22 @@ class PhaseRunner:
         settings: ExecutionSettings,
         window: PhaseWindow,
         run_id: str,
+        *,
+        halt: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._broker = broker
         self._clock = clock
         self._settings = settings
         self._window = window
         self._run_id = run_id
+        self._halt = halt
 
     def run(self, walks: Sequence[Walk]) -> None:
         """Walk everything to an outcome (call `adopt` first)."""
         while True:
+            reason = self._halt()
+            if reason is not None:
+                self._stop(walks, reason)
             if self._clock.now() >= self._window.hard_deadline:
                 self._abandon(walks)
                 return
@@ -280,6 +287,15 @@ class PhaseRunner:
             replaces=live.client_order_id,
             limit_price=str(price),
         )
+
+    def _stop(self, walks: Sequence[Walk], reason: str) -> NoReturn:
+        """Cancel this run's open orders (never anyone else's) and stop the phase."""
+        for walk in walks:
+            live = walk.live
+            if live is not None and not live.is_terminal:
+                self._cancel(walk, live, reason)
+        log.error("phase halted", run_id=self._run_id, reason=reason)
+        raise KillSwitchError(f"{reason}: no further orders placed, open orders canceled")
 
     def _abandon(self, walks: Sequence[Walk]) -> None:
         open_walks = [w for w in walks if not w.done]

@@ -9,6 +9,7 @@ settlement baseline comes from the plan, not from an account an earlier try alre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,7 +17,11 @@ from decimal import Decimal
 import structlog
 from pydantic import AwareDatetime, Field
 
-from alchemiser.domain.errors import InsufficientBuyingPowerError, PhaseFailedError
+from alchemiser.domain.errors import (
+    InsufficientBuyingPowerError,
+    KillSwitchError,
+    PhaseFailedError,
+)
 from alchemiser.domain.orders import (
     PhaseResult,
     PhaseStatus,
@@ -40,6 +45,15 @@ from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 
 log = structlog.get_logger(__name__)
+
+Halt = Callable[[], str | None]
+"""Asked before and during a phase: a reason to stop (the kill switch), or None."""
+
+
+def never() -> str | None:
+    """The default halt: never stop."""
+    return None
+
 
 LEASE_TTL = timedelta(hours=1)
 """Long enough for both phases and the settlement wait; a crashed run frees it by expiry."""
@@ -69,6 +83,8 @@ def execute_sells(
     plan_ref: ArtifactRef,
     adapters: Adapters,
     settings: ExecutionSettings,
+    *,
+    halt: Halt = never,
 ) -> SellsOutput:
     """Walk the plan's sells (closing positions exactly) to fills, market, or the deadline."""
     plan = load(adapters.store, plan_ref, RebalancePlan)
@@ -79,7 +95,7 @@ def execute_sells(
         return _sells_output(load(adapters.store, done.result, PhaseResult), done.result, plan)
     adapters = _ledgered(run, task, adapters, ledger)
     started = adapters.clock.now()
-    runner = _runner(run, adapters, settings)
+    runner = _runner(run, adapters, settings, halt)
     walks = [
         Walk(
             item.symbol, Side.SELL, item.quantity, walk_ids(task, item.symbol, Side.SELL, settings)
@@ -122,6 +138,7 @@ def execute_buys(
     settings: ExecutionSettings,
     *,
     sells_status: PhaseStatus | None = None,
+    halt: Halt = never,
 ) -> ArtifactRef:
     """Buy what the plan buys, scaled down to the buying budget actually available now.
 
@@ -139,7 +156,7 @@ def execute_buys(
         return done.result
     adapters = _ledgered(run, task, adapters, ledger)
     started = adapters.clock.now()
-    runner = _runner(run, adapters, settings)
+    runner = _runner(run, adapters, settings, halt)
     walks = {
         item.symbol: Walk(
             item.symbol, Side.BUY, item.quantity, walk_ids(task, item.symbol, Side.BUY, settings)
@@ -174,9 +191,14 @@ def _apply_partial_policy(
         raise PhaseFailedError(f"run ended partial (partial_policy=fail): {phase.message}")
 
 
-def _runner(run: RunContext, adapters: Adapters, settings: ExecutionSettings) -> PhaseRunner:
+def _runner(
+    run: RunContext, adapters: Adapters, settings: ExecutionSettings, halt: Halt
+) -> PhaseRunner:
+    reason = halt()
+    if reason is not None:
+        raise KillSwitchError(f"{reason}: nothing placed")
     window = trading_window(adapters.broker, adapters.clock, settings)
-    return PhaseRunner(adapters.broker, adapters.clock, settings, window, run.run_id)
+    return PhaseRunner(adapters.broker, adapters.clock, settings, window, run.run_id, halt=halt)
 
 
 def _size(

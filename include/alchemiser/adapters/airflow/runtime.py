@@ -48,6 +48,8 @@ log = structlog.get_logger(__name__)
 Json = dict[str, Any]
 RISK_VARIABLE = "alchemiser_risk_limits"
 EXECUTION_VARIABLE = "alchemiser_execution"
+KILL_SWITCH_VARIABLE = "alchemiser_kill_switch"
+_ON = {"on", "true", "1", "yes"}
 
 
 def run_context(context: Mapping[str, Any]) -> RunContext:
@@ -127,6 +129,12 @@ def risk_limits(context: Mapping[str, Any]) -> RiskLimits:
     return limits
 
 
+def kill_switch() -> str | None:
+    """Return why to stop when Variable `alchemiser_kill_switch` is on (read on every tick)."""
+    value = Variable.get(KILL_SWITCH_VARIABLE, default="off").strip().lower()
+    return f"kill switch on (Variable {KILL_SWITCH_VARIABLE}={value})" if value in _ON else None
+
+
 def execution_settings() -> ExecutionSettings:
     """Return ExecutionSettings overridden by Variable `alchemiser_execution` (JSON), if set."""
     raw = Variable.get(EXECUTION_VARIABLE, default="{}")
@@ -163,7 +171,12 @@ def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
     ti = context["ti"]
     task = run.task(ti.task_id, ti.map_index)
     output = execute_sells(
-        run, task, PlanOutput.model_validate(plan).plan, adapters(context), execution_settings()
+        run,
+        task,
+        PlanOutput.model_validate(plan).plan,
+        adapters(context),
+        execution_settings(),
+        halt=kill_switch,
     )
     return output.model_dump(mode="json")
 
@@ -183,7 +196,13 @@ def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
     sells_phase = load(ports.store, sold.phase, PhaseResult)
     try:
         ref = execute_buys(
-            run, task, planned.plan, ports, execution_settings(), sells_status=sells_phase.status
+            run,
+            task,
+            planned.plan,
+            ports,
+            execution_settings(),
+            sells_status=sells_phase.status,
+            halt=kill_switch,
         )
     except PhaseFailedError:
         refs = ReportRefs(
