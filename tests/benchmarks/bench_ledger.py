@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from decimal import Decimal
 from statistics import median
 
 import boto3
-import structlog
 
 from alchemiser.adapters.clock import SystemClock
 from alchemiser.adapters.s3.store import S3ObjectStore
@@ -56,7 +54,6 @@ def _result(cid: str, symbol: str, status: OrderStatus, filled: str) -> OrderRes
 
 def run(ctx: BenchContext) -> list[Row]:
     """Journal ORDERS orders through intended -> submitted -> terminal; report cost per order."""
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     with start_s3(ctx.workdir / "s3") as server:
         client = boto3.client(
             "s3",
