@@ -31,11 +31,21 @@ DUPLICATE_CLIENT_ORDER_ID = 40010001
 class LedgeredBroker:
     """Delegate to `inner`, journaling every order effect of one task in the ledger."""
 
-    def __init__(self, inner: Broker, ledger: TradeLedger, session: date, task: TaskKey) -> None:
+    def __init__(
+        self,
+        inner: Broker,
+        ledger: TradeLedger,
+        session: date,
+        task: TaskKey,
+        listed: tuple[OrderResult, ...] | None = None,
+    ) -> None:
         self._inner = inner
         self._ledger = ledger
         self._session = session
         self._task = task
+        # The session's orders as reconciliation just listed them: the first adoption lookup
+        # is answered from here instead of listing again (one request less per phase).
+        self._listed = listed
         self._seen: dict[str, tuple[str, Decimal]] = {}
         self._orders: dict[str, OrderResult] = {}
 
@@ -110,7 +120,12 @@ class LedgeredBroker:
         self, client_order_ids: Sequence[str], since: datetime
     ) -> dict[str, OrderResult]:
         """Find (adoption), recording what is found."""
-        found = self._inner.find_orders(client_order_ids, since)
+        if self._listed is not None:
+            wanted = set(client_order_ids)
+            found = {o.client_order_id: o for o in self._listed if o.client_order_id in wanted}
+            self._listed = None
+        else:
+            found = self._inner.find_orders(client_order_ids, since)
         return {cid: self._observe(o) for cid, o in found.items()}
 
     def list_orders(self, since: datetime, prefix: str) -> tuple[OrderResult, ...]:

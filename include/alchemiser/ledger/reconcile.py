@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import structlog
+from pydantic import Field
 
 from alchemiser.domain.errors import AlchemiserError
 from alchemiser.domain.orders import OrderResult
@@ -34,6 +35,9 @@ class Differences(Frozen):
     unknown: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     mismatched: tuple[str, ...] = ()
+    orders: tuple[OrderResult, ...] = Field(
+        default=(), description="the broker's orders of the session, as listed"
+    )
 
     @property
     def clean(self) -> bool:
@@ -103,4 +107,4 @@ def reconcile(ledger: TradeLedger, broker: Broker, session: date, task: TaskKey)
             f"more placed: {differences.describe()}"
         )
     log.info("reconciled", run_id=task.run_id, session=str(session), orders=len(by_id))
-    return differences
+    return differences.model_copy(update={"orders": tuple(by_id.values())})

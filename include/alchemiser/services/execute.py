@@ -126,8 +126,10 @@ def _sells_output(phase: PhaseResult, ref: ArtifactRef, plan: RebalancePlan) -> 
 def _ledgered(run: RunContext, task: TaskKey, adapters: Adapters, ledger: TradeLedger) -> Adapters:
     """Take the session's trading lease, reconcile, and put the ledger in front of the broker."""
     ledger.acquire_lease(run.session, run.run_id, LEASE_TTL)
-    reconcile(ledger, adapters.broker, run.session, task)
-    return replace(adapters, broker=LedgeredBroker(adapters.broker, ledger, run.session, task))
+    listed = reconcile(ledger, adapters.broker, run.session, task).orders
+    return replace(
+        adapters, broker=LedgeredBroker(adapters.broker, ledger, run.session, task, listed)
+    )
 
 
 def execute_buys(
