@@ -72,6 +72,14 @@ with DAG(
             title="Plan only",
             description="Compute signals and the plan, report them, place nothing.",
         ),
+        "portfolio": Param(
+            "portfolio.yaml",
+            type="string",
+            pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.ya?ml$",
+            title="Portfolio config",
+            description="A portfolio config under include/strategies/ (strategies and their "
+            "allocations); another file runs a subset or a different mix.",
+        ),
         "force": Param(
             False,
             type="boolean",

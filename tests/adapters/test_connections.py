@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from alchemiser.adapters.airflow.connections import alpaca_settings, base_url, check_mode
+from alchemiser.adapters.airflow.runtime import portfolio_path
 from alchemiser.domain.errors import ConfigError
+from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
 
 
 @dataclass
@@ -83,3 +85,12 @@ def test_the_mode_param_must_match_the_connection(
     else:
         with pytest.raises(ConfigError, match=error):
             check_mode(mode, settings)
+
+
+def test_the_portfolio_param_names_a_config_inside_the_strategies_folder() -> None:
+    assert portfolio_path(None) == DEFAULT_PORTFOLIO
+    assert portfolio_path("portfolio.yaml") == DEFAULT_PORTFOLIO.resolve()
+    with pytest.raises(ConfigError, match=r"must be a \.yaml file under"):
+        portfolio_path("../../../etc/passwd.yaml")
+    with pytest.raises(ConfigError, match=r"must be a \.yaml file under"):
+        portfolio_path("symphonies/tech-trend.clj")

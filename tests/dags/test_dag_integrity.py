@@ -74,6 +74,8 @@ def test_trigger_params_validate_and_name_the_bad_one(dagbag: DagBag) -> None:
         params["plan_only"] = "yes"
     with pytest.raises(ParamValidationError, match="param session"):
         params["session"] = "yesterday"
+    with pytest.raises(ParamValidationError, match="param portfolio"):
+        params["portfolio"] = "../../etc/passwd"
     with pytest.raises(ParamValidationError, match="param max_order_notional"):
         params["max_order_notional"] = -5
     params["max_order_notional"] = 2500
@@ -81,6 +83,7 @@ def test_trigger_params_validate_and_name_the_bad_one(dagbag: DagBag) -> None:
         "session": None,
         "mode": "paper-exchange",
         "plan_only": False,
+        "portfolio": "portfolio.yaml",
         "force": False,
         "max_order_notional": 2500,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 import structlog
@@ -94,8 +95,20 @@ def signals_task(context: Mapping[str, Any]) -> Json:
     """compute_signals."""
     run = run_context(context)
     ports = adapters()
-    ref = compute_signals(run, DEFAULT_PORTFOLIO, ports.store, ports.market_data)
+    config = portfolio_path((context.get("params") or {}).get("portfolio"))
+    ref = compute_signals(run, config, ports.store, ports.market_data)
     return ref.model_dump(mode="json")
+
+
+def portfolio_path(name: object) -> Path:
+    """Return the portfolio config the `portfolio` param names, inside include/strategies/."""
+    if not name:
+        return DEFAULT_PORTFOLIO
+    folder = DEFAULT_PORTFOLIO.parent.resolve()
+    path = (folder / str(name)).resolve()
+    if not path.is_relative_to(folder) or path.suffix not in {".yaml", ".yml"}:
+        raise ConfigError(f"param portfolio={name!r}: must be a .yaml file under {folder}")
+    return path
 
 
 def plan_task(context: Mapping[str, Any], targets: Json) -> Json:
