@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -25,15 +26,51 @@ def _failure(result: subprocess.CompletedProcess[str]) -> str:
     return f"exit {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
 
 
+class StatsdListener:
+    """A UDP socket on loopback standing in for a StatsD server; keeps every metric name."""
+
+    def __enter__(self) -> StatsdListener:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+    def airflow_env(self) -> dict[str, str]:
+        return {
+            "AIRFLOW__METRICS__STATSD_ON": "True",
+            "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+            "AIRFLOW__METRICS__STATSD_PORT": str(self.sock.getsockname()[1]),
+        }
+
+    def names(self) -> set[str]:
+        names = set()
+        while True:
+            try:
+                packet = self.sock.recv(65535).decode(errors="replace")
+            except TimeoutError:
+                return names
+            names |= {line.split(":", 1)[0] for line in packet.splitlines() if line}
+
+
 def test_a_full_run_sells_buys_and_lands_on_the_targets(
     airflow_home: Path, s3: Server, exchange_factory: StartExchange
 ) -> None:
     deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
-    result = deployment.dags_test()
+    with StatsdListener() as statsd:
+        deployment.env.update(statsd.airflow_env())
+        result = deployment.dags_test()
+        received = statsd.names()
     assert result.returncode == 0, _failure(result)
 
     (report,) = deployment.reports()
     assert report["outcome"] == "success"
+    # Metrics went out through Airflow's StatsD client: counts, slippage, durations.
+    for name in ("orders.placed", "orders.filled", "slippage_bps", "phase.sells", "phase.buys"):
+        assert f"airflow.alchemiser.{name}" in received, sorted(received)
+    assert "airflow.alchemiser.settlement.wait" in received
     sells, buys = report["sells"]["orders"], report["buys"]["orders"]
     assert sells
     assert buys

@@ -17,6 +17,7 @@ from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseHook, Variable
 from pydantic import ValidationError
 
+from alchemiser.adapters.airflow import metrics
 from alchemiser.adapters.airflow.connections import (
     ALPACA_CONN_ID,
     AWS_CONN_ID,
@@ -183,14 +184,16 @@ def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
     run = run_context(context)
     ti = context["ti"]
     task = run.task(ti.task_id, ti.map_index)
+    ports = adapters(context)
     output = execute_sells(
         run,
         task,
         PlanOutput.model_validate(plan).plan,
-        adapters(context),
+        ports,
         execution_settings(),
         halt=kill_switch,
     )
+    metrics.phase_metrics(load(ports.store, output.phase, PhaseResult))
     return output.model_dump(mode="json")
 
 
@@ -207,6 +210,7 @@ def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
     planned = PlanOutput.model_validate(plan)
     ports = adapters(context)
     sells_phase = load(ports.store, sold.phase, PhaseResult)
+    metrics.settlement_wait(ports.clock.now() - sold.finished_at)
     try:
         ref = execute_buys(
             run,
@@ -218,15 +222,19 @@ def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
             halt=kill_switch,
         )
     except PhaseFailedError:
+        written = _phase_ref(ports, run)
+        if written is not None:
+            metrics.phase_metrics(load(ports.store, written, PhaseResult))
         refs = ReportRefs(
             targets=_ref(ti.xcom_pull(task_ids="compute_signals"), "targets"),
             plan=planned.plan,
             snapshot=planned.snapshot,
             sells=sold.phase,
-            buys=_phase_ref(ports, run),
+            buys=written,
         )
         write_report(run, refs, ports)
         raise
+    metrics.phase_metrics(load(ports.store, ref, PhaseResult))
     return ref.model_dump(mode="json")
 
 
