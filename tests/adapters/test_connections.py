@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
 from alchemiser.adapters.airflow.connections import alpaca_settings, base_url, check_mode
-from alchemiser.adapters.airflow.runtime import portfolio_path
-from alchemiser.domain.errors import ConfigError
+from alchemiser.adapters.airflow.runtime import final_on_bad_input, portfolio_path
+from alchemiser.domain.errors import BrokerError, ConfigError
 from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
 
 
@@ -94,3 +95,19 @@ def test_the_portfolio_param_names_a_config_inside_the_strategies_folder() -> No
         portfolio_path("../../../etc/passwd.yaml")
     with pytest.raises(ConfigError, match=r"must be a \.yaml file under"):
         portfolio_path("symphonies/tech-trend.clj")
+
+
+def test_errors_no_retry_can_fix_fail_the_task_at_once() -> None:
+    @final_on_bad_input
+    def task() -> None:
+        raise ConfigError("param mode='live' but connection alpaca_default is a paper account")
+
+    with pytest.raises(AirflowFailException, match="ConfigError: param mode='live'"):
+        task()
+
+    @final_on_bad_input
+    def flaky() -> None:
+        raise BrokerError("get clock: timed out")
+
+    with pytest.raises(BrokerError):  # transient: left to Airflow's retries
+        flaky()

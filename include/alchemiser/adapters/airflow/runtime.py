@@ -6,15 +6,17 @@ returns and accepts plain JSON, validated into DTOs on the way in and out of eac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import structlog
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseHook, Variable
+from airflow.sdk.exceptions import AirflowFailException
 from pydantic import ValidationError
 
 from alchemiser.adapters.airflow import metrics
@@ -28,14 +30,23 @@ from alchemiser.adapters.airflow.connections import (
 )
 from alchemiser.bootstrap import build_adapters
 from alchemiser.calendars.trading import calendar
-from alchemiser.domain.errors import ArtifactNotFoundError, ConfigError, PhaseFailedError
+from alchemiser.domain.errors import (
+    ArtifactNotFoundError,
+    ConfigError,
+    KillSwitchError,
+    PhaseFailedError,
+    SessionMismatchError,
+    StrategyError,
+)
 from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.execution.settings import ExecutionSettings
+from alchemiser.ledger.reconcile import ReconciliationError
 from alchemiser.notify.message import RunEvent
 from alchemiser.ports import Adapters
-from alchemiser.risk.limits import RiskLimits
+from alchemiser.risk.gate import SignalGateError
+from alchemiser.risk.limits import RiskLimitError, RiskLimits
 from alchemiser.services.artifacts import load
 from alchemiser.services.context import RunContext, resolve_session
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
@@ -92,6 +103,36 @@ def _ref(value: Any, what: str) -> ArtifactRef:
         raise ConfigError(f"{what}: upstream XCom is not an artifact reference: {exc}") from exc
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Errors a retry cannot fix: the task fails at once (no retries burned on a config mistake,
+# a breached limit, the kill switch, a broken strategy file or a ledger that disagrees).
+_FINAL = (
+    ConfigError,
+    RiskLimitError,
+    SignalGateError,
+    KillSwitchError,
+    SessionMismatchError,
+    StrategyError,
+    ReconciliationError,
+)
+
+
+def final_on_bad_input(task: Callable[P, R]) -> Callable[P, R]:
+    """Turn the errors no retry can fix into AirflowFailException (failed, not up for retry)."""
+
+    @functools.wraps(task)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return task(*args, **kwargs)
+        except _FINAL as exc:
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+    return run
+
+
+@final_on_bad_input
 def signals_task(context: Mapping[str, Any]) -> Json:
     """compute_signals."""
     run = run_context(context)
@@ -112,6 +153,7 @@ def portfolio_path(name: object) -> Path:
     return path
 
 
+@final_on_bad_input
 def plan_task(context: Mapping[str, Any], targets: Json) -> Json:
     """build_plan."""
     run = run_context(context)
@@ -172,6 +214,7 @@ def route_task(context: Mapping[str, Any], plan: Json) -> list[str]:
     return ["execute_sells"]
 
 
+@final_on_bad_input
 def replay_task(context: Mapping[str, Any], plan: Json) -> Json:
     """replay_session: simulated fills at the close for a past session."""
     run = run_context(context)
@@ -179,6 +222,7 @@ def replay_task(context: Mapping[str, Any], plan: Json) -> Json:
     return ref.model_dump(mode="json")
 
 
+@final_on_bad_input
 def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
     """execute_sells."""
     run = run_context(context)
@@ -197,6 +241,7 @@ def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
     return output.model_dump(mode="json")
 
 
+@final_on_bad_input
 def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
     """execute_buys (after await_settlement); a partial run fails here with its report written.
 
@@ -250,6 +295,7 @@ def _phase_ref(ports: Adapters, run: RunContext) -> ArtifactRef | None:
     )
 
 
+@final_on_bad_input
 def report_task(
     context: Mapping[str, Any],
     *,
