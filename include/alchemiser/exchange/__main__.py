@@ -7,6 +7,7 @@ logs requests to stderr; exits 0 on SIGTERM or SIGINT and 2 on bad arguments.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -25,6 +26,7 @@ from alchemiser.exchange.config import (
     parse_decimal,
 )
 from alchemiser.exchange.errors import ConfigError
+from alchemiser.exchange.faults import FaultSet, parse_faults
 from alchemiser.exchange.server import PaperExchange
 
 
@@ -61,7 +63,73 @@ def _parser() -> argparse.ArgumentParser:
         help="resting limits fill at their price once F of the spread in from the near touch",
     )
     p.add_argument("--halt", action="append", default=[], metavar="SYM", help="never fills")
+    f = p.add_argument_group(
+        "faults", "misbehave on purpose; also at runtime: POST /_exchange/faults with the JSON"
+    )
+    f.add_argument("--faults", metavar="JSON|@FILE", help="a whole fault set as JSON")
+    f.add_argument("--fault-seed", type=int, help="seed of the fault RNG")
+    f.add_argument("--error-rate", type=float, metavar="F", help="answer F of requests 500/503")
+    f.add_argument(
+        "--error-status", type=int, action="append", metavar="CODE", help="500/502/503/504"
+    )
+    f.add_argument("--burst-429", type=int, metavar="N", help="answer the next N requests 429")
+    f.add_argument("--delay", type=float, metavar="S", help="hold every request S seconds")
+    f.add_argument(
+        "--lose-order-responses",
+        type=int,
+        metavar="N",
+        help="accept the next N order submissions but lose their responses",
+    )
+    f.add_argument("--lost-mode", choices=["504", "drop"], help="HTML 504 or a dropped connection")
+    f.add_argument("--stale-quotes", type=float, metavar="S", help="quotes S seconds old")
+    f.add_argument("--html-route", action="append", metavar="ROUTE", help="e.g. 'GET /v2/account'")
     return p
+
+
+def _read_faults_arg(raw: str) -> object:
+    text = raw
+    if raw.startswith("@"):
+        try:
+            text = Path(raw[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read {raw[1:]}: {exc.strerror}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--faults is not valid JSON: {exc.msg}") from exc
+
+
+def build_faults(args: argparse.Namespace) -> FaultSet:
+    """Merge --faults and the single-fault flags (the flags win) into one FaultSet."""
+    raw = _read_faults_arg(args.faults) if args.faults else {}
+    if not isinstance(raw, dict):
+        raise ConfigError("--faults must be a JSON object")
+
+    def section(name: str) -> dict[str, object]:
+        value = raw.setdefault(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"--faults: {name} must be an object")
+        return value
+
+    if args.fault_seed is not None:
+        raw["seed"] = args.fault_seed
+    if args.error_rate is not None:
+        section("errors")["rate"] = args.error_rate
+    if args.error_status:
+        section("errors")["statuses"] = args.error_status
+    if args.burst_429 is not None:
+        section("burst_429")["count"] = args.burst_429
+    if args.delay is not None:
+        section("delay")["seconds"] = args.delay
+    if args.lose_order_responses is not None:
+        section("lost_responses")["count"] = args.lose_order_responses
+    if args.lost_mode is not None:
+        section("lost_responses")["mode"] = args.lost_mode
+    if args.stale_quotes is not None:
+        raw["stale_quotes_seconds"] = args.stale_quotes
+    if args.html_route:
+        section("html")["routes"] = args.html_route
+    return parse_faults(raw)
 
 
 def _account(args: argparse.Namespace) -> AccountSeed:
@@ -119,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             log_requests=True,
             allow_remote=args.allow_remote,
+            faults=build_faults(args),
         )
     except (ConfigError, ValueError) as exc:
         parser.error(str(exc))  # exits 2

@@ -68,6 +68,7 @@ class PaperEngine:
         self._by_client_id: dict[str, str] = {}
         self._rejected = 0
         self._fill_delay = timedelta(seconds=config.fill_delay_seconds)
+        self._halted: frozenset[str] = config.halted
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -90,6 +91,23 @@ class PaperEngine:
         """Return the quote for a known symbol at a simulated time."""
         return self.prices.quote(symbol, sim, self.session.close_at)
 
+    def set_halted(self, symbols: frozenset[str]) -> None:
+        """Halt these symbols (and those of the config); orders of released ones resume."""
+        with self._lock:
+            now = self._sync()
+            halted = self.config.halted | symbols
+            released = self._halted - halted
+            self._halted = halted
+            for order in self._orders.values():
+                if order.is_open and order.symbol in released and order.next_eval_at is None:
+                    order.next_eval_at = now
+
+    @property
+    def halted(self) -> frozenset[str]:
+        """Return the symbols halted now."""
+        with self._lock:
+            return self._halted
+
     # -- fills --------------------------------------------------------------------------------
 
     def _evaluate(self, order: Order) -> None:
@@ -99,7 +117,7 @@ class PaperEngine:
         if not self.session.is_open(sim):
             order.next_eval_at = None  # waits for an open the simulation never reaches
             return
-        if order.symbol in self.config.halted:
+        if order.symbol in self._halted:
             order.next_eval_at = None  # halted: accepted, never filled
             return
         q = self.quote(order.symbol, sim)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
 import sys
 import threading
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -15,10 +17,23 @@ from urllib.parse import parse_qs, urlsplit
 from alchemiser.exchange.config import ExchangeConfig
 from alchemiser.exchange.engine import Clock, PaperEngine
 from alchemiser.exchange.errors import ConfigError, ExchangeRejectionError
-from alchemiser.exchange.meter import RATE_LIMITED, RequestMeter
+from alchemiser.exchange.faults import (
+    HTML_GATEWAY_TIMEOUT,
+    Faults,
+    FaultSet,
+    Outcome,
+    html_page,
+    parse_faults,
+    strip_fields,
+)
+from alchemiser.exchange.meter import RATE_LIMITED, RequestMeter, route_key
 from alchemiser.exchange.routes import Body, dispatch
+from alchemiser.exchange.serialize import rfc3339
 
 UNAUTHORIZED = {"code": 40110000, "message": "request is not authorized"}
+INTERNAL_ERROR = {"code": 50010000, "message": "internal server error"}
+FAULTS_PATH = "/_exchange/faults"
+REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
 MAX_BODY = 1_000_000
 POLL_INTERVAL = 0.05  # seconds; bounds how long stop() waits for the serve loop
 
@@ -44,6 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "alchemiser-exchange/1"
     engine: ClassVar[PaperEngine]
     meter: ClassVar[RequestMeter]
+    faults: ClassVar[Faults]
     clock: ClassVar[staticmethod[[], datetime]]
     log_requests: ClassVar[bool] = True
 
@@ -63,22 +79,95 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=False)
         allowed, self._extra_headers = self.meter.admit(method, parts.path, self.clock())
+        route = route_key(method, parts.path)
+        outcome = Outcome()
         try:
             body = self._read_body()
+            if parts.path == FAULTS_PATH:
+                status, payload = self._faults_admin(method, body)
+                self._send(status, payload)
+                return
             if parts.path.startswith("/v2") and not self._authorized():
                 self._send(401, UNAUTHORIZED)
                 return
             if not allowed:
                 self._send(429, RATE_LIMITED)
                 return
+            if parts.path.startswith("/v2") and self._fault_before(route):
+                return
             if parts.path == "/_exchange/stats":
                 status, payload = 200, self.meter.stats()
             else:
                 status, payload = dispatch(self.engine, method, parts.path, query, body)
+            if parts.path.startswith("/v2"):
+                outcome = self.faults.after(route, status)
         except ExchangeRejectionError as rejection:
             self._send(rejection.status, rejection.body())
             return
+        self._send_with(outcome, status, payload)
+
+    def _faults_admin(self, method: str, body: Body) -> tuple[int, Any]:
+        if method == "POST":
+            try:
+                faults = parse_faults(body or {})
+            except ConfigError as exc:
+                raise ExchangeRejectionError(422, 42210000, str(exc)) from exc
+            self.faults.configure(faults)
+            self.engine.set_halted(frozenset(faults.halted))
+        elif method == "DELETE":
+            self.faults.configure(FaultSet())
+            self.engine.set_halted(frozenset())
+        elif method != "GET":
+            raise ExchangeRejectionError(405, 40510000, "method not allowed")
+        return 200, self.faults.status()
+
+    def _fault_before(self, route: str) -> bool:
+        """Delay or refuse a request as the faults say; return True when it was answered."""
+        decision = self.faults.before(route)
+        if decision.delay_seconds:
+            time.sleep(decision.delay_seconds)
+        if decision.status is None:
+            return False
+        if decision.status == 429:
+            self._extra_headers = {**self._extra_headers, "Retry-After": f"{decision.retry_after}"}
+            self._send(429, RATE_LIMITED)
+        elif decision.status == 500:
+            self._send(500, INTERNAL_ERROR)
+        else:
+            reason = REASONS.get(decision.status, "Error")
+            self._send_html(decision.status, html_page(decision.status, reason))
+        return True
+
+    def _send_with(self, outcome: Outcome, status: int, payload: Any) -> None:
+        if outcome.lost == "drop":
+            # Applied, but the client never hears back: close without a byte of response.
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if outcome.lost == "504":
+            self._send_html(504, HTML_GATEWAY_TIMEOUT)
+            return
+        if outcome.html_status is not None:
+            self._send_html(outcome.html_status, html_page(outcome.html_status, "Maintenance"))
+            return
+        if outcome.strip:
+            payload = strip_fields(payload, outcome.strip)
+        if outcome.stale_seconds and isinstance(payload, dict):
+            stamp = rfc3339(self.engine.sim_now() - timedelta(seconds=outcome.stale_seconds))
+            for key in ("quotes", "trades"):
+                for item in (payload.get(key) or {}).values():
+                    item["t"] = stamp
         self._send(status, payload)
+
+    def _send_html(self, status: int, page: str) -> None:
+        data = page.encode()
+        self.send_response(status)
+        for name, value in getattr(self, "_extra_headers", {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _authorized(self) -> bool:
         key = self.headers.get("APCA-API-KEY-ID", "")
@@ -137,18 +226,23 @@ class PaperExchange:
         clock: Clock = wall_clock,
         log_requests: bool = False,
         allow_remote: bool = False,
+        faults: FaultSet | None = None,
     ) -> None:
         if not allow_remote:
             require_loopback(host)
         config = config or ExchangeConfig()
         self.engine = PaperEngine(config, clock)
         self.meter = RequestMeter(config.rate_limit_per_minute)
+        self.faults = Faults(faults)
+        if faults is not None and faults.halted:
+            self.engine.set_halted(frozenset(faults.halted))
         handler = type(
             "Handler",
             (_Handler,),
             {
                 "engine": self.engine,
                 "meter": self.meter,
+                "faults": self.faults,
                 "clock": staticmethod(clock),
                 "log_requests": log_requests,
             },
@@ -162,6 +256,11 @@ class PaperExchange:
         """Return the base URL to give alpaca-py as ``url_override`` (no /v2)."""
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def set_faults(self, faults: FaultSet) -> None:
+        """Replace the fault set, as ``POST /_exchange/faults`` does."""
+        self.faults.configure(faults)
+        self.engine.set_halted(frozenset(faults.halted))
 
     def start(self) -> str:
         """Serve in a background thread and return the URL."""

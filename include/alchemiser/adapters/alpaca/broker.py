@@ -67,10 +67,13 @@ class AlpacaBroker:
         self._data = StockHistoricalDataClient(
             api_key=key, secret_key=secret, url_override=settings.base_url
         )
-        install_timeout(
-            self._client, settings.timeout_seconds, trading_limiter or _limiter(settings)
+        policy = settings.retry_policy
+        self.transport = install_timeout(
+            self._client, settings.timeout_seconds, trading_limiter or _limiter(settings), policy
         )
-        install_timeout(self._data, settings.timeout_seconds, data_limiter or _limiter(settings))
+        self.data_transport = install_timeout(
+            self._data, settings.timeout_seconds, data_limiter or _limiter(settings), policy
+        )
 
     @property
     def venue(self) -> str:
@@ -227,8 +230,17 @@ class AlpacaBroker:
         request = ReplaceOrderRequest(
             limit_price=float(str(limit_price)), client_order_id=client_order_id
         )
-        with broker_call(f"replace order with {client_order_id}", OrderRejectedError):
-            order = self._client.replace_order_by_id(broker_order_id, request)
+        try:
+            with broker_call(f"replace order with {client_order_id}", OrderRejectedError):
+                order = self._client.replace_order_by_id(broker_order_id, request)
+        except OrderRejectedError:
+            # A retried PATCH whose first attempt was applied (response lost) finds the old
+            # order already replaced: the replacement exists under our id, so adopt it.
+            adopted = self.get_order_by_client_id(client_order_id)
+            if adopted is None:
+                raise
+            log.info("replacement adopted after a refused replace", client_order_id=client_order_id)
+            return adopted
         assert isinstance(order, Order)
         return to_order_result(order)
 

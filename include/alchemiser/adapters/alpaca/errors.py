@@ -10,6 +10,7 @@ import requests
 from alpaca.common.exceptions import APIError
 from pydantic import ValidationError
 
+from alchemiser.adapters.alpaca.http import RetriesExhaustedError
 from alchemiser.domain.errors import BrokerError
 
 
@@ -36,6 +37,12 @@ def broker_call(what: str, error_type: Callable[..., BrokerError] = BrokerError)
     except APIError as exc:
         status, code, message = api_error_details(exc)
         raise error_type(f"{what}: HTTP {status} {message}", status=status, code=code) from exc
+    except RetriesExhaustedError as exc:
+        # Never an OrderRejectedError: the broker did not refuse, it did not answer usably.
+        raise BrokerError(f"{what}: {exc}", status=exc.status) from exc
+    except requests.JSONDecodeError as exc:
+        # Also a RequestException: catch it first, it is a body problem, not the transport.
+        raise BrokerError(f"{what}: response is not JSON") from exc
     except requests.Timeout as exc:
         raise BrokerError(f"{what}: timed out ({exc.__class__.__name__})") from exc
     except requests.RequestException as exc:

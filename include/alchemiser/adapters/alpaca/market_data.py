@@ -13,6 +13,7 @@ from alpaca.data.timeframe import TimeFrame
 
 from alchemiser.adapters.alpaca.errors import broker_call
 from alchemiser.adapters.alpaca.http import install_timeout
+from alchemiser.adapters.alpaca.ratelimit import RateLimiter
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.adapters.alpaca.translate import to_bar, to_quote
 from alchemiser.domain.errors import BrokerError, MarketDataError
@@ -29,7 +30,12 @@ class AlpacaMarketData:
             secret_key=settings.secret_key.get_secret_value(),
             url_override=settings.base_url,
         )
-        install_timeout(self._client, settings.timeout_seconds)
+        limiter = RateLimiter(
+            per_minute=settings.requests_per_minute, max_429_retries=settings.max_429_retries
+        )
+        self.transport = install_timeout(
+            self._client, settings.timeout_seconds, limiter, settings.retry_policy
+        )
 
     def get_daily_bars(
         self, symbols: Sequence[str], start: date, end: date

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
+from alchemiser.adapters.alpaca.http import RetryPolicy
 from alchemiser.domain.types import Frozen
 
 
@@ -27,6 +28,23 @@ class AlpacaSettings(Frozen):
         "per account, and the headroom covers the sensor's own client",
     )
     max_429_retries: int = Field(default=5, ge=0, le=20, description="retries after a 429")
+    max_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="retries after a 500/502/503/504, a dropped connection or a timeout "
+        "(only of requests safe to repeat: reads, cancels, orders with a client order id)",
+    )
+    retry_backoff_seconds: float = Field(
+        default=0.5, ge=0, le=10, description="first pause before a retry; doubles, up to 4 s"
+    )
+    retry_budget_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description="no retry (of any kind) starts a wait that ends later than this after the "
+        "call began: a call takes at most about this plus one timeout",
+    )
 
     @field_validator("key_id", "secret_key")
     @classmethod
@@ -47,6 +65,15 @@ class AlpacaSettings(Frozen):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"base URL {value!r} must start with http:// or https://")
         return value
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """Return the transport retry policy these settings describe."""
+        return RetryPolicy(
+            max_retries=self.max_retries,
+            backoff_seconds=self.retry_backoff_seconds,
+            budget_seconds=self.retry_budget_seconds,
+        )
 
     @property
     def venue(self) -> str:
