@@ -100,8 +100,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "stale quotes (1 day old)",
         {"stale_quotes_seconds": 86_400},
-        note="not refused yet: execution.pricing.suspicious checks prices and the spread, not "
-        "the quote's age, so the walk prices off day-old quotes (issue 7 asks for a refusal)",
+        expect="stale quote",
+        note="refused before any order: quotes older than max_quote_age_seconds (60 s, on the "
+        "broker's clock) are re-fetched once, then every walk is refused",
     ),
     Scenario(
         "HTML instead of JSON (account)",

@@ -18,6 +18,11 @@ class PhaseWindow:
     broker_now: datetime
     walk_deadline: datetime
     hard_deadline: datetime
+    computed_at: datetime
+
+    def broker_time(self, now: datetime) -> datetime:
+        """Return the broker's time now: its clock when the window was set, plus what passed."""
+        return self.broker_now + (now - self.computed_at)
 
 
 def trading_window(broker: Broker, clock: Clock, settings: ExecutionSettings) -> PhaseWindow:
@@ -54,4 +59,5 @@ def trading_window(broker: Broker, clock: Clock, settings: ExecutionSettings) ->
         broker_now=venue.timestamp,
         walk_deadline=min(walk, now + timedelta(seconds=settings.walk_seconds)),
         hard_deadline=hard,
+        computed_at=now,
     )

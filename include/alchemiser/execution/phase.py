@@ -100,9 +100,14 @@ class PhaseRunner:
             return
         books = self._books([w.symbol for w in todo], retry=True)
         now = self._clock.now()
+        broker_now = self._window.broker_time(now)
         for walk in todo:
             book = books.get(walk.symbol)
-            problem = "no usable quote" if book is None else suspicious(book.quote, self._settings)
+            problem = (
+                "no usable quote"
+                if book is None
+                else suspicious(book.quote, self._settings, broker_now)
+            )
             if problem is not None or book is None:
                 walk.reject(f"{walk.symbol}: quote refused after a re-fetch: {problem}")
                 log.error("walk refused", run_id=self._run_id, symbol=walk.symbol, reason=problem)
@@ -136,7 +141,10 @@ class PhaseRunner:
 
     def _books(self, symbols: list[str], *, retry: bool) -> dict[str, TopOfBook]:
         books = self._broker.get_top_of_book(symbols)
-        bad = [s for s in symbols if s not in books or suspicious(books[s].quote, self._settings)]
+        at = self._window.broker_time(self._clock.now())
+        bad = [
+            s for s in symbols if s not in books or suspicious(books[s].quote, self._settings, at)
+        ]
         if bad and retry:
             # A bad print is often gone a moment later: look once more before refusing.
             self._clock.sleep(self._settings.quote_retry_seconds)
@@ -242,7 +250,9 @@ class PhaseRunner:
         books = self._books([w.symbol for w in due], retry=False)
         for walk in due:
             book = books.get(walk.symbol)
-            if book is None or suspicious(book.quote, self._settings):
+            if book is None or suspicious(
+                book.quote, self._settings, self._window.broker_time(now)
+            ):
                 # Hold the resting price rather than step into a bad book; try next interval.
                 log.warning("step skipped: quote refused", run_id=self._run_id, symbol=walk.symbol)
                 walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)

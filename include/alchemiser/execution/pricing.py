@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from alchemiser.domain.market import Quote
@@ -25,8 +26,15 @@ def on_tick(price: Decimal, side: Side) -> Decimal:
     return rounded.quantize(tick_for(rounded), rounding=rounding)
 
 
-def suspicious(quote: Quote, settings: ExecutionSettings) -> str | None:
-    """Return why a quote should not be traded against, or None when it looks sane."""
+def suspicious(quote: Quote, settings: ExecutionSettings, broker_time: datetime) -> str | None:
+    """Return why a quote should not be traded against, or None when it looks sane.
+
+    Age is judged on the broker's clock (`broker_time`), never ours: a venue's quotes are
+    stamped in its own time.
+    """
+    age = (broker_time - quote.timestamp).total_seconds()
+    if age > settings.max_quote_age_seconds:
+        return f"stale quote: {age:.0f} s old (max {settings.max_quote_age_seconds:.0f} s)"
     if quote.bid < settings.min_quote_price or quote.ask < settings.min_quote_price:
         return f"price under {settings.min_quote_price} (bid {quote.bid}, ask {quote.ask})"
     spread = (quote.ask - quote.bid) / quote.mid

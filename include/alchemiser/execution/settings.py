@@ -48,6 +48,9 @@ class ExecutionSettings(Frozen):
     min_quote_price: Decimal = Field(
         default=Decimal("0.01"), gt=0, description="a bid or ask below this is suspicious"
     )
+    max_quote_age_seconds: float = Field(
+        default=60.0, gt=0, le=86_400, description="an older quote (broker time) is stale"
+    )
     quote_retry_seconds: float = Field(
         default=1.0, ge=0, le=60, description="wait before re-fetching a suspicious quote once"
     )
