@@ -38,8 +38,9 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def render_text(report: RunReport, location: str) -> str:
     """Return the report as aligned text sections; `location` is where its JSON form lives."""
     lines = [
-        f"alchemiser run report: session {report.session}, outcome {report.outcome.upper()}",
-        f"venue {report.venue} | run {report.run_id} | session from {report.session_source}",
+        f"alchemiser run report: venue {report.venue}, session {report.session}, "
+        f"outcome {report.outcome.upper()}",
+        f"run {report.run_id} | session from {report.session_source}",
         *([report.note] if report.note else []),
         "",
         "Targets",

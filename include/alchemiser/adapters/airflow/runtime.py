@@ -89,6 +89,7 @@ def adapters(context: Mapping[str, Any] | None = None) -> Adapters:
     With a task context, the run's `mode` param must agree with the connection first.
     """
     alpaca = alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID))
+    log.info("venue", venue=alpaca.venue, live=not alpaca.paper)
     if context is not None:
         check_mode(str((context.get("params") or {}).get("mode", "paper")), alpaca)
     s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()

@@ -52,3 +52,7 @@ def broker_call(what: str, error_type: Callable[..., BrokerError] = BrokerError)
     except ValueError as exc:
         # requests raises a ValueError subclass for a 2xx body that is not JSON.
         raise BrokerError(f"{what}: response is not JSON") from exc
+    except (TypeError, KeyError) as exc:
+        # alpaca-py builds its models with `Model(**body)`: an empty 2xx body arrives as None
+        # (TypeError) and a list where a mapping belongs fails the same way (found by fuzzing).
+        raise BrokerError(f"{what}: unexpected response shape ({exc.__class__.__name__})") from exc
