@@ -25,6 +25,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Param, get_current_context, task
 
+from alchemiser_airflow.links import ReportLink
 from alchemiser_airflow.notifier import RunNotifier
 from alchemiser_airflow.settlement import SettlementSensor
 from alchemiser_airflow.timetable import TradingSessionTimetable
@@ -166,4 +167,6 @@ with DAG(
     replayed = replay_session(plan)
     branch >> [sells, replayed]
     sells >> settled >> buys
-    report(targets, plan, sells, buys, replayed)
+    reported = report(targets, plan, sells, buys, replayed)
+    # A "Run report" button on the task in the UI, opening the HTML report.
+    reported.operator.operator_extra_links = (ReportLink(),)

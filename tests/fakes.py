@@ -270,6 +270,9 @@ class FakeStore:
     def list_keys(self, prefix: str) -> tuple[str, ...]:
         return tuple(sorted(k for k in self.objects if k.startswith(prefix)))
 
+    def link(self, key: str) -> str:
+        return f"memory://{self.bucket}/{key}"
+
     def create(self, key: str, body: bytes) -> str:
         if key in self.objects:
             raise ObjectExistsError(key)

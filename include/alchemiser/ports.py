@@ -142,6 +142,10 @@ class ObjectStore(Protocol):
         """Return every key under `prefix`, sorted."""
         ...
 
+    def link(self, key: str) -> str:
+        """Return a browser address for an object (console or endpoint URL; no credentials)."""
+        ...
+
     def create(self, key: str, body: bytes) -> str:
         """Write only if no object exists at `key`; return its ETag.
 

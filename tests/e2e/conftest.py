@@ -18,6 +18,7 @@ from alchemiser.sandbox.environment import (
     airflow_env,
     alpaca_connection,
     aws_connection,
+    create_sandbox_bucket,
 )
 from alchemiser.sandbox.processes import Server, start_exchange, start_s3
 
@@ -77,7 +78,7 @@ class Deployment:
             aws_secret_access_key="e2e",
             region_name="us-east-1",
         )
-        self.s3.create_bucket(Bucket=self.bucket)
+        create_sandbox_bucket(self.s3, self.bucket)
 
     def session(self) -> str:
         return str(

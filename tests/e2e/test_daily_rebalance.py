@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -12,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import requests
 
 from alchemiser.calendars.trading import calendar
 from alchemiser.sandbox.processes import Server
@@ -96,6 +98,20 @@ def test_a_full_run_sells_buys_and_lands_on_the_targets(
     assert report["plan"]["derived_from"][0] == report["targets"]["run_id"].join(
         ["target_allocation:", ""]
     )
+
+    # The report task's "Run report" link (stored as XCom by the worker) opens the HTML page.
+    with sqlite3.connect(airflow_home / "airflow.db") as db:
+        (stored,) = db.execute(
+            "SELECT value FROM xcom WHERE task_id = 'report' AND key = '_link_ReportLink' "
+            "AND run_id = ?",
+            (report["run_id"],),
+        ).fetchone()
+    link = json.loads(stored)
+    assert link.startswith(f"{s3.url}/{deployment.bucket}/runs/{report['session']}/")
+    assert link.endswith("/report.html")
+    page = requests.get(link, timeout=10)
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "<h1>Run report" in page.text
 
     # The ledger holds one entry per exchange order, each with the fill the exchange reports.
     shown = subprocess.run(

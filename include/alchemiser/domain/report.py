@@ -23,6 +23,9 @@ class ArtifactRef(Frozen):
     bucket: str = Field(min_length=3)
     key: str = Field(min_length=1)
     summary: str = ""
+    link: str | None = Field(
+        default=None, description="a browser address of a readable form (the HTML report)"
+    )
 
     @property
     def uri(self) -> str:

@@ -50,6 +50,7 @@ from alchemiser.sandbox.environment import (
     airflow_env,
     alpaca_connection,
     aws_connection,
+    create_sandbox_bucket,
 )
 from alchemiser.sandbox.processes import (
     SandboxError,
@@ -244,7 +245,7 @@ class Deployment(AirflowRestMixin):
             aws_secret_access_key="sandbox",  # noqa: S106 - moto accepts any credentials
             region_name="us-east-1",
         )
-        client.create_bucket(Bucket=self.config.bucket)
+        create_sandbox_bucket(client, self.config.bucket)
 
     def _create_database(self) -> None:
         engine = sqlalchemy.create_engine(f"{POSTGRES_URL}/postgres", isolation_level="AUTOCOMMIT")

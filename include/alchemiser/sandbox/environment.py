@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 PROJECT = Path(__file__).resolve().parents[3]
 """The checkout: include/alchemiser/sandbox/ is three levels below it."""
@@ -59,4 +63,30 @@ def aws_connection(endpoint_url: str) -> str:
             "password": "sandbox",
             "extra": {"endpoint_url": endpoint_url, "region_name": "us-east-1"},
         }
+    )
+
+
+def create_sandbox_bucket(client: S3Client, bucket: str) -> None:
+    """Create the local S3 server's bucket, with run artifacts readable without credentials.
+
+    Only for the sandbox's own S3 server on loopback: it lets the report task's "Run report"
+    link open in a browser. A real bucket keeps its own policy (the link then goes to the AWS
+    console, which asks for a login).
+    """
+    client.create_bucket(Bucket=bucket)
+    client.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/runs/*",
+                    }
+                ],
+            }
+        ),
     )

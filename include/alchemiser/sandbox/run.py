@@ -29,6 +29,7 @@ from alchemiser.sandbox.environment import (
     airflow_env,
     alpaca_connection,
     aws_connection,
+    create_sandbox_bucket,
 )
 from alchemiser.sandbox.processes import SandboxError, start_exchange, start_s3
 
@@ -67,7 +68,7 @@ def run(home: Path) -> int:
         bucket = env.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET)
         client = cast("S3Client", S3Hook(aws_conn_id=AWS_CONN_ID).get_conn())
         if own_s3:
-            client.create_bucket(Bucket=bucket)
+            create_sandbox_bucket(client, bucket)
         broker = AlpacaBroker(alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID)))
         clock = broker.get_clock()
         session = session_of(clock.timestamp)

@@ -85,6 +85,7 @@ def write_report(run: RunContext, refs: ReportRefs, adapters: Adapters) -> Artif
         artifacts=refs.all(),
     )
     ref = save(store, run.prefix, "report", report, f"outcome {report.outcome}")
+    ref = ref.model_copy(update={"link": store.link(f"{run.prefix}/report.html")})
     if report.outcome in {"success", "partial"}:
         # What the book was last traded towards: the signal gate compares the next targets.
         store.put(LAST_TARGETS_KEY, targets.model_dump_json(indent=2).encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -41,6 +42,16 @@ class S3ObjectStore:
             )
         except (ClientError, BotoCoreError) as exc:
             raise ObjectStoreError(f"put s3://{self._bucket}/{key}: {exc}") from exc
+
+    def link(self, key: str) -> str:
+        """Return the AWS console page of an object, or the object's URL on a custom endpoint."""
+        endpoint = str(self._client.meta.endpoint_url).rstrip("/")
+        if endpoint.endswith(".amazonaws.com"):
+            return (
+                f"https://s3.console.aws.amazon.com/s3/object/{self._bucket}"
+                f"?prefix={quote(key, safe='')}"
+            )
+        return f"{endpoint}/{self._bucket}/{quote(key)}"
 
     def list_keys(self, prefix: str) -> tuple[str, ...]:
         """Return every key under `prefix`, sorted (all pages)."""
