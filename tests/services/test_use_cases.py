@@ -16,7 +16,7 @@ from alchemiser.domain.errors import (
     SessionMismatchError,
 )
 from alchemiser.domain.orders import PhaseResult, PhaseStatus
-from alchemiser.domain.plan import PlanSettings
+from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.report import ArtifactRef, RunReport
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Adapters
@@ -216,10 +216,38 @@ def test_targets_far_from_the_last_traded_ones_need_force(config: Path) -> None:
     switched.write_text(
         "strategies:\n  - {name: a, kind: fixed, allocation: 1, weights: {XLE: 1}}\n"
     )
-    new_targets = compute_signals(RUN, switched, adapters.store)
+    later = RUN.model_copy(update={"run_id": "manual__2"})  # the next run
+    new_targets = compute_signals(later, switched, adapters.store)
     with pytest.raises(SignalGateError, match=r"move 100\.0% of the book"):
-        plan_rebalance(RUN, new_targets, adapters, PlanSettings(), ReplaySettings())
+        plan_rebalance(later, new_targets, adapters, PlanSettings(), ReplaySettings())
     forced = plan_rebalance(
-        RUN, new_targets, adapters, PlanSettings(), ReplaySettings(), force=True
+        later, new_targets, adapters, PlanSettings(), ReplaySettings(), force=True
     )
     assert forced.trades > 0
+
+
+def test_a_cleared_run_keeps_the_plan_it_traded_under(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(8000))
+    adapters = _adapters(broker)
+    targets, planned, _, _ = _run_all(adapters, config)
+    first = adapters.store.get(planned.plan.key)
+    # The whole run is cleared from the UI: build_plan runs again on a traded account.
+    again = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    assert again.plan.key == planned.plan.key
+    assert again.trades == planned.trades
+    assert adapters.store.get(planned.plan.key) == first  # not re-planned, not overwritten
+    placed = list(broker.submissions)
+    execute_sells(RUN, RUN.task("execute_sells"), again.plan, adapters, FAST)
+    execute_buys(RUN, RUN.task("execute_buys"), again.plan, adapters, FAST)
+    assert broker.submissions == placed
+
+
+def test_a_run_that_has_not_traded_yet_plans_afresh(config: Path) -> None:
+    broker = FakeBroker(prices=dict(PRICES), cash=D(8000))
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    broker.cash = D(4000)  # e.g. the user fixed something and cleared build_plan before trading
+    again = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    plan = RebalancePlan.model_validate_json(adapters.store.get(again.plan.key))
+    assert plan.portfolio_value == D(4000)

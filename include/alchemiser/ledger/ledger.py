@@ -182,6 +182,10 @@ class TradeLedger:
         except ArtifactNotFoundError:
             return None
 
+    def has_traded(self, session: date, run_id: str) -> bool:
+        """Return True when `run_id` has recorded any order intent for the session."""
+        return any(e.task.run_id == run_id for e in self.entries(session))
+
     def acquire_lease(self, session: date, run_id: str, ttl: timedelta) -> Lease:
         """Take (or renew) the session's trading lease; an expired one is taken over."""
         key = lease_key(self.account_id, session)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import ArtifactNotFoundError, SessionMismatchError
-from alchemiser.domain.plan import PlanSettings
+from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.sessions import session_of
 from alchemiser.domain.types import Frozen
@@ -64,8 +64,10 @@ def plan_rebalance(
             f"run {run.run_id} is for session {run.session} ({run.session_source}), after the "
             f"broker's current session {broker_session}: a future session cannot be planned"
         )
-    targets = load(store, targets_ref, TargetAllocation)
     mode: Literal["trade", "replay"] = "trade" if run.session == broker_session else "replay"
+    if mode == "trade" and (kept := _plan_of_a_run_that_traded(run, adapters)) is not None:
+        return kept
+    targets = load(store, targets_ref, TargetAllocation)
     if mode == "replay":
         plan, snapshot = plan_replay(run, targets, adapters, settings, replay)
     else:
@@ -99,3 +101,37 @@ def _last_traded(store: ObjectStore) -> TargetAllocation | None:
         return TargetAllocation.model_validate_json(store.get(LAST_TARGETS_KEY))
     except ArtifactNotFoundError:
         return None
+
+
+def _plan_of_a_run_that_traded(run: RunContext, adapters: Adapters) -> PlanOutput | None:
+    """Return this run's stored plan when the run already placed orders under it.
+
+    A cleared build_plan (or a whole run cleared from the UI) must not re-plan against an
+    account its own earlier orders changed: the execution phases return their recorded
+    results, and the report must pair them with the plan they executed.
+    """
+    store = adapters.store
+    plan_key, snapshot_key = (
+        f"{run.prefix}/rebalance_plan.json",
+        f"{run.prefix}/portfolio_before.json",
+    )
+    try:
+        plan = RebalancePlan.model_validate_json(store.get(plan_key))
+    except ArtifactNotFoundError:
+        return None
+    if not TradeLedger(store, plan.account_id, adapters.clock).has_traded(run.session, run.run_id):
+        return None
+    log.info("plan kept: this run already traded under it", run_id=run.run_id)
+    return PlanOutput(
+        plan=ArtifactRef(
+            artifact_id=plan.artifact_id, bucket=store.bucket, key=plan_key, summary="kept"
+        ),
+        snapshot=ArtifactRef(
+            artifact_id=f"portfolio_snapshot:{run.run_id}",
+            bucket=store.bucket,
+            key=snapshot_key,
+            summary="before trading",
+        ),
+        trades=len(plan.items),
+        mode="trade",
+    )
