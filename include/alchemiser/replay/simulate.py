@@ -13,6 +13,7 @@ from alchemiser.domain.errors import PlanningError
 from alchemiser.domain.plan import RebalancePlan, Side
 from alchemiser.domain.portfolio import Holding
 from alchemiser.domain.replay import ReplayBook, SimulatedFill
+from alchemiser.execution.sizing import buy_scale
 
 QTY_STEP = Decimal("0.000000001")
 
@@ -36,8 +37,7 @@ def simulate_fills(
             cash += sold * price
             fills.append(SimulatedFill(symbol=item.symbol, side=Side.SELL, qty=sold, price=price))
     planned = sum((i.trade_amount for i in plan.buys), Decimal(0))
-    spendable = cash - plan.cash_reserve
-    scale = min(Decimal(1), spendable / planned) if planned > 0 and spendable > 0 else Decimal(0)
+    scale = buy_scale(planned, cash - plan.cash_reserve)
     for item in plan.buys:
         price = _close(closes, item.symbol)
         amount = item.trade_amount * scale

@@ -23,11 +23,16 @@ def run_prefix(session: date, run_id: str) -> str:
     return f"runs/{session.isoformat()}/{_UNSAFE.sub('_', run_id)}"
 
 
+def artifact_key(prefix: str, name: str) -> str:
+    """Return where `save` puts the artifact `name` of a run."""
+    return f"{prefix}/{name}.json"
+
+
 def save(
     store: ObjectStore, prefix: str, name: str, artifact: Artifact, summary: str
 ) -> ArtifactRef:
     """Write `artifact` as JSON under `prefix/name.json` (overwrite: the key is the run's own)."""
-    key = f"{prefix}/{name}.json"
+    key = artifact_key(prefix, name)
     store.put(key, artifact.model_dump_json(indent=2).encode())
     return ArtifactRef(
         artifact_id=artifact.artifact_id, bucket=store.bucket, key=key, summary=summary

@@ -10,6 +10,7 @@ from pydantic import Field
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import ArtifactNotFoundError, SessionMismatchError
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
+from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.sessions import session_of
 from alchemiser.domain.types import Frozen
@@ -18,12 +19,15 @@ from alchemiser.planning.planner import build_plan
 from alchemiser.ports import Adapters, ObjectStore
 from alchemiser.risk.gate import LAST_TARGETS_KEY, SignalGate, check_targets
 from alchemiser.risk.limits import RiskLimits, check_plan
-from alchemiser.services.artifacts import load, save
+from alchemiser.services.artifacts import artifact_key, load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.replay import ReplaySettings, plan_replay
 from alchemiser.services.snapshot import take_snapshot
 
 log = structlog.get_logger(__name__)
+
+PLAN = "rebalance_plan"
+SNAPSHOT = "portfolio_before"
 
 
 class PlanOutput(Frozen):
@@ -88,8 +92,8 @@ def plan_rebalance(
     )
     summary = f"{len(plan.sells)} sells, {len(plan.buys)} buys, value {plan.portfolio_value:.2f}"
     return PlanOutput(
-        plan=save(store, run.prefix, "rebalance_plan", plan, summary),
-        snapshot=save(store, run.prefix, "portfolio_before", snapshot, "before trading"),
+        plan=save(store, run.prefix, PLAN, plan, summary),
+        snapshot=save(store, run.prefix, SNAPSHOT, snapshot, "before trading"),
         trades=len(plan.items),
         mode=mode,
         rebalanced_by=earlier,
@@ -111,10 +115,7 @@ def _plan_of_a_run_that_traded(run: RunContext, adapters: Adapters) -> PlanOutpu
     results, and the report must pair them with the plan they executed.
     """
     store = adapters.store
-    plan_key, snapshot_key = (
-        f"{run.prefix}/rebalance_plan.json",
-        f"{run.prefix}/portfolio_before.json",
-    )
+    plan_key = artifact_key(run.prefix, PLAN)
     try:
         plan = RebalancePlan.model_validate_json(store.get(plan_key))
     except ArtifactNotFoundError:
@@ -127,9 +128,9 @@ def _plan_of_a_run_that_traded(run: RunContext, adapters: Adapters) -> PlanOutpu
             artifact_id=plan.artifact_id, bucket=store.bucket, key=plan_key, summary="kept"
         ),
         snapshot=ArtifactRef(
-            artifact_id=f"portfolio_snapshot:{run.run_id}",
+            artifact_id=f"{PortfolioSnapshot.KIND}:{run.run_id}",
             bucket=store.bucket,
-            key=snapshot_key,
+            key=artifact_key(run.prefix, SNAPSHOT),
             summary="before trading",
         ),
         trades=len(plan.items),

@@ -47,7 +47,7 @@ from alchemiser.notify.message import RunEvent
 from alchemiser.ports import Adapters
 from alchemiser.risk.gate import SignalGateError
 from alchemiser.risk.limits import RiskLimitError, RiskLimits
-from alchemiser.services.artifacts import load
+from alchemiser.services.artifacts import artifact_key, load
 from alchemiser.services.context import RunContext, resolve_session
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
 from alchemiser.services.plan import PlanOutput, plan_rebalance
@@ -286,7 +286,7 @@ def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
 
 def _phase_ref(ports: Adapters, run: RunContext) -> ArtifactRef | None:
     """Return the buys' phase artifact if execute_buys got as far as writing it."""
-    key = f"{run.prefix}/phase_buys.json"
+    key = artifact_key(run.prefix, "phase_buys")
     try:
         phase = PhaseResult.model_validate_json(ports.store.get(key))
     except ArtifactNotFoundError:
