@@ -7,14 +7,21 @@ backfill, a catch-up, a manual run with an earlier `session`) is a **replay**: i
 simulated book and fills at the close, and never contacts an order endpoint.
 
 ```
-compute_signals -> build_plan -> route -> execute_sells -> await_settlement -> execute_buys
-                                      \\-> replay_session                                  -> report
+compute_signals --> build_plan --> route --+--> execute_sells --> await_settlement --> execute_buys
+                                           |
+                                           +--> replay_session
+                                                          (all of them) ..> report (teardown)
 ```
 
 Every task calls one use case in `alchemiser.adapters.airflow.runtime`; artifacts (targets,
 plan, portfolio snapshots, phase results, replays, the report) are written to S3 under
 `runs/<session>/<run_id>/`, and XCom carries only their references. Orders use client order
 ids derived from the task-instance key, so a retry or a clear adopts what an earlier try placed.
+
+`report` is the run's **teardown**: it runs once every other task is done, whatever their
+states. It cancels any order of this run still working at the broker (a phase that failed,
+timed out or was killed after its last try), then writes the report for every outcome and
+sends the run's one notification. Between tries of a phase its orders stay: the retry adopts them.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from airflow.sdk import DAG, Param, get_current_context, task
 
 from alchemiser_airflow.links import ReportLink
 from alchemiser_airflow.notifier import RunNotifier
+from alchemiser_airflow.phase import PhaseOperator
 from alchemiser_airflow.settlement import SettlementSensor
 from alchemiser_airflow.timetable import TradingSessionTimetable
 
@@ -37,8 +45,10 @@ with DAG(
     dag_id="daily_rebalance",
     description="Rebalance the multi-strategy portfolio on Alpaca once per trading day",
     doc_md=__doc__,
-    # Once per NYSE session, 15 minutes before its close (early closes and DST included).
-    schedule=TradingSessionTimetable(minutes_before_close=15),
+    # Once per NYSE session, 30 minutes before its close (early closes and DST included): the
+    # worst case (sells 6 min, settlement 2, buys 6, task starts 1) must end before the
+    # 5-minute close buffer, and build_plan refuses a run that cannot.
+    schedule=TradingSessionTimetable(minutes_before_close=30),
     start_date=pendulum.datetime(2026, 1, 1, tz="America/New_York"),
     catchup=False,
     max_active_runs=1,
@@ -46,8 +56,6 @@ with DAG(
         "retries": 2,
         "retry_delay": timedelta(seconds=20),
         "execution_timeout": timedelta(minutes=10),
-        # After the last retry: the session, the failing task, its error, any report.
-        "on_failure_callback": RunNotifier("failure"),
     },
     params={
         "session": Param(
@@ -63,9 +71,12 @@ with DAG(
             type="string",
             enum=["paper-exchange", "paper", "live"],
             title="Venue",
-            description="Must match the alpaca_default connection: paper-exchange (a local "
-            "Alpaca-compatible server in its host), paper (any paper account), live (needs "
-            "the connection's extra paper=false as well).",
+            description="Manual runs: must match the alpaca_default connection: "
+            "paper-exchange (a local Alpaca-compatible server in the connection's host, as "
+            "make run and make airflow set up), paper (an Alpaca paper account), live (needs "
+            "the connection's extra paper=false as well). Scheduled runs ignore it: they trade "
+            "the connection's venue, and a live one only when Variable alchemiser_live_account "
+            "names its account number.",
         ),
         "plan_only": Param(
             False,
@@ -122,51 +133,40 @@ with DAG(
         return runtime.route_task(get_current_context(), plan)
 
     @task
-    def execute_sells(plan: dict[str, Any]) -> dict[str, Any]:
-        """Place the plan's sells and wait for their fills."""
-        from alchemiser.adapters.airflow import runtime
-
-        return runtime.sells_task(get_current_context(), plan)
-
-    @task
-    def execute_buys(plan: dict[str, Any], sells: dict[str, Any]) -> dict[str, Any]:
-        """Place the plan's buys, sized from the buying power now available."""
-        from alchemiser.adapters.airflow import runtime
-
-        return runtime.buys_task(get_current_context(), plan, sells)
-
-    @task
     def replay_session(plan: dict[str, Any]) -> dict[str, Any]:
         """Fill a past session's plan at the close against the simulated book."""
         from alchemiser.adapters.airflow import runtime
 
         return runtime.replay_task(get_current_context(), plan)
 
-    @task(trigger_rule="none_failed_min_one_success", on_success_callback=RunNotifier("success"))
-    def report(
-        targets: dict[str, Any],
-        plan: dict[str, Any],
-        sells: dict[str, Any] | None,
-        buys: dict[str, Any] | None,
-        replay: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        """Write the run report."""
+    @task(
+        # The run's one notification, from its report (any outcome); or, when no report
+        # could be written or the cleanup could not finish, the report task's own error.
+        on_success_callback=RunNotifier("success"),
+        on_failure_callback=RunNotifier("failure"),
+    )
+    def report() -> dict[str, Any]:
+        """Cancel what of this run is still open, then write the run report (any outcome)."""
         from alchemiser.adapters.airflow import runtime
 
-        return runtime.report_task(
-            get_current_context(), targets=targets, plan=plan, sells=sells, buys=buys, replay=replay
-        )
+        return runtime.report_task(get_current_context())
 
     targets = compute_signals()
     plan = build_plan(targets)
     branch = route(plan)
-    sells = execute_sells(plan)
-    # Cash accounts: after 5 minutes, buy with what has settled; the rest waits for next session.
-    settled = SettlementSensor(task_id="await_settlement", sells=sells, settlement_wait=300)
-    buys = execute_buys(plan, sells)
+    sells = PhaseOperator(task_id="execute_sells", phase="sells", plan=plan)
+    # Margin accounts: proceeds are usable at once. Cash accounts: they settle next business
+    # day, so after a short grace the buys spend the settled cash and report the rest.
+    settled = SettlementSensor(
+        task_id="await_settlement", sells=sells.output, settlement_wait=30, timeout=120
+    )
+    buys = PhaseOperator(task_id="execute_buys", phase="buys", plan=plan, sells=sells.output)
     replayed = replay_session(plan)
     branch >> [sells, replayed]
     sells >> settled >> buys
-    reported = report(targets, plan, sells, buys, replayed)
+    reported = report()
+    # Not downstream of the branch itself: a branch skips every direct downstream it did not pick.
+    [targets, plan, buys, replayed] >> reported
+    reported.as_teardown()
     # A "Run report" button on the task in the UI, opening the HTML report.
     reported.operator.operator_extra_links = (ReportLink(),)

@@ -9,7 +9,7 @@ from alchemiser.adapters.alpaca.market_data import AlpacaMarketData
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.adapters.clock import SystemClock
 from alchemiser.adapters.s3.store import S3ObjectStore
-from alchemiser.ports import Adapters, Clock
+from alchemiser.ports import Adapters, Clock, ObjectStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -22,6 +22,11 @@ def build_adapters(
     return Adapters(
         broker=AlpacaBroker(alpaca),
         market_data=AlpacaMarketData(alpaca),
-        store=S3ObjectStore(s3_client, bucket),
+        store=build_store(s3_client, bucket),
         clock=clock or SystemClock(),
     )
+
+
+def build_store(s3_client: S3Client, bucket: str) -> ObjectStore:
+    """Return the object store the ledger and the artifacts live in."""
+    return S3ObjectStore(s3_client, bucket)

@@ -43,7 +43,6 @@ def test_flow_is_signals_plan_sells_settlement_buys_report(dagbag: DagBag) -> No
         ("route", "replay_session"),
         ("execute_sells", "await_settlement"),
         ("execute_sells", "execute_buys"),
-        ("execute_sells", "report"),
         ("await_settlement", "execute_buys"),
         ("execute_buys", "report"),
         ("replay_session", "report"),
@@ -59,10 +58,28 @@ def test_every_task_retries_and_has_a_timeout(dagbag: DagBag) -> None:
     assert not dag.catchup
 
 
-def test_report_runs_when_execution_is_skipped_but_not_after_a_failure(dagbag: DagBag) -> None:
+def test_report_is_the_teardown_that_runs_whatever_happened(dagbag: DagBag) -> None:
     dag = dagbag.dags["daily_rebalance"]
-    assert dag.get_task("report").trigger_rule == "none_failed_min_one_success"
+    report = dag.get_task("report")
+    assert report.is_teardown
+    assert report.trigger_rule == "all_done_setup_success"
+    # Downstream of every path, so it runs last; a failed report does not hide the run's state.
+    assert report.upstream_task_ids == {
+        "compute_signals",
+        "build_plan",
+        "execute_buys",
+        "replay_session",
+    }
+    assert not report.on_failure_fail_dagrun
     assert dag.get_task("await_settlement").deferrable  # type: ignore[attr-defined]
+
+
+def test_execution_phases_cancel_their_orders_when_killed(dagbag: DagBag) -> None:
+    dag = dagbag.dags["daily_rebalance"]
+    for task_id in ("execute_sells", "execute_buys"):
+        task = dag.get_task(task_id)
+        assert type(task).__name__ == "PhaseOperator"
+        assert type(task).on_kill is not type(task).__mro__[1].on_kill, task_id
 
 
 def test_trigger_params_validate_and_name_the_bad_one(dagbag: DagBag) -> None:
@@ -92,7 +109,7 @@ def test_trigger_params_validate_and_name_the_bad_one(dagbag: DagBag) -> None:
 def test_the_schedule_is_the_trading_session_timetable(dagbag: DagBag) -> None:
     timetable = dagbag.dags["daily_rebalance"].timetable
     assert type(timetable).__name__ == "TradingSessionTimetable"
-    assert timetable.serialize() == {"minutes_before_close": 15, "calendar_name": "XNYS"}
+    assert timetable.serialize() == {"minutes_before_close": 30, "calendar_name": "XNYS"}
 
 
 def test_session_param_is_a_validated_optional_date(dagbag: DagBag) -> None:

@@ -149,3 +149,25 @@ def test_an_smtp_connection_without_recipients_is_refused(
     )
     with pytest.raises(NotificationError, match="extra 'to' names no recipient"):
         deliver(FAILURE)
+
+
+def test_a_broken_smtp_server_does_not_stop_slack(
+    slack: type[_Hook], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on the SMTP port: email fails, Slack is still told, then the error names
+    # the channel that failed and the one that delivered.
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ALCHEMISER_SMTP",
+        json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "extra": {"to": ["ops@example.com"], "disable_ssl": True, "disable_tls": True},
+            }
+        ),
+    )
+    with pytest.raises(NotificationError, match=r"1 channel\(s\) failed .*delivered: slack"):
+        deliver(FAILURE)
+    (payload,) = slack.received
+    assert "execute_sells" in payload["text"]

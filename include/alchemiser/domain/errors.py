@@ -68,6 +68,10 @@ class PhaseFailedError(AlchemiserError):
     """An execution phase ended with rejected or unfilled orders."""
 
 
+class PartialRunError(PhaseFailedError):
+    """The run ended partial and the partial policy says that fails it (after its report)."""
+
+
 class ObjectExistsError(AlchemiserError):
     """A create-if-absent write found the object already there."""
 

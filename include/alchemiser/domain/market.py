@@ -62,6 +62,9 @@ class AccountState(Frozen):
     """Balances as the broker reports them."""
 
     account_id: str = Field(min_length=1)
+    account_number: str | None = Field(
+        default=None, description="the number the broker shows the owner (the live opt-in names it)"
+    )
     status: str
     cash: Money
     buying_power: NonNegativeMoney

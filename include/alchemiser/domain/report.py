@@ -13,7 +13,7 @@ from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.replay import ReplayResult
-from alchemiser.domain.types import Artifact, Frozen, Symbol, Weight
+from alchemiser.domain.types import Artifact, Frozen, NonNegativeMoney, Symbol, Weight
 
 
 class ArtifactRef(Frozen):
@@ -47,8 +47,43 @@ class WeightComparison(Frozen):
 
 
 Outcome = Literal[
-    "success", "partial", "failed", "no_trades", "plan_only", "replayed", "already_rebalanced"
+    "success",
+    "partial",
+    "failed",
+    "halted",
+    "no_trades",
+    "plan_only",
+    "replayed",
+    "already_rebalanced",
 ]
+
+FailureKind = Literal["error", "partial", "timeout", "killed", "kill_switch", "lost"]
+
+
+class TaskFailure(Frozen):
+    """A task of the run that ended without success, and why, as far as it could tell."""
+
+    task_id: str
+    kind: FailureKind = Field(
+        description="error (an exception), partial (the partial policy failed a run that "
+        "ended partial), timeout (execution_timeout), killed (SIGTERM), kill_switch (the "
+        "operator's Variable), lost (the worker died without a word)"
+    )
+    error: str = Field(description="the error's type and message, or the task's final state")
+    try_number: int | None = None
+
+
+class OrderTally(Frozen):
+    """This run's orders as the ledger holds them after the teardown's cleanup."""
+
+    intents: int = Field(ge=0, description="orders the run meant to place (replacements included)")
+    placed: int = Field(ge=0, description="of those, orders the broker received")
+    filled: int = Field(ge=0, description="orders that filled completely")
+    partially_filled: int = Field(ge=0, description="orders that ended with part of their qty")
+    canceled: int = Field(ge=0, description="canceled or expired (replaced steps not counted)")
+    rejected: int = Field(ge=0)
+    open: int = Field(ge=0, description="still working at the broker: must be 0 after a run")
+    traded_value: NonNegativeMoney = Field(description="sum of filled qty x average price")
 
 
 class RunReport(Artifact):
@@ -61,12 +96,21 @@ class RunReport(Artifact):
     venue: str = Field(description="where orders went: the broker base URL or Alpaca paper/live")
     outcome: Outcome
     note: str = Field(default="", description="why nothing was placed, when that is the case")
-    targets: TargetAllocation
-    plan: RebalancePlan
-    before: PortfolioSnapshot
+    live: bool | None = Field(default=None, description="True: real money; None: a replay")
+    targets: TargetAllocation | None = Field(description="None when compute_signals failed")
+    plan: RebalancePlan | None = Field(description="None when no plan was made")
+    before: PortfolioSnapshot | None
     sells: PhaseResult | None
     buys: PhaseResult | None
     replay: ReplayResult | None = None
-    after: PortfolioSnapshot
+    after: PortfolioSnapshot | None = Field(
+        description="the account when the report was written; None if it could not be read"
+    )
+    after_error: str = Field(default="", description="why the account could not be read")
     weights: tuple[WeightComparison, ...]
+    failures: tuple[TaskFailure, ...] = Field(
+        default=(), description="tasks that ended without success"
+    )
+    orders: OrderTally | None = Field(default=None, description="this run's orders (ledger)")
+    cleanup: str = Field(default="", description="what the teardown canceled, in words")
     artifacts: tuple[ArtifactRef, ...]

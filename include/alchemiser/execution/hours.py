@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from alchemiser.domain.errors import MarketClosedError
+from alchemiser.domain.errors import ConfigError, MarketClosedError
 from alchemiser.domain.sessions import session_of
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Broker, Clock
@@ -61,3 +61,49 @@ def trading_window(broker: Broker, clock: Clock, settings: ExecutionSettings) ->
         hard_deadline=hard,
         computed_at=now,
     )
+
+
+class SessionTimingError(ConfigError):
+    """The run's worst-case timeline does not fit before the session's close buffer."""
+
+
+def worst_case_seconds(settings: ExecutionSettings, settlement_seconds: float) -> float:
+    """Return the longest a trade can take: sells, the settlement wait, buys, task starts."""
+    phase = settings.walk_seconds + settings.market_fill_seconds
+    return 2 * phase + settlement_seconds + settings.task_overhead_seconds
+
+
+def check_timeline(
+    broker: Broker, settings: ExecutionSettings, settlement_seconds: float
+) -> datetime:
+    """Refuse a run whose worst case cannot finish before the close buffer; return the cutoff.
+
+    Judged on the broker's clock when the run is planned, with the configured deadlines, so
+    a schedule or a manual run too late in the session is refused before any order, naming
+    the numbers.
+    """
+    venue = broker.get_clock()
+    open_at, close_at = broker.get_session_hours(session_of(venue.timestamp))
+    ready_at = open_at + timedelta(minutes=settings.open_delay_minutes)
+    if not venue.is_open or venue.timestamp < ready_at:
+        raise SessionTimingError(
+            f"market {'closed' if not venue.is_open else 'just opened'} at "
+            f"{venue.timestamp.isoformat()}: orders may go from {ready_at.isoformat()} (open "
+            f"plus open_delay_minutes={settings.open_delay_minutes}); trigger the run then: "
+            "nothing placed"
+        )
+    stop_at = close_at - timedelta(minutes=settings.close_buffer_minutes)
+    need = worst_case_seconds(settings, settlement_seconds)
+    left = (stop_at - venue.timestamp).total_seconds()
+    walk, market = settings.walk_seconds, settings.market_fill_seconds
+    if need > left:
+        raise SessionTimingError(
+            f"too late to trade: the worst case takes {need:.0f} s (sells {walk:.0f}+"
+            f"{market:.0f} s, settlement {settlement_seconds:.0f} s, buys {walk:.0f}+"
+            f"{market:.0f} s, task starts {settings.task_overhead_seconds:.0f} s) but only "
+            f"{max(0.0, left):.0f} s are left at {venue.timestamp.isoformat()} "
+            f"before {stop_at.isoformat()} (close {close_at.isoformat()} less "
+            f"close_buffer_minutes={settings.close_buffer_minutes}); run earlier or shorten "
+            "walk_seconds / market_fill_seconds: nothing placed"
+        )
+    return stop_at

@@ -71,6 +71,12 @@ class PhaseRunner:
             if all(w.done for w in walks):
                 return
 
+    def halt_if_asked(self, walks: Sequence[Walk]) -> None:
+        """Stop before placing anything when asked to, canceling orders adopted from a try."""
+        reason = self._halt()
+        if reason is not None:
+            self._stop(walks, reason)
+
     def adopt(self, walks: Sequence[Walk]) -> None:
         """Rebuild walks from the orders an earlier try of this task placed (one list call)."""
         ids = [cid for w in walks for cid in w.ids]

@@ -67,6 +67,13 @@ class ExecutionSettings(Frozen):
         description="after the walk deadline, how long market orders get before whatever is "
         "still open is canceled and reported",
     )
+    task_overhead_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=600,
+        description="allowance for the scheduler starting sells, settlement and buys, counted "
+        "in the worst-case timeline a run must fit before the close buffer",
+    )
     open_delay_minutes: int = Field(
         default=5, ge=0, le=120, description="no orders in the first minutes after the open"
     )
@@ -93,6 +100,12 @@ class ExecutionSettings(Frozen):
         ge=0,
         le=1000,
         description="buys are sized so that a fill this far above the ask is still paid for",
+    )
+    position_tolerance: Decimal = Field(
+        default=Decimal("0.000001"),
+        ge=0,
+        description="shares a position may differ from the plan's snapshot plus this run's "
+        "fills before the run refuses to trade (before the sells) or fails (after the buys)",
     )
     partial_policy: Literal["fail", "succeed"] = Field(
         default="fail",

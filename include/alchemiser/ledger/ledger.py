@@ -109,13 +109,20 @@ class TradeLedger:
         log.info("intent recorded", run_id=intent.run_id, client_order_id=intent.client_order_id)
         return entry, True
 
-    def record(self, session: date, task: TaskKey, result: OrderResult) -> LedgerEntry:
-        """Advance an entry with the broker's view of its order (compare-and-swap, retried)."""
+    def record(
+        self, session: date, task: TaskKey, result: OrderResult, *, detail: str = ""
+    ) -> LedgerEntry:
+        """Advance an entry with the broker's view of its order (compare-and-swap, retried).
+
+        `detail` says who moved it and why (e.g. the teardown's cleanup); it is kept on the
+        event only when the entry actually changes.
+        """
         key = entry_key(self.account_id, session, result.client_order_id)
+        event = self._event(LedgerState.SUBMITTED, task).model_copy(update={"detail": detail})
         for _ in range(UPDATE_ATTEMPTS):
             body, etag = self._store.read(key)
             entry = _parse(key, body)
-            updated = entry.advanced(result, self._event(LedgerState.SUBMITTED, task))
+            updated = entry.advanced(result, event)
             if updated == entry:
                 return entry
             try:
@@ -140,6 +147,29 @@ class TradeLedger:
                     "status": OrderStatus.REJECTED,
                     "events": (*entry.events, event),
                 }
+            )
+            try:
+                self._store.replace(key, closed.model_dump_json(indent=2).encode(), etag)
+            except ObjectChangedError:
+                continue
+            return
+        raise LedgerConflictError(f"{key}: still changing after {UPDATE_ATTEMPTS} attempts")
+
+    def close_unplaced(
+        self, session: date, task: TaskKey, client_order_id: str, reason: str
+    ) -> None:
+        """Close an intent the broker never received (its try died before the request)."""
+        key = entry_key(self.account_id, session, client_order_id)
+        for _ in range(UPDATE_ATTEMPTS):
+            body, etag = self._store.read(key)
+            entry = _parse(key, body)
+            if entry.state is not LedgerState.INTENDED:
+                return
+            event = self._event(LedgerState.TERMINAL, task).model_copy(
+                update={"detail": f"never placed; closed by cleanup: {reason}"}
+            )
+            closed = entry.model_copy(
+                update={"state": LedgerState.TERMINAL, "events": (*entry.events, event)}
             )
             try:
                 self._store.replace(key, closed.model_dump_json(indent=2).encode(), etag)

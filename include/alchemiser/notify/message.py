@@ -1,12 +1,19 @@
-"""The content of a run notification: session, outcome, the failing task and error, the report."""
+"""The content of a run notification: session, venue, outcome, what traded, what failed, the report.
+
+One notification per run, sent by the report task (the run's teardown) for every outcome; a
+task failure notification only when the report itself could not be written.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 from typing import Literal
 
 from pydantic import Field
 
+from alchemiser.domain.orders import PhaseResult
+from alchemiser.domain.report import ArtifactRef, RunReport
 from alchemiser.domain.types import Frozen
 
 MAX_ERROR = 2000
@@ -23,18 +30,31 @@ class RunEvent(Frozen):
     task_id: str | None = None
     error: str | None = None
     report: str | None = Field(default=None, description="where the run report is")
+    venue: str | None = None
+    live: bool | None = Field(default=None, description="True: real money; None: a replay")
+    details: tuple[str, ...] = Field(
+        default=(), description="orders, traded value, scaled down, partial, failures, cleanup"
+    )
 
     def subject(self) -> str:
         """Return a one-line subject."""
-        if self.kind == "failure":
-            return f"[alchemiser] FAILED {self.session or '?'}: {self.task_id} ({self.dag_id})"
-        return f"[alchemiser] {self.session or '?'}: {self.outcome or 'done'} ({self.dag_id})"
+        money = {True: " LIVE", False: " paper", None: ""}[self.live]
+        if self.kind == "failure" and self.outcome is None:
+            return (
+                f"[alchemiser{money}] FAILED {self.session or '?'}: {self.task_id} ({self.dag_id})"
+            )
+        outcome = (self.outcome or "done").upper() if self.kind == "failure" else self.outcome
+        return f"[alchemiser{money}] {self.session or '?'}: {outcome or 'done'} ({self.dag_id})"
 
     def lines(self) -> list[str]:
         """Return the body as lines of text."""
         body = [self.subject(), f"run: {self.run_id}", f"session: {self.session or 'unknown'}"]
+        if self.venue:
+            live = {True: "LIVE money", False: "paper", None: "replay"}[self.live]
+            body.append(f"venue: {self.venue} ({live})")
         if self.outcome:
             body.append(f"outcome: {self.outcome}")
+        body += list(self.details)
         if self.task_id:
             body.append(f"failed task: {self.task_id}")
         if self.error:
@@ -50,3 +70,46 @@ class RunEvent(Frozen):
         """Return the HTML body (email)."""
         items = "".join(f"<li>{escape(line)}</li>" for line in self.lines()[1:])
         return f"<p><b>{escape(self.subject())}</b></p><ul>{items}</ul>"
+
+
+GOOD = frozenset({"success", "no_trades", "plan_only", "replayed", "already_rebalanced"})
+
+
+def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEvent:
+    """Return the run's notification from its report: a failure unless the run went well."""
+    details = []
+    if report.orders is not None and report.orders.intents:
+        o = report.orders
+        details.append(
+            f"orders: {o.placed} placed, {o.filled} filled, {o.canceled} canceled, "
+            f"{o.rejected} rejected, {o.open} open"
+        )
+        details.append(f"traded value: {o.traded_value:,.2f}")
+    details += [line for p in (report.sells, report.buys) if p is not None for line in _phase(p)]
+    details += [f"failed: {f.task_id} ({f.kind}): {f.error[:300]}" for f in report.failures]
+    if report.cleanup and report.cleanup != "no open order of this run (run finished)":
+        details.append(f"cleanup: {report.cleanup}")
+    if report.note and not report.failures:
+        details.append(f"note: {report.note}")
+    return RunEvent(
+        kind="success" if report.outcome in GOOD else "failure",
+        dag_id=dag_id,
+        run_id=report.run_id,
+        session=report.session.isoformat(),
+        outcome=report.outcome,
+        report=ref.link or ref.uri,
+        venue=report.venue,
+        live=report.live,
+        details=tuple(details),
+    )
+
+
+def _phase(phase: PhaseResult) -> list[str]:
+    filled = sum(1 for w in phase.walks if w.outcome.value == "filled")
+    line = f"{phase.phase}: {phase.status.value}, {filled}/{len(phase.walks)} filled"
+    line += f", {phase.filled_value:,.2f} traded"
+    if phase.scale is not None and phase.scale < 1:
+        line += f", SCALED DOWN to {phase.scale * 100:.1f}% by the buying budget"
+    if phase.unbought and phase.unbought > Decimal(0):
+        line += f", {phase.unbought:,.2f} unbought"
+    return [line]

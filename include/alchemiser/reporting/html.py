@@ -29,47 +29,56 @@ def _pct(value: Decimal) -> str:
 
 def render_html(report: RunReport, chart_name: str) -> str:
     """Return the report page; `chart_name` is the weights PNG's file name next to it."""
+    money = {True: " (LIVE)", False: " (paper)", None: ""}[report.live]
     parts = [
         f"<h1>Run report: session {report.session}, "
         f"<span class='{escape(report.outcome)}'>{escape(report.outcome)}</span></h1>",
-        f"<p>venue {escape(report.venue)} &middot; run {escape(report.run_id)} &middot; "
+        f"<p>venue {escape(report.venue)}{money} &middot; run {escape(report.run_id)} &middot; "
         f"session from {escape(report.session_source)}</p>",
+        *([f"<p class='note'>{escape(report.note)}</p>"] if report.note else []),
+        *_failures(report),
         "<h2>Targets versus actual</h2>",
         f"<img alt='target versus actual weights' src='{escape(chart_name)}'>",
         _table(
             ["symbol", "target", "actual", "drift"],
             [[w.symbol, _pct(w.target), _pct(w.actual), _pct(w.drift)] for w in report.weights],
         ),
-        "<h2>Strategies</h2>",
-        _table(
-            ["strategy", "allocation", "weights"],
-            [
-                [
-                    c.strategy,
-                    _pct(c.allocation),
-                    ", ".join(f"{w.symbol} {_pct(w.weight)}" for w in c.weights),
-                ]
-                for c in report.targets.contributions
-            ],
-        ),
-        f"<h2>Plan</h2><p>portfolio {report.plan.portfolio_value:,.2f}, "
-        f"reserve {report.plan.cash_reserve:,.2f}</p>",
-        _table(
-            ["side", "symbol", "price", "current", "target", "amount", "qty"],
-            [
-                [
-                    i.side.value,
-                    i.symbol,
-                    f"{i.price:,.2f}",
-                    _pct(i.current_weight),
-                    _pct(i.target_weight),
-                    f"{i.trade_amount:,.2f}",
-                    f"{i.quantity.normalize():f}",
-                ]
-                for i in report.plan.items
-            ],
-        ),
     ]
+    if report.targets is not None:
+        parts += [
+            "<h2>Strategies</h2>",
+            _table(
+                ["strategy", "allocation", "weights"],
+                [
+                    [
+                        c.strategy,
+                        _pct(c.allocation),
+                        ", ".join(f"{w.symbol} {_pct(w.weight)}" for w in c.weights),
+                    ]
+                    for c in report.targets.contributions
+                ],
+            ),
+        ]
+    if report.plan is not None:
+        parts += [
+            f"<h2>Plan</h2><p>portfolio {report.plan.portfolio_value:,.2f}, "
+            f"reserve {report.plan.cash_reserve:,.2f}</p>",
+            _table(
+                ["side", "symbol", "price", "current", "target", "amount", "qty"],
+                [
+                    [
+                        i.side.value,
+                        i.symbol,
+                        f"{i.price:,.2f}",
+                        _pct(i.current_weight),
+                        _pct(i.target_weight),
+                        f"{i.trade_amount:,.2f}",
+                        f"{i.quantity.normalize():f}",
+                    ]
+                    for i in report.plan.items
+                ],
+            ),
+        ]
     for phase in (report.sells, report.buys):
         if phase is not None:
             parts.append(_phase(phase))
@@ -92,6 +101,30 @@ def render_html(report: RunReport, chart_name: str) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>"
     )
+
+
+def _failures(report: RunReport) -> list[str]:
+    parts = []
+    if report.failures:
+        parts.append("<h2 class='failed'>Failures</h2>")
+        parts.append(
+            _table(
+                ["task", "kind", "try", "error"],
+                [[f.task_id, f.kind, str(f.try_number or "-"), f.error] for f in report.failures],
+            )
+        )
+    if report.orders is not None and report.orders.intents:
+        o = report.orders
+        parts.append(
+            f"<p>Orders of this run: {o.placed} placed, {o.filled} filled, "
+            f"{o.partially_filled} partly filled, {o.canceled} canceled, {o.rejected} rejected, "
+            f"<b>{o.open} open</b>; traded {o.traded_value:,.2f}</p>"
+        )
+    if report.cleanup:
+        parts.append(f"<p>Cleanup: {escape(report.cleanup)}</p>")
+    if report.after is None:
+        parts.append(f"<p class='failed'>Account not readable: {escape(report.after_error)}</p>")
+    return parts
 
 
 def _phase(phase: PhaseResult) -> str:

@@ -18,8 +18,9 @@ import structlog
 from pydantic import AwareDatetime, Field
 
 from alchemiser.domain.errors import (
+    ArtifactNotFoundError,
     InsufficientBuyingPowerError,
-    KillSwitchError,
+    PartialRunError,
     PhaseFailedError,
 )
 from alchemiser.domain.orders import (
@@ -29,10 +30,16 @@ from alchemiser.domain.orders import (
     walk_phase_status,
 )
 from alchemiser.domain.plan import PlanItem, RebalancePlan, Side
+from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.types import Frozen, Money
 from alchemiser.execution.hours import trading_window
 from alchemiser.execution.phase import PhaseRunner
+from alchemiser.execution.positions import (
+    PositionMismatchError,
+    expected_positions,
+    position_differences,
+)
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.execution.sizing import budget_scale, buy_qty
 from alchemiser.execution.walk import Walk
@@ -41,13 +48,21 @@ from alchemiser.ledger.journal import LedgeredBroker
 from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.ledger.reconcile import reconcile
 from alchemiser.ports import Adapters
-from alchemiser.services.artifacts import load, save
+from alchemiser.services.artifacts import artifact_key, load, save
 from alchemiser.services.context import RunContext
+from alchemiser.services.plan import SNAPSHOT
 
 log = structlog.get_logger(__name__)
 
 Halt = Callable[[], str | None]
 """Asked before and during a phase: a reason to stop (the kill switch), or None."""
+
+OnPhase = Callable[[PhaseResult], None]
+"""Told each phase result once it is saved (metrics), before any policy may fail the task."""
+
+
+def _ignore(phase: PhaseResult) -> None:
+    """The default OnPhase: nothing."""
 
 
 def never() -> str | None:
@@ -85,8 +100,13 @@ def execute_sells(
     settings: ExecutionSettings,
     *,
     halt: Halt = never,
+    on_phase: OnPhase = _ignore,
 ) -> SellsOutput:
-    """Walk the plan's sells (closing positions exactly) to fills, market, or the deadline."""
+    """Walk the plan's sells (closing positions exactly) to fills, market, or the deadline.
+
+    Positions are reconciled first: a book that moved since the plan (a manual trade, a
+    corporate action) is not traded against the stale plan.
+    """
     plan = load(adapters.store, plan_ref, RebalancePlan)
     ledger = TradeLedger(adapters.store, plan.account_id, adapters.clock)
     done = ledger.completed_phase(run.session, run.run_id, task.task_id)
@@ -94,6 +114,7 @@ def execute_sells(
         log.info("sells already done: returning the recorded result", run_id=run.run_id)
         return _sells_output(load(adapters.store, done.result, PhaseResult), done.result, plan)
     adapters = _ledgered(run, task, adapters, ledger)
+    check_positions(run, adapters, plan, ledger, settings, when="before the sells")
     started = adapters.clock.now()
     runner = _runner(run, adapters, settings, halt)
     walks = [
@@ -103,9 +124,11 @@ def execute_sells(
         for item in plan.sells
     ]
     runner.adopt(walks)
+    runner.halt_if_asked(walks)  # after adopting: an earlier try's open orders are canceled
     runner.run(walks)
     phase = _phase(run, adapters, plan, "sells", walks, started=started)
     ref = save(adapters.store, run.prefix, "phase_sells", phase, phase.message)
+    on_phase(phase)
     reconcile(ledger, adapters.broker, run.session, task)
     _raise_on_rejections(phase)
     ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
@@ -141,6 +164,7 @@ def execute_buys(
     *,
     sells_status: PhaseStatus | None = None,
     halt: Halt = never,
+    on_phase: OnPhase = _ignore,
 ) -> ArtifactRef:
     """Buy what the plan buys, scaled down to the buying budget actually available now.
 
@@ -166,6 +190,7 @@ def execute_buys(
         for item in plan.buys
     }
     runner.adopt(list(walks.values()))
+    runner.halt_if_asked(list(walks.values()))
     todo = [item for item in plan.buys if walks[item.symbol].live is None]
     budget = adapters.broker.get_account().buying_budget
     scale = _size(adapters, plan, todo=todo, walks=walks, budget=budget, settings=settings)
@@ -174,11 +199,13 @@ def execute_buys(
     runner.run(kept)
     phase = _phase(run, adapters, plan, "buys", kept, started=started, budget=budget, scale=scale)
     ref = save(adapters.store, run.prefix, "phase_buys", phase, phase.message)
+    on_phase(phase)
     reconcile(ledger, adapters.broker, run.session, task)
     ledger.mark_rebalanced(run.session, run.run_id)
     ledger.release_lease(run.session, run.run_id)
     _raise_on_rejections(phase)
     ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
+    check_positions(run, adapters, plan, ledger, settings, when="after the buys")
     _apply_partial_policy(phase, sells_status, settings)
     return ref
 
@@ -190,17 +217,51 @@ def _apply_partial_policy(
     # a retry must not turn a partial run green.
     statuses = {phase.status, sells_status}
     if settings.partial_policy == "fail" and statuses & {PhaseStatus.PARTIAL, PhaseStatus.FAILED}:
-        raise PhaseFailedError(f"run ended partial (partial_policy=fail): {phase.message}")
+        raise PartialRunError(f"run ended partial (partial_policy=fail): {phase.message}")
 
 
 def _runner(
     run: RunContext, adapters: Adapters, settings: ExecutionSettings, halt: Halt
 ) -> PhaseRunner:
-    reason = halt()
-    if reason is not None:
-        raise KillSwitchError(f"{reason}: nothing placed")
     window = trading_window(adapters.broker, adapters.clock, settings)
     return PhaseRunner(adapters.broker, adapters.clock, settings, window, run.run_id, halt=halt)
+
+
+def check_positions(
+    run: RunContext,
+    adapters: Adapters,
+    plan: RebalancePlan,
+    ledger: TradeLedger,
+    settings: ExecutionSettings,
+    *,
+    when: str,
+) -> None:
+    """Fail closed unless the account holds the plan's snapshot moved by this run's fills.
+
+    The snapshot the plan was built from is compared in full; a plan stored without it (an
+    older run) checks the symbols it trades, from their quantities in the plan.
+    """
+    try:
+        snapshot = PortfolioSnapshot.model_validate_json(
+            adapters.store.get(artifact_key(run.prefix, SNAPSHOT))
+        )
+        before = {h.symbol: h.qty for h in snapshot.holdings}
+        symbols: set[str] | None = None
+    except ArtifactNotFoundError:
+        before = {i.symbol: i.current_qty for i in plan.items}
+        symbols = set(before)
+    expected = expected_positions(before, ledger.entries(run.session), run.run_id)
+    differences = position_differences(
+        expected, adapters.broker.get_positions(), settings.position_tolerance, symbols
+    )
+    if differences:
+        log.error("positions do not reconcile", run_id=run.run_id, when=when)
+        raise PositionMismatchError(
+            f"positions {when} differ from the plan's snapshot plus this run's fills "
+            f"(tolerance {settings.position_tolerance} shares): {'; '.join(differences)}. "
+            "The book moved outside this run (a manual trade, a corporate action): nothing "
+            "more placed; trigger a new run to plan against the book as it is."
+        )
 
 
 def _size(

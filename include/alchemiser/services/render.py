@@ -38,54 +38,99 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def render_text(report: RunReport, location: str) -> str:
     """Return the report as aligned text sections; `location` is where its JSON form lives."""
     lines = [
-        f"alchemiser run report: venue {report.venue}, session {report.session}, "
-        f"outcome {report.outcome.upper()}",
+        f"alchemiser run report: venue {report.venue}{_money_kind(report)}, session "
+        f"{report.session}, outcome {report.outcome.upper()}",
         f"run {report.run_id} | session from {report.session_source}",
         *([report.note] if report.note else []),
-        "",
-        "Targets",
     ]
-    lines += _table(
-        ["symbol", "target", *(c.strategy for c in report.targets.contributions)],
-        [
-            [w.symbol, _pct(w.weight)]
-            + [
-                _pct(next((x.weight for x in c.weights if x.symbol == w.symbol), Decimal(0)))
-                for c in report.targets.contributions
-            ]
-            for w in report.targets.weights
-        ],
-    )
-    lines += ["", *strategy_lines(report.targets)]
+    lines += _failure_lines(report)
+    if report.targets is not None:
+        lines += ["", "Targets", *_target_table(report.targets)]
+        lines += ["", *strategy_lines(report.targets)]
     plan = report.plan
-    lines += [
-        "",
-        f"Plan: portfolio {_money(plan.portfolio_value)}, reserve {_money(plan.cash_reserve)}, "
-        f"{len(plan.sells)} sells, {len(plan.buys)} buys",
-    ]
-    lines += _table(
-        ["side", "symbol", "price", "current", "target", "amount", "qty"],
-        [
+    if plan is not None:
+        lines += [
+            "",
+            f"Plan: portfolio {_money(plan.portfolio_value)}, reserve "
+            f"{_money(plan.cash_reserve)}, {len(plan.sells)} sells, {len(plan.buys)} buys",
+        ]
+        lines += _table(
+            ["side", "symbol", "price", "current", "target", "amount", "qty"],
             [
-                i.side.value,
-                i.symbol,
-                _money(i.price),
-                _pct(i.current_weight),
-                _pct(i.target_weight),
-                _money(i.trade_amount),
-                f"{i.quantity.normalize():f}",
-            ]
-            for i in plan.items
-        ],
-    )
+                [
+                    i.side.value,
+                    i.symbol,
+                    _money(i.price),
+                    _pct(i.current_weight),
+                    _pct(i.target_weight),
+                    _money(i.trade_amount),
+                    f"{i.quantity.normalize():f}",
+                ]
+                for i in plan.items
+            ],
+        )
     for phase in (report.sells, report.buys):
         if phase is not None:
             lines += ["", *_phase_lines(phase)]
     if report.replay is not None:
         lines += ["", *_replay_lines(report.replay)]
+    lines += ["", *_after_lines(report)]
+    lines += ["", "Artifacts", f"  {location} (this report)"]
+    lines += [f"  {a.uri}" for a in report.artifacts]
+    return "\n".join(lines) + "\n"
+
+
+def _money_kind(report: RunReport) -> str:
+    return {True: " (LIVE)", False: " (paper)", None: ""}[report.live]
+
+
+def _target_table(targets: TargetAllocation) -> list[str]:
+    return _table(
+        ["symbol", "target", *(c.strategy for c in targets.contributions)],
+        [
+            [w.symbol, _pct(w.weight)]
+            + [
+                _pct(next((x.weight for x in c.weights if x.symbol == w.symbol), Decimal(0)))
+                for c in targets.contributions
+            ]
+            for w in targets.weights
+        ],
+    )
+
+
+def _failure_lines(report: RunReport) -> list[str]:
+    """What went wrong, what the run's orders came to, what the teardown canceled."""
+    lines: list[str] = []
+    if report.failures:
+        lines += ["", "Failures"]
+        lines += _table(
+            ["task", "kind", "try", "error"],
+            [[f.task_id, f.kind, str(f.try_number or "-"), f.error[:160]] for f in report.failures],
+        )
+    if report.orders is not None and report.orders.intents:
+        o = report.orders
+        lines += [
+            "",
+            f"Orders of this run: {o.placed} placed ({o.intents} intents), {o.filled} filled, "
+            f"{o.partially_filled} partly filled, {o.canceled} canceled, {o.rejected} rejected, "
+            f"{o.open} open; traded {_money(o.traded_value)}",
+        ]
+    if report.cleanup:
+        lines.append(f"Cleanup: {report.cleanup}")
+    return lines
+
+
+def _after_lines(report: RunReport) -> list[str]:
     after = report.after
-    lines += ["", f"After: portfolio {_money(after.portfolio_value)}, cash {_money(after.cash)}"]
-    lines += _table(
+    if after is None:
+        return [f"After: the account could not be read ({report.after_error})"]
+    lines = [f"After: portfolio {_money(after.portfolio_value)}, cash {_money(after.cash)}"]
+    if not report.weights:
+        return lines + _table(
+            ["symbol", "qty", "value"],
+            [[h.symbol, f"{h.qty.normalize():f}", _money(h.market_value)] for h in after.holdings],
+        )
+    return lines + _table(
         ["symbol", "qty", "value", "target", "actual", "drift"],
         [
             [
@@ -99,9 +144,6 @@ def render_text(report: RunReport, location: str) -> str:
             for w in report.weights
         ],
     )
-    lines += ["", "Artifacts", f"  {location} (this report)"]
-    lines += [f"  {a.uri}" for a in report.artifacts]
-    return "\n".join(lines) + "\n"
 
 
 def _phase_lines(phase: PhaseResult) -> list[str]:

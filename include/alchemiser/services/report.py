@@ -1,4 +1,9 @@
-"""report: gather the run's artifacts, re-read final order states, value the result."""
+"""report: gather what a run left in the store, re-read final order states, value the result.
+
+Written for every outcome: the report is the run's teardown, so it also runs after a task
+failed, timed out, was killed or met the kill switch. Whatever exists is reported; what does
+not (no plan because the signals failed, no account because the broker is down) is said so.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,26 @@ from decimal import Decimal
 import structlog
 
 from alchemiser.domain.allocation import TargetAllocation
-from alchemiser.domain.orders import OrderStatus, PhaseResult
+from alchemiser.domain.errors import BrokerError, MarketDataError
+from alchemiser.domain.orders import OrderStatus, PhaseResult, PhaseStatus
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.replay import ReplayResult
-from alchemiser.domain.report import ArtifactRef, Outcome, RunReport, WeightComparison
+from alchemiser.domain.report import (
+    ArtifactRef,
+    OrderTally,
+    Outcome,
+    RunReport,
+    TaskFailure,
+    WeightComparison,
+)
 from alchemiser.domain.types import Frozen
+from alchemiser.ledger.entry import LedgerEntry, LedgerState
 from alchemiser.ports import Adapters
 from alchemiser.reporting.chart import weights_chart
 from alchemiser.reporting.html import render_html
 from alchemiser.risk.gate import LAST_TARGETS_KEY
-from alchemiser.services.artifacts import load, save
+from alchemiser.services.artifacts import artifact_key, load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.render import render_text
 from alchemiser.services.snapshot import take_snapshot
@@ -25,14 +39,15 @@ from alchemiser.services.snapshot import take_snapshot
 log = structlog.get_logger(__name__)
 
 CHART = "weights.png"
+_OPEN_OK = {PhaseStatus.SUCCESS, PhaseStatus.SKIPPED}
 
 
 class ReportRefs(Frozen):
-    """The artifacts a run produced, as the report task receives them."""
+    """The artifacts a run produced (each None when its task never wrote it)."""
 
-    targets: ArtifactRef
-    plan: ArtifactRef
-    snapshot: ArtifactRef
+    targets: ArtifactRef | None = None
+    plan: ArtifactRef | None = None
+    snapshot: ArtifactRef | None = None
     sells: ArtifactRef | None = None
     buys: ArtifactRef | None = None
     replay: ArtifactRef | None = None
@@ -44,21 +59,80 @@ class ReportRefs(Frozen):
         return tuple(r for r in found if r is not None)
 
 
-def write_report(run: RunContext, refs: ReportRefs, adapters: Adapters) -> ArtifactRef:
-    """Write the run report (JSON and text) and return its reference."""
+ARTIFACTS = {
+    "targets": "target_allocation",
+    "plan": "rebalance_plan",
+    "snapshot": "portfolio_before",
+    "sells": "phase_sells",
+    "buys": "phase_buys",
+    "replay": "replay",
+}
+"""ReportRefs field -> the artifact name its task saves under the run's prefix."""
+
+
+def find_refs(run: RunContext, adapters: Adapters, rebalanced_by: str | None) -> ReportRefs:
+    """Return references to whatever artifacts this run's tasks wrote (one listing)."""
     store = adapters.store
-    targets = load(store, refs.targets, TargetAllocation)
-    plan = load(store, refs.plan, RebalancePlan)
-    before = load(store, refs.snapshot, PortfolioSnapshot)
+    present = set(store.list_keys(f"{run.prefix}/"))
+    refs = {
+        field: ArtifactRef(
+            artifact_id=f"{name}:{run.run_id}", bucket=store.bucket, key=key, summary=name
+        )
+        for field, name in ARTIFACTS.items()
+        if (key := artifact_key(run.prefix, name)) in present
+    }
+    return ReportRefs(**refs, rebalanced_by=rebalanced_by)
+
+
+def tally(entries: tuple[LedgerEntry, ...]) -> OrderTally:
+    """Count one run's ledger entries by how their orders ended."""
+    placed = [e for e in entries if e.broker_order_id is not None]
+    final = [e for e in placed if e.state is LedgerState.TERMINAL]
+
+    def ended(*statuses: OrderStatus) -> list[LedgerEntry]:
+        return [e for e in final if e.status in statuses]
+
+    stopped = ended(OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.DONE_FOR_DAY)
+    return OrderTally(
+        intents=len(entries),
+        placed=len(placed),
+        filled=len(ended(OrderStatus.FILLED)),
+        partially_filled=sum(1 for e in stopped if e.filled_qty > 0),
+        canceled=len(stopped),
+        rejected=len(ended(OrderStatus.REJECTED))
+        + sum(1 for e in entries if e.broker_order_id is None and e.status is OrderStatus.REJECTED),
+        open=len([e for e in placed if e.state is not LedgerState.TERMINAL]),
+        traded_value=sum(
+            (e.filled_qty * e.filled_avg_price for e in placed if e.filled_avg_price),
+            Decimal(0),
+        ).quantize(Decimal("0.01")),
+    )
+
+
+def write_report(
+    run: RunContext,
+    refs: ReportRefs,
+    adapters: Adapters,
+    *,
+    live: bool | None = None,
+    failures: tuple[TaskFailure, ...] = (),
+    orders: OrderTally | None = None,
+    cleanup: str = "",
+) -> ArtifactRef:
+    """Write the run report (JSON, text, HTML and its chart) and return its reference."""
+    store = adapters.store
+    targets = load(store, refs.targets, TargetAllocation) if refs.targets else None
+    plan = load(store, refs.plan, RebalancePlan) if refs.plan else None
+    before = load(store, refs.snapshot, PortfolioSnapshot) if refs.snapshot else None
     sells, buys = (
         _final(adapters, load(store, r, PhaseResult)) if r else None
         for r in (refs.sells, refs.buys)
     )
     replay = load(store, refs.replay, ReplayResult) if refs.replay else None
-    if replay is not None:
-        after = _replayed(before, replay)
-    else:
-        after = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
+    after, after_error = _after(run, adapters, targets, before, replay)
+    outcome = _outcome(
+        plan, sells, buys, rebalanced_by=refs.rebalanced_by, replay=replay, failures=failures
+    )
     report = RunReport(
         run_id=run.run_id,
         derived_from=tuple(
@@ -67,13 +141,9 @@ def write_report(run: RunContext, refs: ReportRefs, adapters: Adapters) -> Artif
         session=run.session,
         session_source=run.session_source,
         venue="replay (simulated fills at the close)" if replay else adapters.broker.venue,
-        outcome="replayed" if replay else _outcome(plan, sells, buys, refs.rebalanced_by),
-        note=(
-            f"session already rebalanced by run {refs.rebalanced_by}: nothing placed "
-            "(trigger with force=true to trade it again)"
-            if refs.rebalanced_by
-            else ""
-        ),
+        live=None if replay else live,
+        outcome=outcome,
+        note=_note(refs, plan, failures, orders),
         targets=targets,
         plan=plan,
         before=before,
@@ -81,52 +151,116 @@ def write_report(run: RunContext, refs: ReportRefs, adapters: Adapters) -> Artif
         buys=buys,
         replay=replay,
         after=after,
-        weights=_compare(targets, after),
+        after_error=after_error,
+        weights=_compare(targets, after) if targets and after else (),
+        failures=failures,
+        orders=orders,
+        cleanup=cleanup,
         artifacts=refs.all(),
     )
     ref = save(store, run.prefix, "report", report, f"outcome {report.outcome}")
     ref = ref.model_copy(update={"link": store.link(f"{run.prefix}/report.html")})
-    if report.outcome in {"success", "partial"}:
+    if report.outcome in {"success", "partial"} and targets is not None:
         # What the book was last traded towards: the signal gate compares the next targets.
         store.put(LAST_TARGETS_KEY, targets.model_dump_json(indent=2).encode())
     store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode(), "text/plain")
     store.put(f"{run.prefix}/{CHART}", weights_chart(report.weights), "image/png")
     store.put(f"{run.prefix}/report.html", render_html(report, CHART).encode(), "text/html")
-    log.info("run report written", run_id=run.run_id, key=ref.key)
+    log.info("run report written", run_id=run.run_id, key=ref.key, outcome=report.outcome)
     return ref
 
 
-def _replayed(before: PortfolioSnapshot, replay: ReplayResult) -> PortfolioSnapshot:
-    """Return the book after a replay as a snapshot priced at the same closes."""
-    return before.model_copy(update={"cash": replay.after.cash, "holdings": replay.after.holdings})
+def _after(
+    run: RunContext,
+    adapters: Adapters,
+    targets: TargetAllocation | None,
+    before: PortfolioSnapshot | None,
+    replay: ReplayResult | None,
+) -> tuple[PortfolioSnapshot | None, str]:
+    """Return the book after the run, or why it could not be read (the report is written still)."""
+    if replay is not None and before is not None:
+        return before.model_copy(
+            update={"cash": replay.after.cash, "holdings": replay.after.holdings}
+        ), ""
+    try:
+        symbols = targets.symbols if targets else ()
+        return take_snapshot(run.run_id, adapters, also_quote=symbols), ""
+    except (BrokerError, MarketDataError) as exc:
+        log.error("account after the run not readable", run_id=run.run_id, error=str(exc))
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def _final(adapters: Adapters, phase: PhaseResult) -> PhaseResult:
     """Return the phase with its orders as the broker sees them now (fills after the phase)."""
     if not phase.orders:
         return phase
-    orders = adapters.broker.get_orders([o.client_order_id for o in phase.orders])
+    try:
+        orders = adapters.broker.get_orders([o.client_order_id for o in phase.orders])
+    except BrokerError as exc:
+        log.warning("final order states not readable: reporting the recorded ones", error=str(exc))
+        return phase
     return phase.model_copy(update={"orders": orders})
 
 
 def _outcome(
-    plan: RebalancePlan,
+    plan: RebalancePlan | None,
     sells: PhaseResult | None,
     buys: PhaseResult | None,
+    *,
     rebalanced_by: str | None,
+    replay: ReplayResult | None,
+    failures: tuple[TaskFailure, ...],
 ) -> Outcome:
+    if any(f.kind == "kill_switch" for f in failures):
+        return "halted"
+    if any(f.kind != "partial" for f in failures) or plan is None:
+        return "failed"
+    if replay is not None:
+        return "replayed"
     if rebalanced_by is not None:
         return "already_rebalanced"
+    return _traded(plan, sells, buys)
+
+
+def _traded(plan: RebalancePlan, sells: PhaseResult | None, buys: PhaseResult | None) -> Outcome:
     if plan.is_empty:
         return "no_trades"
     if sells is None and buys is None:
         return "plan_only"  # the route sent a plan with trades nowhere: plan_only was asked
-    orders = [o for p in (sells, buys) if p is not None for o in p.orders]
-    if len(orders) == len(plan.items) and all(o.status is OrderStatus.FILLED for o in orders):
+    phases = [p for p in (sells, buys) if p is not None]
+    complete = (sells is not None or not plan.sells) and (buys is not None or not plan.buys)
+    if complete and all(p.status in _OPEN_OK for p in phases):
         return "success"
-    if any(o.filled_qty > 0 for o in orders):
+    if any(p.filled_value > 0 for p in phases):
         return "partial"
     return "failed"
+
+
+def _note(
+    refs: ReportRefs,
+    plan: RebalancePlan | None,
+    failures: tuple[TaskFailure, ...],
+    orders: OrderTally | None,
+) -> str:
+    if failures:
+        what = "; ".join(f"{f.task_id} {f.kind}: {f.error}" for f in failures)
+        traded = (
+            f" Orders: {orders.placed} placed, {orders.filled} filled, {orders.canceled} "
+            f"canceled, {orders.open} open; traded {orders.traded_value:,.2f}."
+            if orders is not None
+            else ""
+        )
+        if all(f.kind == "partial" for f in failures):
+            return f"Run marked failed by its partial policy: {what}.{traded}"
+        return f"Run did not finish: {what}.{traded}"
+    if refs.rebalanced_by:
+        return (
+            f"session already rebalanced by run {refs.rebalanced_by}: nothing placed "
+            "(trigger with force=true to trade it again)"
+        )
+    if plan is not None and plan.is_empty:
+        return "the book is within its rebalance band of the targets: nothing to trade"
+    return ""
 
 
 def _compare(targets: TargetAllocation, after: PortfolioSnapshot) -> tuple[WeightComparison, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -64,6 +65,40 @@ def alpaca_settings(conn: ConnectionLike) -> AlpacaSettings:
 
 
 MODES = ("paper-exchange", "paper", "live")
+LIVE_ACCOUNT_VARIABLE = "alchemiser_live_account"
+
+
+def check_scheduled_venue(
+    settings: AlpacaSettings, live_opt_in: str | None, account_number: Callable[[], str | None]
+) -> None:
+    """Let a scheduled run trade live only when an operator opted in outside the DAG file.
+
+    A paper connection trades paper. A live one (extra paper=false) trades only when Variable
+    `alchemiser_live_account` names the connection's account number; `account_number` is
+    asked for only then.
+    """
+    if settings.paper:
+        return
+    wanted = (live_opt_in or "").strip()
+    if not wanted:
+        raise ConfigError(
+            f"connection {ALPACA_CONN_ID} is LIVE (extra paper=false) and this is a scheduled "
+            f"run: set Variable {LIVE_ACCOUNT_VARIABLE} to the live account's number to let "
+            "the schedule trade real money (or point the connection at a paper account); "
+            "nothing was placed"
+        )
+    actual = account_number() or ""
+    if wanted != actual:
+        raise ConfigError(
+            f"Variable {LIVE_ACCOUNT_VARIABLE}={mask(wanted)} does not name the live account "
+            f"of connection {ALPACA_CONN_ID} ({mask(actual)}): nothing was placed"
+        )
+
+
+def mask(account_number: str) -> str:
+    """Return an account number with all but its last four characters hidden."""
+    tail = account_number[-4:]
+    return f"...{tail}" if len(account_number) > len(tail) else tail or "(none)"
 
 
 def check_mode(mode: str, settings: AlpacaSettings) -> None:

@@ -30,7 +30,11 @@ class NotificationError(AlchemiserError):
 
 
 def deliver(event: RunEvent) -> tuple[str, ...]:
-    """Log the event and send it to every configured channel; return the channels used."""
+    """Log the event and send it to every configured channel; return the channels used.
+
+    Channels are independent: each is tried whatever happened to the others, and the
+    failures are raised together at the end (a broken SMTP server never silences Slack).
+    """
     log.info(
         "run notification",
         kind=event.kind,
@@ -39,15 +43,24 @@ def deliver(event: RunEvent) -> tuple[str, ...]:
         outcome=event.outcome,
         task_id=event.task_id,
     )
-    sent = []
-    smtp = _connection(SMTP_CONN_ID)
-    if smtp is not None:
-        _email(smtp, event)
-        sent.append("smtp")
-    slack = _connection(SLACK_CONN_ID)
-    if slack is not None:
-        _slack(slack, event)
-        sent.append("slack")
+    sent: list[str] = []
+    failed: list[str] = []
+    for name, conn_id, send in (("smtp", SMTP_CONN_ID, _email), ("slack", SLACK_CONN_ID, _slack)):
+        conn = _connection(conn_id)
+        if conn is None:
+            continue
+        try:
+            send(conn, event)
+        except NotificationError as exc:
+            log.error("notification not delivered", channel=name, error=str(exc))
+            failed.append(str(exc))
+            continue
+        sent.append(name)
+    if failed:
+        raise NotificationError(
+            f"{len(failed)} channel(s) failed ({'; '.join(failed)}); delivered: "
+            f"{', '.join(sent) or 'none'}"
+        )
     return tuple(sent)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 import structlog
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.sdk import BaseHook, Variable
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowTaskTimeout
 from pydantic import ValidationError
 
 from alchemiser.adapters.airflow import metrics
@@ -25,34 +25,41 @@ from alchemiser.adapters.airflow.connections import (
     AWS_CONN_ID,
     BUCKET_VARIABLE,
     DEFAULT_BUCKET,
+    LIVE_ACCOUNT_VARIABLE,
     alpaca_settings,
     check_mode,
+    check_scheduled_venue,
 )
-from alchemiser.bootstrap import build_adapters
+from alchemiser.bootstrap import build_adapters, build_store
 from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import (
-    ArtifactNotFoundError,
+    AlchemiserError,
     ConfigError,
     KillSwitchError,
-    PhaseFailedError,
+    PartialRunError,
     SessionMismatchError,
     StrategyError,
 )
 from alchemiser.domain.orders import PhaseResult
-from alchemiser.domain.plan import PlanSettings
-from alchemiser.domain.report import ArtifactRef
+from alchemiser.domain.plan import PlanSettings, RebalancePlan
+from alchemiser.domain.report import ArtifactRef, FailureKind, RunReport, TaskFailure
+from alchemiser.execution.hours import check_timeline
+from alchemiser.execution.positions import PositionMismatchError
 from alchemiser.execution.settings import ExecutionSettings
+from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.ledger.reconcile import ReconciliationError
-from alchemiser.notify.message import RunEvent
-from alchemiser.ports import Adapters
+from alchemiser.notify.message import RunEvent, event_from_report
+from alchemiser.ports import Adapters, ObjectStore
 from alchemiser.risk.gate import SignalGateError
 from alchemiser.risk.limits import RiskLimitError, RiskLimits
-from alchemiser.services.artifacts import artifact_key, load
+from alchemiser.services.artifacts import load
+from alchemiser.services.cleanup import CleanupIncompleteError, cancel_run_orders
 from alchemiser.services.context import RunContext, resolve_session
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
+from alchemiser.services.failures import recorded_failures, save_failure
 from alchemiser.services.plan import PlanOutput, plan_rebalance
 from alchemiser.services.replay import ReplaySettings, replay_session
-from alchemiser.services.report import ReportRefs, write_report
+from alchemiser.services.report import find_refs, tally, write_report
 from alchemiser.services.signals import compute_signals
 from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
 
@@ -89,12 +96,32 @@ def adapters(context: Mapping[str, Any] | None = None) -> Adapters:
     With a task context, the run's `mode` param must agree with the connection first.
     """
     alpaca = alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID))
-    log.info("venue", venue=alpaca.venue, live=not alpaca.paper)
-    if context is not None:
-        check_mode(str((context.get("params") or {}).get("mode", "paper")), alpaca)
+    log.info("venue", venue=alpaca.venue, money="LIVE" if not alpaca.paper else "paper")
     s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
     bucket = Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET)
-    return build_adapters(alpaca, s3, bucket)
+    built = build_adapters(alpaca, s3, bucket)
+    if context is not None:
+        if _run_type(context) == "scheduled":
+            check_scheduled_venue(
+                alpaca,
+                Variable.get(LIVE_ACCOUNT_VARIABLE, default=None),
+                lambda: built.broker.get_account().account_number,
+            )
+        else:
+            check_mode(str((context.get("params") or {}).get("mode", "paper")), alpaca)
+    return built
+
+
+def _run_type(context: Mapping[str, Any]) -> str:
+    """Return "scheduled", "manual", "backfill" or "asset_triggered" for the task's run."""
+    run_type = context["dag_run"].run_type
+    return str(getattr(run_type, "value", run_type))
+
+
+def object_store() -> ObjectStore:
+    """Build the object store alone (recording a failure must not need the broker)."""
+    s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
+    return build_store(s3, Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET))
 
 
 def _ref(value: Any, what: str) -> ArtifactRef:
@@ -117,20 +144,57 @@ _FINAL = (
     SessionMismatchError,
     StrategyError,
     ReconciliationError,
+    PositionMismatchError,
 )
 
 
 def final_on_bad_input(task: Callable[P, R]) -> Callable[P, R]:
-    """Turn the errors no retry can fix into AirflowFailException (failed, not up for retry)."""
+    """Record why a task failed for the report; fail at once on errors no retry can fix.
+
+    The errors in `_FINAL` become AirflowFailException (failed, not up for retry); any other
+    domain error or a timeout is recorded and re-raised for Airflow's retries. The report
+    lists a recorded failure only if the task ended failed, so a retried success shows none.
+    """
 
     @functools.wraps(task)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        context = args[0] if args else kwargs.get("context")
         try:
             return task(*args, **kwargs)
-        except _FINAL as exc:
+        except KillSwitchError as exc:
+            _record(context, "kill_switch", exc)
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+        except _FINAL as exc:
+            _record(context, "error", exc)
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+        except PartialRunError as exc:
+            _record(context, "partial", exc)
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+        except AlchemiserError as exc:
+            _record(context, "error", exc)
+            raise
+        except AirflowTaskTimeout as exc:
+            _record(context, "timeout", exc)
+            raise
 
     return run
+
+
+def _record(context: object, kind: FailureKind, error: BaseException) -> None:
+    """Save a TaskFailure for the report; never let recording hide the error itself."""
+    if not isinstance(context, Mapping):
+        return
+    message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if kind == "timeout":
+        message = f"execution_timeout reached ({message})"
+    try:
+        ti = context["ti"]
+        failure = TaskFailure(
+            task_id=ti.task_id, kind=kind, error=message, try_number=ti.try_number
+        )
+        save_failure(object_store(), run_context(context), failure)
+    except AlchemiserError as exc:
+        log.error("failure not recorded", error=str(exc), original=message)
 
 
 @final_on_bad_input
@@ -158,16 +222,34 @@ def portfolio_path(name: object) -> Path:
 def plan_task(context: Mapping[str, Any], targets: Json) -> Json:
     """build_plan."""
     run = run_context(context)
+    ports = adapters(context)
+    params = context.get("params") or {}
     output = plan_rebalance(
         run,
         _ref(targets, "targets"),
-        adapters(context),
+        ports,
         PlanSettings(),
         ReplaySettings(),
         limits=risk_limits(context),
-        force=(context.get("params") or {}).get("force") is True,
+        force=params.get("force") is True,
     )
+    trades = output.mode == "trade" and output.trades > 0 and output.rebalanced_by is None
+    if trades and params.get("plan_only") is not True:
+        stop_at = check_timeline(ports.broker, execution_settings(), _settlement_seconds(context))
+        log.info("timeline fits", run_id=run.run_id, trades_end_by=stop_at.isoformat())
     return output.model_dump(mode="json")
+
+
+SETTLEMENT_TASK = "await_settlement"
+DEFAULT_SETTLEMENT_SECONDS = 120.0
+
+
+def _settlement_seconds(context: Mapping[str, Any]) -> float:
+    """Return the settlement sensor's timeout as the DAG sets it (the timeline counts it)."""
+    dag = context.get("dag")
+    if dag is None or not dag.has_task(SETTLEMENT_TASK):
+        return DEFAULT_SETTLEMENT_SECONDS
+    return float(dag.get_task(SETTLEMENT_TASK).timeout)
 
 
 def risk_limits(context: Mapping[str, Any]) -> RiskLimits:
@@ -237,17 +319,16 @@ def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
         ports,
         execution_settings(),
         halt=kill_switch,
+        on_phase=metrics.phase_metrics,
     )
-    metrics.phase_metrics(load(ports.store, output.phase, PhaseResult))
     return output.model_dump(mode="json")
 
 
 @final_on_bad_input
 def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
-    """execute_buys (after await_settlement); a partial run fails here with its report written.
+    """execute_buys (after await_settlement); a partial run fails here, after its artifact.
 
-    The report task does not run after a failure, so under the default partial policy this
-    task writes the run report itself before it fails.
+    The report is the run's teardown: it is written whatever this task does.
     """
     run = run_context(context)
     sold = SellsOutput.model_validate(sells)
@@ -257,88 +338,164 @@ def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
     ports = adapters(context)
     sells_phase = load(ports.store, sold.phase, PhaseResult)
     metrics.settlement_wait(ports.clock.now() - sold.finished_at)
-    try:
-        ref = execute_buys(
-            run,
-            task,
-            planned.plan,
-            ports,
-            execution_settings(),
-            sells_status=sells_phase.status,
-            halt=kill_switch,
-        )
-    except PhaseFailedError:
-        written = _phase_ref(ports, run)
-        if written is not None:
-            metrics.phase_metrics(load(ports.store, written, PhaseResult))
-        refs = ReportRefs(
-            targets=_ref(ti.xcom_pull(task_ids="compute_signals"), "targets"),
-            plan=planned.plan,
-            snapshot=planned.snapshot,
-            sells=sold.phase,
-            buys=written,
-        )
-        write_report(run, refs, ports)
-        raise
-    metrics.phase_metrics(load(ports.store, ref, PhaseResult))
+    ref = execute_buys(
+        run,
+        task,
+        planned.plan,
+        ports,
+        execution_settings(),
+        sells_status=sells_phase.status,
+        halt=kill_switch,
+        on_phase=metrics.phase_metrics,
+    )
     return ref.model_dump(mode="json")
 
 
-def _phase_ref(ports: Adapters, run: RunContext) -> ArtifactRef | None:
-    """Return the buys' phase artifact if execute_buys got as far as writing it."""
-    key = artifact_key(run.prefix, "phase_buys")
-    try:
-        phase = PhaseResult.model_validate_json(ports.store.get(key))
-    except ArtifactNotFoundError:
-        return None
-    return ArtifactRef(
-        artifact_id=phase.artifact_id, bucket=ports.store.bucket, key=key, summary=phase.message
-    )
-
-
-@final_on_bad_input
-def report_task(
-    context: Mapping[str, Any],
-    *,
-    targets: Json,
-    plan: Json,
-    sells: Json | None,
-    buys: Json | None,
-    replay: Json | None,
-) -> Json:
-    """report."""
+def phase_killed(context: Mapping[str, Any], *, timed_out: bool) -> None:
+    """on_kill of an execution task: cancel its open orders unless a retry will adopt them."""
+    ti = context["ti"]
     run = run_context(context)
-    planned = PlanOutput.model_validate(plan)
-    refs = ReportRefs(
-        targets=_ref(targets, "targets"),
-        plan=planned.plan,
-        snapshot=planned.snapshot,
-        rebalanced_by=planned.rebalanced_by,
-        sells=SellsOutput.model_validate(sells).phase if sells else None,
-        buys=_ref(buys, "buys") if buys else None,
-        replay=_ref(replay, "replay") if replay else None,
+    retry_follows = timed_out and ti.try_number <= ti.max_tries
+    kind: FailureKind = "timeout" if timed_out else "killed"
+    what = "execution_timeout" if timed_out else "killed (SIGTERM)"
+    _record(context, kind, RuntimeError(f"{ti.task_id} {what} on try {ti.try_number}"))
+    if retry_follows:
+        log.warning(
+            "task timed out; its open orders stay for the retry to adopt",
+            run_id=run.run_id,
+            task_id=ti.task_id,
+            try_number=ti.try_number,
+        )
+        return
+    ports = adapters()
+    plan = _plan_of(run, ports)
+    if plan is None:
+        return
+    ledger = TradeLedger(ports.store, plan.account_id, ports.clock)
+    result = cancel_run_orders(
+        run, ledger, ports.broker, ports.clock, f"{ti.task_id} {what}", task_id=ti.task_id
     )
-    return write_report(run, refs, adapters()).model_dump(mode="json")
+    log.warning("on_kill cleanup", run_id=run.run_id, result=result.describe())
+
+
+def _plan_of(run: RunContext, ports: Adapters) -> RebalancePlan | None:
+    refs = find_refs(run, ports, rebalanced_by=None)
+    return load(ports.store, refs.plan, RebalancePlan) if refs.plan else None
+
+
+def report_task(context: Mapping[str, Any]) -> Json:
+    """report, the run's teardown: cancel what is still open, then report every outcome.
+
+    It runs after the last try of every other task, whatever their states. Orders of this run
+    still working (a failed, timed-out or killed phase) are canceled first and the ledger
+    records it; then the report says what was planned, sent, filled and canceled, and what the
+    account holds now. A cleanup that cannot finish fails this task (after the report) so
+    that Airflow retries it and the operator sees it.
+    """
+    run = run_context(context)
+    ti = context["ti"]
+    ports = adapters()
+    planned = _plan_output(ti.xcom_pull(task_ids="build_plan"))
+    refs = find_refs(run, ports, planned.rebalanced_by if planned else None)
+    failures = _failures(context, run, ports.store)
+    orders, cleanup, unclean = None, "", None
+    if refs.plan is not None and (planned is None or planned.mode == "trade"):
+        plan = load(ports.store, refs.plan, RebalancePlan)
+        ledger = TradeLedger(ports.store, plan.account_id, ports.clock)
+        reason = (
+            "run ended after " + ", ".join(f"{f.task_id} {f.kind}" for f in failures)
+            if failures
+            else "run finished"
+        )
+        try:
+            result = cancel_run_orders(run, ledger, ports.broker, ports.clock, reason)
+            cleanup = result.describe()
+            unclean = None if result.clean else f"orders still open: {cleanup}"
+        except AlchemiserError as exc:
+            cleanup = f"FAILED: {type(exc).__name__}: {exc}"
+            unclean = cleanup
+        orders = tally(tuple(e for e in ledger.entries(run.session) if e.task.run_id == run.run_id))
+    ref = write_report(
+        run,
+        refs,
+        ports,
+        live=_live(),
+        failures=failures,
+        orders=orders,
+        cleanup=cleanup,
+    )
+    if unclean is not None:
+        raise CleanupIncompleteError(f"report written ({ref.uri}) but {unclean}")
+    return ref.model_dump(mode="json")
+
+
+def _plan_output(value: object) -> PlanOutput | None:
+    if value is None:
+        return None
+    try:
+        return PlanOutput.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def _live() -> bool:
+    return not alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID)).paper
+
+
+FAILED_STATES = {"failed", "upstream_failed"}
+
+
+def _failures(
+    context: Mapping[str, Any], run: RunContext, store: ObjectStore
+) -> tuple[TaskFailure, ...]:
+    """Return why each task of the run that ended failed did so (recorded, or "lost")."""
+    states = _task_states(context, run)
+    recorded = {f.task_id: f for f in recorded_failures(store, run)}
+    failures = []
+    for task_id, state in sorted(states.items()):
+        if state != "failed":
+            continue
+        failures.append(
+            recorded.get(task_id)
+            or TaskFailure(
+                task_id=task_id,
+                kind="lost",
+                error="ended failed without recording why (worker killed or heartbeat lost)",
+            )
+        )
+    return tuple(failures)
+
+
+def _task_states(context: Mapping[str, Any], run: RunContext) -> dict[str, str]:
+    """Return {task_id: state} of this run's task instances, from the execution API."""
+    found = context["ti"].get_task_states(dag_id=run.dag_id, run_ids=[run.run_id])
+    by_run = found.get(run.run_id, found) if isinstance(found, dict) else {}
+    return {str(k): str(v) for k, v in by_run.items() if v is not None}
 
 
 def run_event(context: Mapping[str, Any], kind: Literal["success", "failure"]) -> RunEvent:
-    """Describe a finished run or a failed task from an Airflow callback context."""
+    """Describe a run from the report task's callbacks: its report, or why there is none.
+
+    On the report's success the event is built from the report (whatever the outcome); on its
+    failure (no report, or a cleanup that could not finish) from the error.
+    """
     dag_run = context["dag_run"]
     ti = context["ti"]
-    report = ti.xcom_pull(task_ids="report") if kind == "success" else None
-    ref = ArtifactRef.model_validate(report) if report else None
+    pulled = ti.xcom_pull(task_ids=ti.task_id) if kind == "success" else None
+    if pulled:
+        ref = ArtifactRef.model_validate(pulled)
+        report = load(object_store(), ref, RunReport)
+        return event_from_report(dag_run.dag_id, report, ref)
     try:
         session: str | None = run_context(context).session.isoformat()
     except ConfigError:
         session = None  # a bad session param is itself the failure being reported
     error = context.get("exception")
     return RunEvent(
-        kind=kind,
+        kind="failure",
         dag_id=dag_run.dag_id,
         run_id=dag_run.run_id,
         session=session,
-        outcome=ref.summary.removeprefix("outcome ") if ref else None,
-        task_id=ti.task_id if kind == "failure" else None,
+        task_id=ti.task_id,
         error=f"{type(error).__name__}: {error}" if error else None,
-        report=ref.uri if ref else None,
     )

@@ -70,6 +70,7 @@ def to_account(account: TradeAccount) -> AccountState:
     try:
         return AccountState(
             account_id=str(account.id),
+            account_number=account.account_number,
             status=account.status.value,
             cash=decimal(account.cash, "account.cash"),
             buying_power=max(Decimal(0), decimal(account.buying_power, "account.buying_power")),

@@ -1,0 +1,303 @@
+"""Fail safe over fakes: leftovers canceled through the ledger, a report for every outcome,
+positions reconciled, the kill switch on a retry, the session timeline, the live opt-in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from alchemiser.adapters.airflow.connections import check_scheduled_venue, mask
+from alchemiser.adapters.alpaca.settings import AlpacaSettings
+from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError
+from alchemiser.domain.orders import OrderIntent, OrderStatus
+from alchemiser.domain.plan import PlanSettings, RebalancePlan, Side
+from alchemiser.domain.report import RunReport, TaskFailure
+from alchemiser.execution.hours import SessionTimingError, check_timeline, worst_case_seconds
+from alchemiser.execution.positions import PositionMismatchError
+from alchemiser.execution.settings import ExecutionSettings
+from alchemiser.ledger.ids import client_order_id
+from alchemiser.ledger.journal import LedgeredBroker
+from alchemiser.ledger.ledger import TradeLedger
+from alchemiser.notify.message import event_from_report
+from alchemiser.planning.planner import build_plan
+from alchemiser.ports import Adapters
+from alchemiser.services.artifacts import load, save
+from alchemiser.services.cleanup import cancel_run_orders
+from alchemiser.services.context import RunContext
+from alchemiser.services.execute import execute_sells
+from alchemiser.services.report import find_refs, tally, write_report
+from alchemiser.services.snapshot import take_snapshot
+from tests.builders import SESSION, D, targets
+from tests.fakes import T0, FakeBroker, FakeClock, FakeMarketData, FakeStore
+
+PRICES = {"SPY": D(100), "QQQ": D(50)}
+RUN = RunContext(
+    dag_id="daily_rebalance", run_id="manual__1", session=SESSION, session_source="param"
+)
+OTHER = RunContext(
+    dag_id="daily_rebalance", run_id="manual__other", session=SESSION, session_source="param"
+)
+FAST = ExecutionSettings(walk_seconds=5, market_fill_seconds=5, poll_interval_seconds=0.1)
+
+
+def _adapters(broker: FakeBroker) -> Adapters:
+    return Adapters(
+        broker=broker, market_data=FakeMarketData(PRICES), store=FakeStore(), clock=FakeClock()
+    )
+
+
+def _ledger(adapters: Adapters) -> TradeLedger:
+    return TradeLedger(adapters.store, "acct-1", adapters.clock)
+
+
+def _place(adapters: Adapters, run: RunContext, symbol: str, qty: str = "1") -> str:
+    """Place a resting limit sell through the ledger, as a phase would."""
+    task = run.task("execute_sells")
+    cid = client_order_id(task, symbol, Side.SELL)
+    broker = LedgeredBroker(adapters.broker, _ledger(adapters), run.session, task)
+    broker.submit_order(
+        OrderIntent(
+            client_order_id=cid,
+            run_id=run.run_id,
+            symbol=symbol,
+            side=Side.SELL,
+            order_type="limit",
+            qty=D(qty),
+            limit_price=D(200),
+        )
+    )
+    return cid
+
+
+def _plan(adapters: Adapters, weights: dict[str, str]) -> RebalancePlan:
+    allocation = targets(weights, run_id=RUN.run_id)
+    snap = take_snapshot(RUN.run_id, adapters, also_quote=allocation.symbols)
+    save(adapters.store, RUN.prefix, "portfolio_before", snap, "before")
+    save(adapters.store, RUN.prefix, "target_allocation", allocation, "targets")
+    plan = build_plan(allocation, snap, PlanSettings(cash_reserve_pct=D(0)))
+    save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    return plan
+
+
+def test_cleanup_cancels_only_this_runs_open_orders_and_records_it() -> None:
+    broker = FakeBroker(PRICES, positions={"SPY": D(5), "QQQ": D(5)}, fill_limits=False)
+    adapters = _adapters(broker)
+    mine = _place(adapters, RUN, "SPY")
+    theirs = _place(adapters, OTHER, "QQQ")
+    ledger = _ledger(adapters)
+
+    result = cancel_run_orders(RUN, ledger, broker, adapters.clock, "execute_sells failed")
+
+    assert result.canceled == (mine,)
+    assert result.clean
+    assert broker.orders[mine].status is OrderStatus.CANCELED
+    assert broker.orders[theirs].status is OrderStatus.NEW  # another run's order is untouched
+    entry = ledger.get(SESSION, mine)
+    assert entry is not None
+    assert entry.status is OrderStatus.CANCELED
+    assert entry.events[-1].detail == "cleanup: execute_sells failed"
+    # Nothing left: a second sweep finds nothing and touches nothing.
+    assert cancel_run_orders(RUN, ledger, broker, adapters.clock, "again").describe() == (
+        "no open order of this run"
+    )
+
+
+def test_cleanup_closes_an_intent_the_broker_never_received() -> None:
+    broker = FakeBroker(PRICES)
+    adapters = _adapters(broker)
+    ledger = _ledger(adapters)
+    task = RUN.task("execute_sells")
+    intent = OrderIntent(
+        client_order_id=client_order_id(task, "SPY", Side.SELL),
+        run_id=RUN.run_id,
+        symbol="SPY",
+        side=Side.SELL,
+        qty=D(1),
+    )
+    ledger.intend(SESSION, task, intent)  # then the worker died before the request
+
+    result = cancel_run_orders(RUN, ledger, broker, adapters.clock, "worker lost")
+
+    assert result.never_placed == (intent.client_order_id,)
+    assert broker.submissions == []
+    assert tally(ledger.entries(SESSION)).intents == 1
+    assert tally(ledger.entries(SESSION)).open == 0
+
+
+def test_an_order_that_will_not_cancel_is_reported_still_open() -> None:
+    broker = FakeBroker(PRICES, positions={"SPY": D(5)}, fill_limits=False)
+    adapters = _adapters(broker)
+    cid = _place(adapters, RUN, "SPY")
+    broker.cancel_order = lambda broker_order_id: None  # type: ignore[method-assign]
+
+    result = cancel_run_orders(
+        RUN, _ledger(adapters), broker, adapters.clock, "teardown", wait_seconds=2
+    )
+
+    assert result.still_open == (cid,)
+    assert not result.clean
+    assert "STILL OPEN 1" in result.describe()
+
+
+def test_a_report_is_written_when_the_sells_failed_and_says_what_happened() -> None:
+    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False)
+    adapters = _adapters(broker)
+    _plan(adapters, {"QQQ": "1"})
+    _place(adapters, RUN, "SPY")
+    ledger = _ledger(adapters)
+    cleanup = cancel_run_orders(RUN, ledger, broker, adapters.clock, "run ended")
+    failure = TaskFailure(
+        task_id="execute_sells", kind="error", error="BrokerError: 503", try_number=3
+    )
+
+    ref = write_report(
+        RUN,
+        find_refs(RUN, adapters, None),
+        adapters,
+        live=False,
+        failures=(failure,),
+        orders=tally(ledger.entries(SESSION)),
+        cleanup=cleanup.describe(),
+    )
+
+    report = load(adapters.store, ref, RunReport)
+    assert report.outcome == "failed"
+    assert report.plan is not None  # what was planned
+    assert report.orders is not None
+    assert (report.orders.placed, report.orders.canceled, report.orders.open) == (1, 1, 0)
+    assert report.after is not None  # the account after: positions and cash
+    text = adapters.store.get(f"{RUN.prefix}/report.txt").decode()
+    assert "execute_sells" in text
+    assert "BrokerError: 503" in text
+    assert "1 canceled" in text
+    assert "(paper)" in text
+    html = adapters.store.get(f"{RUN.prefix}/report.html").decode()
+    assert "Failures" in html
+    # The run's one notification comes from this report: venue, money, counts, the link.
+    event = event_from_report("daily_rebalance", report, ref)
+    assert event.kind == "failure"
+    assert event.subject() == "[alchemiser paper] 2026-11-20: FAILED (daily_rebalance)"
+    body = event.text()
+    assert "venue: fake (paper)" in body
+    assert "orders: 1 placed, 0 filled, 1 canceled, 0 rejected, 0 open" in body
+    assert "failed: execute_sells (error): BrokerError: 503" in body
+    assert f"report: {ref.link}" in body
+
+
+def test_a_report_is_written_when_no_plan_was_made_and_the_broker_is_down() -> None:
+    broker = FakeBroker(PRICES)
+    adapters = _adapters(broker)
+
+    def down() -> None:
+        raise BrokerError("get account: HTTP 503")
+
+    broker.get_account = down  # type: ignore[assignment,method-assign]
+    failure = TaskFailure(task_id="compute_signals", kind="error", error="StrategyError: bad")
+
+    ref = write_report(RUN, find_refs(RUN, adapters, None), adapters, failures=(failure,))
+
+    report = load(adapters.store, ref, RunReport)
+    assert report.outcome == "failed"
+    assert report.targets is None
+    assert report.plan is None
+    assert report.after is None
+    assert "503" in report.after_error
+    assert "could not be read" in adapters.store.get(f"{RUN.prefix}/report.txt").decode()
+
+
+def test_the_kill_switch_before_a_retry_cancels_what_the_earlier_try_placed() -> None:
+    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, fill_limits=False)
+    adapters = _adapters(broker)
+    plan = _plan(adapters, {"QQQ": "1"})
+    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    task = RUN.task("execute_sells")
+    # The earlier try placed the walk's first order, then its worker was lost.
+    cid = _place(adapters, RUN, "SPY")
+    assert broker.orders[cid].status is OrderStatus.NEW
+
+    with pytest.raises(KillSwitchError, match="open orders canceled"):
+        execute_sells(RUN, task, ref, adapters, FAST, halt=lambda: "kill switch on")
+
+    assert broker.orders[cid].status is OrderStatus.CANCELED
+    assert broker.submissions == [cid]  # nothing new placed
+
+
+def test_positions_that_moved_since_the_plan_refuse_the_sells() -> None:
+    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0))
+    adapters = _adapters(broker)
+    plan = _plan(adapters, {"QQQ": "1"})
+    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    broker.positions["SPY"] = D(7)  # a manual trade between the plan and the sells
+
+    with pytest.raises(PositionMismatchError, match="SPY: expected 10, broker holds 7"):
+        execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
+    assert broker.submissions == []
+
+
+def test_a_retry_counts_the_fills_of_this_runs_earlier_try_as_expected() -> None:
+    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False)
+    adapters = _adapters(broker)
+    plan = _plan(adapters, {"QQQ": "1"})
+    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    task = RUN.task("execute_sells")
+    # The earlier try's first order filled 4 of the 10 shares before its worker was lost.
+    cid = _place(adapters, RUN, "SPY", qty="10")
+    broker.orders[cid] = broker.orders[cid].model_copy(
+        update={"status": OrderStatus.CANCELED, "filled_qty": D(4), "filled_avg_price": D(100)}
+    )
+    broker.positions["SPY"] = D(6)
+    broker.fill_limits = True
+
+    execute_sells(RUN, task, ref, adapters, FAST)  # no PositionMismatchError: 10 - 4 = 6
+
+    assert broker.positions["SPY"] == 0
+
+
+def test_the_worst_case_timeline_must_fit_before_the_close_buffer() -> None:
+    settings = ExecutionSettings()
+    assert worst_case_seconds(settings, 120) == 2 * (300 + 60) + 120 + 60
+    broker = FakeBroker(PRICES)  # its session closes an hour after T0
+    assert check_timeline(broker, settings, 120) == T0 + timedelta(minutes=55)
+    slow = ExecutionSettings(walk_seconds=1500, market_fill_seconds=300)
+    with pytest.raises(SessionTimingError, match=r"worst case takes 3780 s .* only 3300 s"):
+        check_timeline(broker, slow, 120)
+
+
+def test_a_closed_market_is_refused_when_the_run_is_planned() -> None:
+    broker = FakeBroker(PRICES, is_open=False)
+    with pytest.raises(SessionTimingError, match="market closed"):
+        check_timeline(broker, ExecutionSettings(), 120)
+
+
+LIVE = AlpacaSettings(key_id="k", secret_key="s", paper=False)
+PAPER = AlpacaSettings(key_id="k", secret_key="s", paper=True)
+
+
+def test_a_scheduled_run_on_a_paper_connection_trades_paper() -> None:
+    check_scheduled_venue(PAPER, None, lambda: pytest.fail("no account lookup needed"))
+
+
+def test_a_scheduled_run_on_a_live_connection_needs_the_operators_opt_in() -> None:
+    with pytest.raises(ConfigError, match="set Variable alchemiser_live_account"):
+        check_scheduled_venue(LIVE, None, lambda: "PA123456789")
+    with pytest.raises(ConfigError, match=r"\.\.\.6789"):
+        check_scheduled_venue(LIVE, "PA000000000", lambda: "PA123456789")
+    check_scheduled_venue(LIVE, "PA123456789", lambda: "PA123456789")
+
+
+def test_account_numbers_are_masked_in_messages() -> None:
+    assert mask("PA123456789") == "...6789"
+    assert mask("") == "(none)"
+
+
+def test_the_tally_counts_filled_orders_and_the_traded_value() -> None:
+    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0))
+    adapters = _adapters(broker)
+    plan = _plan(adapters, {"QQQ": "1"})
+    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
+    counts = tally(_ledger(adapters).entries(SESSION))
+    assert counts.filled == 1
+    assert counts.traded_value == Decimal("1000.00")
