@@ -149,3 +149,16 @@ def test_an_smtp_connection_without_recipients_is_refused(
     )
     with pytest.raises(NotificationError, match="extra 'to' names no recipient"):
         deliver(FAILURE)
+
+
+def test_a_message_names_each_held_symbol_and_why() -> None:
+    event = RunEvent(
+        kind="success",
+        dag_id="daily_rebalance",
+        run_id="r1",
+        session="2026-11-20",
+        outcome="partial",
+        held=("XLE held: the broker reports it not tradable",),
+    )
+    assert "XLE held: the broker reports it not tradable" in event.text()
+    assert "XLE held: the broker reports it not tradable" in event.html()

@@ -23,6 +23,11 @@ class RunEvent(Frozen):
     task_id: str | None = None
     error: str | None = None
     report: str | None = Field(default=None, description="where the run report is")
+    held: tuple[str, ...] = Field(
+        default=(),
+        description="symbols the session held back and why, one 'SYMBOL held: reason' each "
+        "(RebalancePlan.held and held walks)",
+    )
 
     def subject(self) -> str:
         """Return a one-line subject."""
@@ -39,6 +44,7 @@ class RunEvent(Frozen):
             body.append(f"failed task: {self.task_id}")
         if self.error:
             body.append(f"error: {self.error[:MAX_ERROR]}")
+        body += self.held
         body.append(f"report: {self.report or 'not written'}")
         return body
 

@@ -117,13 +117,14 @@ def _outcome(
 ) -> Outcome:
     if rebalanced_by is not None:
         return "already_rebalanced"
+    # A symbol held back (not tradable, no usable quote) makes the session partial.
     if plan.is_empty:
-        return "no_trades"
+        return "partial" if plan.held else "no_trades"
     if sells is None and buys is None:
         return "plan_only"  # the route sent a plan with trades nowhere: plan_only was asked
     orders = [o for p in (sells, buys) if p is not None for o in p.orders]
     if len(orders) == len(plan.items) and all(o.status is OrderStatus.FILLED for o in orders):
-        return "success"
+        return "partial" if plan.held else "success"
     if any(o.filled_qty > 0 for o in orders):
         return "partial"
     return "failed"
