@@ -133,13 +133,7 @@ class PhaseRunner:
             try:
                 walk.record(submit_once(self._broker, intent, looked_up=True))
             except NotTradableError as exc:
-                walk.hold(f"{walk.symbol} ({intent.client_order_id}): held, {exc}")
-                log.warning(
-                    "walk held: not tradable",
-                    run_id=self._run_id,
-                    client_order_id=intent.client_order_id,
-                    reason=str(exc),
-                )
+                self._hold(walk, intent.client_order_id, exc)
                 continue
             except OrderRejectedError as exc:
                 walk.reject(f"{walk.symbol} ({intent.client_order_id}): {exc}")
@@ -151,6 +145,16 @@ class PhaseRunner:
                 )
                 continue
             walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)
+
+    def _hold(self, walk: Walk, client_order_id: str, exc: NotTradableError) -> None:
+        """End a walk the broker will not trade: kept as it is, the phase goes on."""
+        walk.hold(f"{walk.symbol} ({client_order_id}): held, {exc}")
+        log.warning(
+            "walk held: not tradable",
+            run_id=self._run_id,
+            client_order_id=client_order_id,
+            reason=str(exc),
+        )
 
     def _books(self, symbols: list[str], *, retry: bool) -> dict[str, TopOfBook]:
         books = self._broker.get_top_of_book(symbols)
@@ -225,13 +229,7 @@ class PhaseRunner:
         try:
             walk.record(submit_once(self._broker, intent, looked_up=True))
         except NotTradableError as exc:
-            walk.hold(f"market order {intent.client_order_id}: held, {exc}")
-            log.warning(
-                "walk held: not tradable",
-                run_id=self._run_id,
-                client_order_id=intent.client_order_id,
-                reason=str(exc),
-            )
+            self._hold(walk, intent.client_order_id, exc)
         except OrderRejectedError as exc:
             walk.finish(f"market order {intent.client_order_id} rejected: {exc}")
             log.error(

@@ -195,8 +195,8 @@ def _apply_partial_policy(
     if settings.partial_policy == "fail" and (
         plan.held or statuses & {PhaseStatus.PARTIAL, PhaseStatus.FAILED}
     ):
-        held = f"; {plan.held_line()}" if plan.held else ""
-        raise PhaseFailedError(f"run ended partial (partial_policy=fail): {phase.message}{held}")
+        held = f"{plan.held_line()}; " if plan.held else ""
+        raise PhaseFailedError(f"run ended partial (partial_policy=fail): {held}{phase.message}")
 
 
 def _runner(
