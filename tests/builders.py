@@ -40,8 +40,13 @@ def snapshot(
     quotes: Mapping[str, str],
     non_fractionable: frozenset[str] = frozenset(),
     half_spread: str = "0.01",
+    untradable: frozenset[str] = frozenset(),
+    unquoted: frozenset[str] = frozenset(),
 ) -> PortfolioSnapshot:
-    """Return a snapshot: holdings {symbol: (qty, price)}, quotes {symbol: mid}."""
+    """Return a snapshot: holdings {symbol: (qty, price)}, quotes {symbol: mid}.
+
+    `unquoted` symbols are known to the broker (an asset record) but have no usable quote.
+    """
     return PortfolioSnapshot(
         run_id="run-1",
         taken_at=T0,
@@ -57,7 +62,9 @@ def snapshot(
             for s, m in sorted(quotes.items())
         ),
         assets=tuple(
-            AssetInfo(symbol=s, tradable=True, fractionable=s not in non_fractionable)
-            for s in sorted(quotes)
+            AssetInfo(
+                symbol=s, tradable=s not in untradable, fractionable=s not in non_fractionable
+            )
+            for s in sorted(set(quotes) | unquoted)
         ),
     )

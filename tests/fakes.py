@@ -59,6 +59,7 @@ class FakeBroker:
     quote_size: Decimal = Decimal(1000)
     calls: list[str] = field(default_factory=list)
     reject: dict[str, OrderRejectedError] = field(default_factory=dict)
+    untradable: set[str] = field(default_factory=set)
     orders: dict[str, OrderResult] = field(default_factory=dict)
     submissions: list[str] = field(default_factory=list)
     list_calls: int = 0
@@ -89,7 +90,7 @@ class FakeBroker:
         return tuple(
             AssetInfo(
                 symbol=s,
-                tradable=True,
+                tradable=s not in self.untradable,
                 fractionable=self.fractionable is None or s in self.fractionable,
             )
             for s in sorted(set(symbols))

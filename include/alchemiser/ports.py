@@ -118,7 +118,7 @@ class MarketData(Protocol):
         ...
 
     def get_latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
-        """Return the latest quote per symbol; raise for a missing or unusable one."""
+        """Return the latest usable quote per symbol; a missing, zero or crossed one is left out."""
         ...
 
 

@@ -16,10 +16,11 @@ from alchemiser.adapters.alpaca.http import TimeoutHTTPAdapter
 from alchemiser.adapters.alpaca.market_data import AlpacaMarketData
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.adapters.clock import SystemClock
-from alchemiser.domain.errors import BrokerError, MarketDataError, OrderRejectedError
+from alchemiser.domain.errors import BrokerError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderStatus
 from alchemiser.domain.plan import Side
 from alchemiser.exchange import PaperExchange
+from alchemiser.exchange.faults import CrossedFault, FaultSet
 from alchemiser.execution.orders import submit_once, wait_for_terminal
 from tests.adapters.conftest import SESSION
 
@@ -93,9 +94,21 @@ def test_daily_bars_are_point_in_time_and_quotes_have_two_sides(alpaca: AlpacaSe
     assert quotes["SPY"].bid < quotes["SPY"].ask
 
 
-def test_a_symbol_without_quotes_is_a_market_data_error(alpaca: AlpacaSettings) -> None:
-    with pytest.raises(MarketDataError, match="no quote for NOPE"):
-        AlpacaMarketData(alpaca).get_latest_quotes(["SPY", "NOPE"])
+def test_a_symbol_without_a_quote_is_left_out_not_an_error(alpaca: AlpacaSettings) -> None:
+    quotes = AlpacaMarketData(alpaca).get_latest_quotes(["SPY", "NOPE"])
+    assert set(quotes) == {"SPY"}
+
+
+@pytest.mark.parametrize("zero", [False, True])
+def test_a_crossed_or_zero_quote_is_left_out_and_the_others_kept(
+    alpaca: AlpacaSettings, exchange: PaperExchange, zero: bool
+) -> None:
+    exchange.set_faults(FaultSet(crossed_quotes=CrossedFault(symbols=("SPY",), zero=zero)))
+    try:
+        quotes = AlpacaMarketData(alpaca).get_latest_quotes(["SPY", "QQQ"])
+    finally:
+        exchange.set_faults(FaultSet())
+    assert set(quotes) == {"QQQ"}
 
 
 def test_every_sdk_client_gets_a_request_timeout(alpaca: AlpacaSettings) -> None:

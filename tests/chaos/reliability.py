@@ -51,6 +51,8 @@ class Scenario:
     expect: str = "completed"
     """`completed`, or a fragment the failure's reason must contain."""
     note: str = ""
+    plan_faults: dict[str, Any] | None = None
+    """Faults already on while the plan is made (default: planned calmly)."""
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -100,9 +102,45 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "stale quotes (1 day old)",
         {"stale_quotes_seconds": 86_400},
-        expect="stale quote",
-        note="refused before any order: quotes older than max_quote_age_seconds (60 s, on the "
-        "broker's clock) are re-fetched once, then every walk is refused",
+        expect="run ended partial",
+        note="no order placed: quotes older than max_quote_age_seconds (60 s, on the broker's "
+        "clock) are re-fetched 3 times (0.5, 1, 2 s), then every walk ends held; the held "
+        "phases stay recorded on re-run",
+    ),
+    Scenario(
+        "held symbol not tradable at planning (QQQ)",
+        {"untradable": ["QQQ"]},
+        plan_faults={"untradable": ["QQQ"]},
+        expect="QQQ held: the broker reports it not tradable",
+        note="QQQ is kept as it is (never sent), SPY, XLE and BIL rebalance with the rest; "
+        "partial_policy=fail fails the run after the buys",
+    ),
+    Scenario(
+        "target not tradable at planning (XLE)",
+        {"untradable": ["XLE"]},
+        plan_faults={"untradable": ["XLE"]},
+        expect="XLE held: the broker reports it not tradable",
+        note="XLE's 35% stays in cash; the others get their own targets",
+    ),
+    Scenario(
+        "quote crossed for 2 s (SPY), at planning and at the sells",
+        {"crossed_quotes": {"symbols": ["SPY"], "seconds": 2}},
+        plan_faults={"crossed_quotes": {"symbols": ["SPY"], "seconds": 2}},
+        note="re-fetched after 0.5, 1 and 2 s; traded at the recovered quote",
+    ),
+    Scenario(
+        "quote stays crossed (SPY)",
+        {"crossed_quotes": {"symbols": ["SPY"]}},
+        plan_faults={"crossed_quotes": {"symbols": ["SPY"]}},
+        expect="SPY held: no usable quote",
+        note="SPY held after 3 re-fetches, never traded on a crossed price; the others trade",
+    ),
+    Scenario(
+        "403 not tradable on a sell mid-phase (QQQ)",
+        {"untradable": ["QQQ"]},
+        expect="run ended partial",
+        note="the QQQ walk ends held on its 403 (one attempt: the exchange's rejected count is "
+        "the refusals column), SPY sells, the buys are sized from what was raised",
     ),
     Scenario(
         "HTML instead of JSON (account)",
@@ -158,7 +196,9 @@ def _plan(venue: Venue) -> Any:
 
 
 def run_scenario(venue: Venue, scenario: Scenario) -> Row:
-    """Plan calmly, then trade with the faults on; on failure, lift them and re-run."""
+    """Plan (calmly unless the scenario says), trade with the faults on; on failure, re-run."""
+    if scenario.plan_faults is not None:
+        venue.faults(scenario.plan_faults)
     _plan(venue)
     venue.faults(scenario.faults)
     outcome, reason, rerun = "completed", "", ""
@@ -240,13 +280,14 @@ def render(rows: list[Row]) -> str:
         "exchange with the fault switched on (`POST /_exchange/faults`), through the real "
         "alpaca-py clients, with the trade ledger on a moto S3 server. A failed run is re-run "
         "(same task keys) after the fault is lifted. *Orders* is the exchange's order log (the "
-        "oracle), replaces included; *duplicate-id refusals* are resent submissions the "
-        "exchange refused as `client_order_id must be unique` (a lost response's retry), "
-        "each resolved by a lookup; *intents sent twice* counts orders outside one chain of "
+        "oracle), replaces included; *refusals* are submissions the exchange refused: "
+        "resent ones refused as `client_order_id must be unique` (a lost response's retry, "
+        "each resolved by a lookup) or a not-tradable 403 (sent once, never again); "
+        "*intents sent twice* counts orders outside one chain of "
         "ids per intent (must be 0); *ledger matches* compares every ledger entry with the "
         "broker's order.",
         "",
-        "| scenario | outcome | re-run after the fix | orders | duplicate-id refusals "
+        "| scenario | outcome | re-run after the fix | orders | refusals "
         "| intents sent twice | ledger matches | faults injected | note |",
         "|---|---|---|---|---|---|---|---|---|",
     ]

@@ -16,7 +16,17 @@ import pytest
 from tests.chaos.reliability import DOC, SCENARIOS, Row, render, run_matrix, write
 from tests.chaos.reliability import s3_client as start_s3_client
 
-FINAL_FAILURES = {"halted symbol (XLE)"}
+FINAL_FAILURES = {
+    "halted symbol (XLE)",
+    "stale quotes (1 day old)",
+    "held symbol not tradable at planning (QQQ)",
+    "target not tradable at planning (XLE)",
+    "quote stays crossed (SPY)",
+    "403 not tradable on a sell mid-phase (QQQ)",
+}
+"""Partial runs: the recorded phases (held walks, unfilled halts) stay partial on re-run."""
+ENGINE_FAULTS = {"halted", "untradable"}
+"""Faults the engine applies itself: not counted as injected."""
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +40,7 @@ def rows(tmp_path_factory: pytest.TempPathFactory) -> list[Row]:
 def test_the_matrix_covers_every_fault_mode(rows: list[Row]) -> None:
     assert [r.scenario.name for r in rows] == [s.name for s in SCENARIOS]
     kinds = {k.split("_")[0] for r in rows for k in r.injected}
-    assert kinds >= {"error", "429", "delay", "lost", "stale", "html", "missing"}
+    assert kinds >= {"error", "429", "delay", "lost", "stale", "html", "missing", "crossed"}
 
 
 @pytest.mark.parametrize("name", [s.name for s in SCENARIOS])
@@ -43,7 +53,7 @@ def test_each_scenario_completes_or_fails_with_its_reason_and_nothing_twice(
     assert row.ledger_matches, row.problems
     if row.outcome == "failed" and name not in FINAL_FAILURES:
         assert row.rerun == "completed", row.rerun
-    if row.scenario.faults and "halted" not in row.scenario.faults:
+    if row.scenario.faults and not ENGINE_FAULTS & set(row.scenario.faults):
         assert row.injected, "the fault never fired: the row proves nothing"
 
 

@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 import requests
+from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.requests import MarketOrderRequest
 
 from alchemiser.exchange import PaperExchange
 from alchemiser.exchange.__main__ import _parser, build_faults
@@ -166,6 +170,75 @@ def test_a_halted_symbol_set_at_runtime_accepts_but_never_fills_until_released(
     assert http("GET", f"/v2/orders/{order['id']}").json()["status"] == "filled"
 
 
+def test_an_untradable_symbol_reports_so_and_its_orders_get_alpaca_s_403(
+    exchange: PaperExchange, http: Http, trading: TradingClient
+) -> None:
+    _faults(exchange, {"untradable": ["spy"]})
+    assert http("GET", "/v2/assets/SPY").json()["tradable"] is False
+    assert http("GET", "/v2/assets/QQQ").json()["tradable"] is True
+    listed = {a["symbol"]: a["tradable"] for a in http("GET", "/v2/assets").json()}
+    assert (listed["SPY"], listed["QQQ"]) == (False, True)
+    refused = http("POST", "/v2/orders", json={**SELL_ONE, "client_order_id": "u1"})
+    assert refused.status_code == 403
+    assert refused.json() == {"code": 40310000, "message": "asset SPY is not tradable"}
+    with pytest.raises(APIError) as sdk:
+        trading.submit_order(
+            MarketOrderRequest(
+                symbol="SPY", qty=1, side=OrderSide.SELL, time_in_force=TimeInForce.DAY
+            )
+        )
+    assert sdk.value.status_code == 403
+    assert _oracle(exchange) == []
+    oracle = requests.get(f"{exchange.url}/_exchange/orders", timeout=5).json()
+    assert oracle["rejected_count"] == 2
+    requests.delete(f"{exchange.url}/_exchange/faults", timeout=5)
+    assert http("GET", "/v2/assets/SPY").json()["tradable"] is True
+    assert http("POST", "/v2/orders", json={**SELL_ONE, "client_order_id": "u2"}).ok
+
+
+def test_a_replace_of_a_suspended_symbol_s_order_is_refused_too(
+    exchange: PaperExchange, http: Http
+) -> None:
+    resting = {**SELL_ONE, "type": "limit", "limit_price": "9999", "client_order_id": "r1"}
+    order = http("POST", "/v2/orders", json=resting).json()
+    _faults(exchange, {"untradable": ["SPY"]})
+    refused = http("PATCH", f"/v2/orders/{order['id']}", json={"limit_price": "9998"})
+    assert (refused.status_code, refused.json()["code"]) == (403, 40310000)
+    assert http("GET", f"/v2/orders/{order['id']}").json()["status"] == "new"
+
+
+def _quote(http: Http, symbol: str = "SPY") -> dict[str, Any]:
+    body = http("GET", "/v2/stocks/quotes/latest", params={"symbols": f"{symbol},QQQ"}).json()
+    quote: dict[str, Any] = body["quotes"][symbol]
+    return quote
+
+
+def test_crossed_quotes_last_their_seconds_of_exchange_time_then_recover(
+    exchange: PaperExchange, http: Http, clock: FakeClock
+) -> None:
+    _faults(exchange, {"crossed_quotes": {"symbols": ["SPY"], "seconds": 3}})
+    crossed = _quote(http)
+    assert crossed["bp"] > crossed["ap"] > 0
+    assert _quote(http, "QQQ")["bp"] < _quote(http, "QQQ")["ap"]  # other symbols untouched
+    clock.advance(2.9)
+    assert _quote(http)["bp"] > _quote(http)["ap"]
+    clock.advance(0.2)
+    recovered = _quote(http)
+    assert 0 < recovered["bp"] < recovered["ap"]
+    assert _faults(exchange)["injected"]["crossed"] == 5  # responses with SPY in them, crossed
+
+
+def test_quotes_can_stay_crossed_or_come_back_zero(
+    exchange: PaperExchange, http: Http, clock: FakeClock
+) -> None:
+    _faults(exchange, {"crossed_quotes": {"symbols": ["SPY"]}})
+    clock.advance(3600)
+    assert _quote(http)["bp"] > _quote(http)["ap"]
+    _faults(exchange, {"crossed_quotes": {"symbols": ["SPY"], "zero": True}})
+    zero = _quote(http)
+    assert (zero["bp"], zero["ap"]) == (0, 0)
+
+
 def test_html_instead_of_json_on_one_route(exchange: PaperExchange, http: Http) -> None:
     _faults(exchange, {"html": {"routes": ["GET /v2/account"]}})
     page = http("GET", "/v2/account")
@@ -197,6 +270,9 @@ def test_admin_routes_are_never_faulted(exchange: PaperExchange) -> None:
         ({"lost_responses": {"mode": "lose"}}, r"lost_responses.mode"),
         ({"nonsense": 1}, r"unknown field\(s\): nonsense"),
         ({"delay": {"secs": 1}}, r"unknown delay field"),
+        ({"untradable": "XLE"}, r"untradable must be a list of strings"),
+        ({"crossed_quotes": {"seconds": -1}}, r"crossed_quotes.seconds must be within"),
+        ({"crossed_quotes": {"zero": "yes"}}, r"crossed_quotes.zero must be true or false"),
     ],
 )
 def test_bad_fault_sets_are_refused_naming_the_field(

@@ -30,7 +30,7 @@ class Switch:
 def test_a_switch_on_before_the_phase_places_nothing(venue: StartVenue) -> None:
     v = venue(cash="0", positions={"SPY": "10"})
     plan = v.plan(targets({"SPY": "0.5", "BIL": "0.5"}))
-    with pytest.raises(KillSwitchError, match=r"kill switch on \(test\): nothing placed"):
+    with pytest.raises(KillSwitchError, match=r"kill switch on \(test\): no further orders placed"):
         execute_sells(RUN, RUN.task("execute_sells"), plan, v.adapters, SETTINGS, halt=Switch(0))
     assert v.orders() == []
 

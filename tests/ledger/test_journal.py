@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alchemiser.domain.errors import OrderRejectedError
+from alchemiser.domain.errors import NotTradableError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.plan import Side
-from alchemiser.ledger.entry import LedgerState
+from alchemiser.ledger.entry import LedgerState, Rejection
 from alchemiser.ledger.ids import TaskKey, client_order_id
 from alchemiser.ledger.journal import LedgeredBroker
 from alchemiser.ledger.ledger import TradeLedger
@@ -118,3 +118,33 @@ def test_orders_of_other_sessions_are_not_this_sessions_business() -> None:
     broker, ledger, _ = _setup()
     assert broker.list_orders(datetime(2026, 11, 20, tzinfo=UTC), "alc-") == ()
     assert reconcile(ledger, broker, SESSION, TASK).clean
+
+
+def test_a_final_rejection_is_recorded_with_the_broker_s_words_and_never_sent_again() -> None:
+    broker, ledger, journaled = _setup()
+    said = "submit buy SPY: HTTP 403 asset SPY is not tradable"
+    broker.reject["SPY"] = NotTradableError(said, status=403, code=40310000)
+    with pytest.raises(NotTradableError):
+        journaled.submit_order(INTENT)
+    entry = ledger.get(SESSION, CID)
+    assert entry is not None
+    assert (entry.state, entry.status) == (LedgerState.TERMINAL, OrderStatus.REJECTED)
+    assert entry.rejection == Rejection(
+        status=403, code=40310000, message=said, kind="not_tradable"
+    )
+    # The next task try: the recorded rejection comes back, the broker is not asked again.
+    with pytest.raises(NotTradableError, match="recorded in the ledger as final") as again:
+        LedgeredBroker(broker, ledger, SESSION, TASK).submit_order(INTENT)
+    assert (again.value.status, again.value.code) == (403, 40310000)
+    assert broker.submissions == [CID]
+
+
+def test_a_rejection_a_retry_can_change_is_sent_again_on_the_next_try() -> None:
+    broker, ledger, journaled = _setup()
+    broker.reject["SPY"] = OrderRejectedError("insufficient buying power", status=403, code=1)
+    with pytest.raises(OrderRejectedError):
+        journaled.submit_order(INTENT)
+    assert ledger.get(SESSION, CID).rejection.kind == "retryable"  # type: ignore[union-attr]
+    del broker.reject["SPY"]
+    LedgeredBroker(broker, ledger, SESSION, TASK).submit_order(INTENT)
+    assert broker.submissions == [CID, CID]

@@ -171,3 +171,16 @@ def test_a_broken_smtp_server_does_not_stop_slack(
         deliver(FAILURE)
     (payload,) = slack.received
     assert "execute_sells" in payload["text"]
+
+
+def test_a_message_names_each_held_symbol_and_why() -> None:
+    event = RunEvent(
+        kind="success",
+        dag_id="daily_rebalance",
+        run_id="r1",
+        session="2026-11-20",
+        outcome="partial",
+        held=("XLE held: the broker reports it not tradable",),
+    )
+    assert "XLE held: the broker reports it not tradable" in event.text()
+    assert "XLE held: the broker reports it not tradable" in event.html()

@@ -9,7 +9,7 @@ import pytest
 
 from alchemiser.domain.errors import PlanningError
 from alchemiser.domain.market import Quote
-from alchemiser.domain.plan import PlanSettings, Side
+from alchemiser.domain.plan import HoldReason, PlanSettings, Side
 from alchemiser.planning.planner import build_plan
 from tests.builders import D, snapshot, targets
 from tests.fakes import T0
@@ -108,9 +108,79 @@ def test_same_inputs_give_the_same_plan_byte_for_byte() -> None:
     assert build_plan(*args).model_dump_json() == build_plan(*args).model_dump_json()
 
 
-def test_missing_quote_is_an_error_naming_the_symbol() -> None:
-    with pytest.raises(PlanningError, match="QQQ: no quote"):
+def test_a_symbol_unknown_to_the_broker_is_an_error_naming_it() -> None:
+    with pytest.raises(PlanningError, match="QQQ: unknown to the broker"):
         build_plan(targets({"QQQ": "1"}), snapshot("100", {}, {"SPY": "1"}), NO_RESERVE)
+
+
+def test_a_halted_holding_is_kept_and_the_rest_rebalances_with_what_is_left() -> None:
+    # $10,000 book: XLE $4,000 (target 0, cannot be sold), SPY $6,000; targets SPY/BIL 50/50.
+    plan = build_plan(
+        targets({"SPY": "0.5", "BIL": "0.5"}),
+        snapshot(
+            "0",
+            {"XLE": ("40", "100"), "SPY": ("60", "100")},
+            {"XLE": "100", "SPY": "100", "BIL": "100"},
+            untradable=frozenset({"XLE"}),
+        ),
+        NO_RESERVE,
+    )
+    (xle,) = plan.held
+    assert (xle.symbol, xle.reason, xle.qty, xle.value) == (
+        "XLE",
+        HoldReason.NOT_TRADABLE,
+        40,
+        4000,
+    )
+    assert "not tradable" in xle.detail
+    # The $6,000 left is split 50/50 among the tradable targets, not the $10,000 book.
+    assert [(i.side, i.symbol, i.trade_amount) for i in plan.items] == [
+        (Side.SELL, "SPY", D(3000)),
+        (Side.BUY, "BIL", D(3000)),
+    ]
+
+
+def test_a_halted_target_leaves_its_weight_in_cash_and_the_others_get_theirs() -> None:
+    plan = build_plan(
+        targets({"SPY": "0.6", "XLE": "0.4"}),
+        snapshot("10000", {}, {"SPY": "100", "XLE": "50"}, untradable=frozenset({"XLE"})),
+        NO_RESERVE,
+    )
+    assert [(i.symbol, i.trade_amount) for i in plan.buys] == [("SPY", D(6000))]
+    (xle,) = plan.held
+    assert (xle.symbol, xle.qty, xle.target_weight) == ("XLE", 0, D("0.4"))
+    assert plan.held_line() == "XLE held: the broker reports it not tradable"
+
+
+def test_a_symbol_without_a_usable_quote_is_held_at_the_broker_s_mark() -> None:
+    plan = build_plan(
+        targets({"SPY": "1"}),
+        snapshot(
+            "0",
+            {"SPY": ("50", "100"), "QQQ": ("50", "100")},
+            {"SPY": "100"},
+            unquoted=frozenset({"QQQ"}),
+        ),
+        NO_RESERVE,
+    )
+    assert [h.reason for h in plan.held] == [HoldReason.NO_USABLE_QUOTE]
+    assert plan.items == ()  # SPY already has all the money that is left
+    assert plan.portfolio_value == D(10000)
+
+
+def test_an_untradable_holding_already_on_target_is_not_held_back() -> None:
+    plan = build_plan(
+        targets({"SPY": "0.5", "XLE": "0.5"}),
+        snapshot(
+            "5000",
+            {"XLE": ("50", "100")},
+            {"XLE": "100", "SPY": "100"},
+            untradable=frozenset({"XLE"}),
+        ),
+        NO_RESERVE,
+    )
+    assert plan.held == ()
+    assert [(i.symbol, i.trade_amount) for i in plan.buys] == [("SPY", D(5000))]
 
 
 def test_empty_portfolio_is_an_error_not_a_division_by_zero() -> None:
@@ -128,12 +198,15 @@ def test_portfolio_already_on_target_needs_no_trades() -> None:
     assert plan.portfolio_value == Decimal("1000.5")
 
 
-def test_a_stale_quote_is_an_error_naming_the_symbol() -> None:
+def test_a_stale_quote_holds_its_symbol_and_the_others_still_trade() -> None:
     snap = snapshot("1000", {}, {"SPY": "100", "QQQ": "50"})
     old = snap.quotes[0].model_copy(update={"timestamp": snap.taken_at - timedelta(hours=1)})
     stale = snap.model_copy(update={"quotes": (old, snap.quotes[1])})
-    with pytest.raises(PlanningError, match="QQQ: stale quote"):
-        build_plan(targets({"SPY": "0.5", "QQQ": "0.5"}), stale, NO_RESERVE)
+    plan = build_plan(targets({"SPY": "0.5", "QQQ": "0.5"}), stale, NO_RESERVE)
+    (qqq,) = plan.held
+    assert (qqq.symbol, qqq.reason) == ("QQQ", HoldReason.STALE_QUOTE)
+    assert "3600s older than the newest" in qqq.detail
+    assert [(i.symbol, i.trade_amount) for i in plan.buys] == [("SPY", D(500))]
 
 
 def test_a_crossed_or_zero_quote_never_reaches_the_planner() -> None:

@@ -53,3 +53,28 @@ def test_plan_only_report_has_html_chart_and_text_with_escaped_content(tmp_path:
     text = store.get(f"{prefix}/report.txt").decode()
     assert "outcome PLAN_ONLY" in text
     assert "session from run_after" in text
+
+
+def test_a_held_symbol_is_named_in_the_plan_summary_and_the_report_with_its_reason(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "p.yaml"
+    config.write_text(
+        "strategies:\n  - {name: a, kind: fixed, allocation: 1, weights: {SPY: 0.5, QQQ: 0.5}}\n"
+    )
+    store = FakeStore()
+    broker = FakeBroker(prices=dict(PRICES), cash=D(1000), untradable={"QQQ"})
+    adapters = Adapters(
+        broker=broker, market_data=FakeMarketData(PRICES), store=store, clock=FakeClock()
+    )
+    targets = compute_signals(RUN, config, store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    assert "QQQ held: the broker reports it not tradable" in planned.plan.summary
+    refs = ReportRefs(targets=targets, plan=planned.plan, snapshot=planned.snapshot)
+    report = RunReport.model_validate_json(store.get(write_report(RUN, refs, adapters).key))
+    assert [h.symbol for h in report.plan.held] == ["QQQ"]
+    text = store.get(f"{RUN.prefix}/report.txt").decode()
+    assert "Held this session" in text
+    held = text.split("Held this session")[1]
+    assert held.splitlines()[3].startswith("QQQ")
+    assert "the broker reports it not tradable" in held.splitlines()[3]

@@ -36,6 +36,14 @@ class OrderRejectedError(BrokerError):
     """The broker rejected one order."""
 
 
+class FinalRejectionError(OrderRejectedError):
+    """The broker rejected an order for a reason no retry changes: it is never sent again."""
+
+
+class NotTradableError(FinalRejectionError):
+    """The broker refuses orders for the symbol now (halted, suspended, inactive)."""
+
+
 class InsufficientBuyingPowerError(AlchemiserError):
     """A buy would spend money the account does not have."""
 

@@ -139,6 +139,9 @@ class WalkOutcome(StrEnum):
     PARTIAL = "partial"
     UNFILLED = "unfilled"
     REJECTED = "rejected"
+    HELD = "held"
+    """Nothing traded because the symbol could not be this session (not tradable, no usable
+    quote): the position stays as it is; the phase goes on and counts as partial."""
 
 
 class WalkResult(Frozen):
@@ -241,6 +244,6 @@ def walk_phase_status(walks: tuple[WalkResult, ...], planned: int) -> PhaseStatu
     filled = [w for w in walks if w.outcome is WalkOutcome.FILLED]
     if len(filled) == planned:
         return PhaseStatus.SUCCESS
-    if any(w.filled_qty > 0 for w in walks):
+    if any(w.filled_qty > 0 or w.outcome is WalkOutcome.HELD for w in walks):
         return PhaseStatus.PARTIAL
     return PhaseStatus.FAILED

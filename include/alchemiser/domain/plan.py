@@ -57,6 +57,26 @@ class PlanItem(Frozen):
         return self
 
 
+class HoldReason(StrEnum):
+    """Why a symbol was left as it is this session."""
+
+    NOT_TRADABLE = "not_tradable"
+    NO_USABLE_QUOTE = "no_usable_quote"
+    STALE_QUOTE = "stale_quote"
+    REJECTED = "rejected"
+
+
+class HeldSymbol(Frozen):
+    """A symbol the session leaves as it is: its position kept, or its target weight in cash."""
+
+    symbol: Symbol
+    reason: HoldReason
+    detail: str = Field(description="what the broker or the quote said, for the report")
+    qty: Quantity = Field(description="shares held and kept (0 for a target not yet held)")
+    value: NonNegativeMoney = Field(description="what the kept position is worth")
+    target_weight: Weight = Field(description="the weight it was meant to have")
+
+
 class PlanSettings(Frozen):
     """Knobs of the planner, recorded in every plan."""
 
@@ -67,6 +87,19 @@ class PlanSettings(Frozen):
         default=300,
         gt=0,
         description="a quote this much older than the snapshot's newest quote is stale",
+    )
+    quote_refetches: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="times a missing, zero, crossed or stale quote is fetched again while "
+        "planning before its symbol is held as it is for the session",
+    )
+    quote_refetch_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="wait before the first re-fetch; doubles each time (0.5, 1, 2: 3.5 s)",
     )
 
 
@@ -85,12 +118,17 @@ class RebalancePlan(Artifact):
     investable_value: NonNegativeMoney
     settings: PlanSettings
     items: tuple[PlanItem, ...]
+    held: tuple[HeldSymbol, ...] = Field(
+        default=(),
+        description="symbols that needed a trade but are left as they are this session (not "
+        "tradable, no usable quote); the others were rebalanced among themselves",
+    )
 
     @model_validator(mode="after")
     def _one_side_per_symbol(self) -> RebalancePlan:
-        symbols = [i.symbol for i in self.items]
+        symbols = [i.symbol for i in self.items] + [h.symbol for h in self.held]
         if len(symbols) != len(set(symbols)):
-            raise ValueError("a symbol appears twice in the plan")
+            raise ValueError("a symbol appears twice in the plan (or is both traded and held)")
         return self
 
     @property
@@ -107,3 +145,7 @@ class RebalancePlan(Artifact):
     def is_empty(self) -> bool:
         """Return True when nothing needs to trade."""
         return not self.items
+
+    def held_line(self) -> str:
+        """Return the held symbols and why, in one line (empty when none)."""
+        return "; ".join(f"{h.symbol} held: {h.detail}" for h in self.held)

@@ -10,6 +10,7 @@ import copy
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -69,6 +70,7 @@ class PaperEngine:
         self._rejected = 0
         self._fill_delay = timedelta(seconds=config.fill_delay_seconds)
         self._halted: frozenset[str] = config.halted
+        self._untradable: frozenset[str] = frozenset()
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -107,6 +109,19 @@ class PaperEngine:
         """Return the symbols halted now."""
         with self._lock:
             return self._halted
+
+    def set_untradable(self, symbols: frozenset[str]) -> None:
+        """Mark these symbols not tradable: their asset says so and their orders get a 403."""
+        with self._lock:
+            self._untradable = symbols
+
+    def asset(self, symbol: str) -> AssetSpec | None:
+        """Return a symbol's asset as the venue reports it now (a fault may suspend it)."""
+        with self._lock:
+            spec = self.assets.get(symbol)
+            if spec is not None and symbol in self._untradable:
+                return replace(spec, tradable=False)
+            return spec
 
     # -- fills --------------------------------------------------------------------------------
 
@@ -208,6 +223,9 @@ class PaperEngine:
         sim = self.session.simulated(now)
         if req.client_order_id is not None and req.client_order_id in self._by_client_id:
             raise unprocessable("client_order_id must be unique", INVALID_PARAM)
+        if req.symbol in self._untradable:
+            # A trading halt or suspension as Alpaca reports it: refused, never an order.
+            raise forbidden(f"asset {req.symbol} is not tradable")
         opposite = "sell" if req.side == "buy" else "buy"
         if any(
             o.is_open and o.symbol == req.symbol and o.side == opposite

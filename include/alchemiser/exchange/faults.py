@@ -14,7 +14,11 @@ oracle always tells the truth:
 - ``stale_quotes``: latest quotes and trades stamped this many seconds in the past;
 - ``html``: a route answers an HTML page instead of JSON;
 - ``missing_fields``: a route's JSON loses the named keys;
-- ``halted``: symbols whose orders are accepted but never fill (applied by the engine).
+- ``halted``: symbols whose orders are accepted but never fill (applied by the engine);
+- ``untradable``: symbols the venue suspended: their asset reports ``tradable: false`` and
+  their orders (new or replacing) are refused with 403 ``asset X is not tradable`` (engine);
+- ``crossed_quotes``: these symbols' latest quotes come back crossed (bid above ask) or zero
+  for `seconds` of exchange time from when the fault is set (none: they stay that way).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import random
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -92,6 +97,15 @@ class HtmlFault:
 
 
 @dataclass(frozen=True)
+class CrossedFault:
+    """Serve these symbols' latest quotes crossed (or zero) for `seconds`; None: for good."""
+
+    symbols: tuple[str, ...] = ()
+    seconds: float | None = None
+    zero: bool = False
+
+
+@dataclass(frozen=True)
 class FaultSet:
     """Every fault, off by default; routes are keys like ``POST /v2/orders`` (empty = all)."""
 
@@ -104,6 +118,8 @@ class FaultSet:
     html: HtmlFault = field(default_factory=HtmlFault)
     missing_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     halted: tuple[str, ...] = ()
+    untradable: tuple[str, ...] = ()
+    crossed_quotes: CrossedFault = field(default_factory=CrossedFault)
 
     def to_json(self) -> dict[str, Any]:
         """Return the set as the JSON the admin endpoint accepts (lists, not tuples)."""
@@ -129,6 +145,8 @@ class Outcome:
     html_status: int | None = None
     strip: tuple[str, ...] = ()
     stale_seconds: float = 0.0
+    crossed: tuple[str, ...] = ()
+    zero: bool = False
 
 
 def _number(raw: object, what: str, low: float, high: float) -> float:
@@ -182,6 +200,11 @@ def parse_faults(raw: object) -> FaultSet:
     if mode not in ("504", "drop"):
         raise ConfigError(f"faults: lost_responses.mode must be '504' or 'drop', got {mode!r}")
     html = _section(raw, "html", {"routes", "status"})
+    crossed = _section(raw, "crossed_quotes", {"symbols", "seconds", "zero"})
+    crossed_seconds = crossed.get("seconds")
+    zero = crossed.get("zero", False)
+    if not isinstance(zero, bool):
+        raise ConfigError(f"faults: crossed_quotes.zero must be true or false, got {zero!r}")
     missing = raw.get("missing_fields", {})
     if not isinstance(missing, dict):
         raise ConfigError("faults: missing_fields must map a route to a list of keys")
@@ -219,6 +242,16 @@ def parse_faults(raw: object) -> FaultSet:
             for route, keys in missing.items()
         },
         halted=tuple(s.upper() for s in _strings(raw.get("halted", []), "halted")),
+        untradable=tuple(s.upper() for s in _strings(raw.get("untradable", []), "untradable")),
+        crossed_quotes=CrossedFault(
+            symbols=tuple(
+                s.upper() for s in _strings(crossed.get("symbols", []), "crossed_quotes.symbols")
+            ),
+            seconds=None
+            if crossed_seconds is None
+            else _number(crossed_seconds, "crossed_quotes.seconds", 0, 86_400),
+            zero=zero,
+        ),
     )
 
 
@@ -229,12 +262,13 @@ def _matches(routes: tuple[str, ...], route: str) -> bool:
 class Faults:
     """The current fault set, the RNG its fractions draw from, and counts of what fired."""
 
-    def __init__(self, initial: FaultSet | None = None) -> None:
+    def __init__(self, initial: FaultSet | None = None, now: datetime | None = None) -> None:
         self._lock = threading.Lock()
         self._set = FaultSet()
         self._rng = random.Random(0)
+        self._since: datetime | None = None
         self.injected: Counter[str] = Counter()
-        self.configure(initial or FaultSet())
+        self.configure(initial or FaultSet(), now)
 
     @property
     def current(self) -> FaultSet:
@@ -242,11 +276,15 @@ class Faults:
         with self._lock:
             return self._set
 
-    def configure(self, faults: FaultSet) -> None:
-        """Replace the whole set and reseed the RNG; counters keep counting."""
+    def configure(self, faults: FaultSet, now: datetime | None = None) -> None:
+        """Replace the whole set and reseed the RNG; counters keep counting.
+
+        `now` (exchange time) starts timed faults; without it they start at their first use.
+        """
         with self._lock:
             self._set = faults
             self._rng = random.Random(faults.seed)
+            self._since = now
 
     def status(self) -> dict[str, Any]:
         """Return the current set and the counters, for ``GET /_exchange/faults``."""
@@ -271,8 +309,8 @@ class Faults:
                 return Decision(delay, status)
             return Decision(delay)
 
-    def after(self, route: str, status: int) -> Outcome:
-        """Decide what happens to a served request's response."""
+    def after(self, route: str, status: int, now: datetime | None = None) -> Outcome:
+        """Decide what happens to a served request's response (`now`: exchange time)."""
         with self._lock:
             f = self._set
             lost: LostMode | None = None
@@ -289,13 +327,53 @@ class Faults:
             html = f.html.status if route in f.html.routes else None
             strip = f.missing_fields.get(route, ())
             stale = f.stale_quotes_seconds if route in QUOTE_ROUTES else 0.0
-            for fired, name in ((html, "html"), (strip, "missing_fields"), (stale, "stale")):
+            crossed = self._crossed(route, now)
+            for fired, name in (
+                (html, "html"),
+                (strip, "missing_fields"),
+                (stale, "stale"),
+                (crossed, "crossed"),
+            ):
                 if fired:
                     self.injected[name] += 1
-            return Outcome(html_status=html, strip=strip, stale_seconds=stale)
+            return Outcome(
+                html_status=html,
+                strip=strip,
+                stale_seconds=stale,
+                crossed=crossed,
+                zero=f.crossed_quotes.zero,
+            )
+
+    def _crossed(self, route: str, now: datetime | None) -> tuple[str, ...]:
+        rule = self._set.crossed_quotes
+        if route != LATEST_QUOTES or not rule.symbols:
+            return ()
+        if rule.seconds is None:
+            return rule.symbols
+        if now is None:
+            return ()
+        if self._since is None:
+            self._since = now
+        return rule.symbols if (now - self._since).total_seconds() < rule.seconds else ()
 
 
-QUOTE_ROUTES = frozenset({"GET /v2/stocks/quotes/latest", "GET /v2/stocks/trades/latest"})
+LATEST_QUOTES = "GET /v2/stocks/quotes/latest"
+QUOTE_ROUTES = frozenset({LATEST_QUOTES, "GET /v2/stocks/trades/latest"})
+CROSSED_BY = 1.02
+"""A crossed quote's bid sits this far above its ask (real ones seen were about 2% over)."""
+
+
+def cross_quotes(payload: Any, symbols: tuple[str, ...], zero: bool) -> None:
+    """Make these symbols' latest quotes crossed (bid over ask), or zero on both sides."""
+    quotes = payload.get("quotes") if isinstance(payload, dict) else None
+    for symbol in symbols:
+        item = (quotes or {}).get(symbol)
+        if item is None:
+            continue
+        if zero:
+            item["bp"], item["ap"] = 0.0, 0.0
+        else:
+            item["bp"] = round(float(item["ap"]) * CROSSED_BY, 2)
 
 
 def strip_fields(payload: Any, keys: tuple[str, ...], depth: int = 3) -> Any:

@@ -71,11 +71,12 @@ def _account(engine: PaperEngine, _m: re.Match[str], _q: Query, _b: Body) -> Res
 
 
 def _assets(engine: PaperEngine, _m: re.Match[str], _q: Query, _b: Body) -> Response:
-    return 200, [asset_json(spec) for spec in engine.assets.values()]
+    specs = (engine.asset(symbol) for symbol in engine.assets)
+    return 200, [asset_json(spec) for spec in specs if spec is not None]
 
 
 def _asset(engine: PaperEngine, m: re.Match[str], _q: Query, _b: Body) -> Response:
-    spec = engine.assets.get(m["symbol"].upper())
+    spec = engine.asset(m["symbol"].upper())
     if spec is None:
         raise not_found(f"asset not found for {m['symbol']}")
     return 200, asset_json(spec)

@@ -22,6 +22,7 @@ from alchemiser.exchange.faults import (
     Faults,
     FaultSet,
     Outcome,
+    cross_quotes,
     html_page,
     parse_faults,
     strip_fields,
@@ -53,6 +54,12 @@ def require_loopback(host: str) -> None:
         raise ConfigError(f"--host must be a loopback address, got {host!r}") from exc
     if not loopback:
         raise ConfigError(f"--host must be a loopback address, got {host!r}")
+
+
+def apply_to_engine(engine: PaperEngine, faults: FaultSet) -> None:
+    """Hand the engine the faults it applies itself: halts and suspended symbols."""
+    engine.set_halted(frozenset(faults.halted))
+    engine.set_untradable(frozenset(faults.untradable))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -100,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 status, payload = dispatch(self.engine, method, parts.path, query, body)
             if parts.path.startswith("/v2"):
-                outcome = self.faults.after(route, status)
+                outcome = self.faults.after(route, status, self.clock())
         except ExchangeRejectionError as rejection:
             self._send(rejection.status, rejection.body())
             return
@@ -112,11 +119,11 @@ class _Handler(BaseHTTPRequestHandler):
                 faults = parse_faults(body or {})
             except ConfigError as exc:
                 raise ExchangeRejectionError(422, 42210000, str(exc)) from exc
-            self.faults.configure(faults)
-            self.engine.set_halted(frozenset(faults.halted))
+            self.faults.configure(faults, self.clock())
+            apply_to_engine(self.engine, faults)
         elif method == "DELETE":
-            self.faults.configure(FaultSet())
-            self.engine.set_halted(frozenset())
+            self.faults.configure(FaultSet(), self.clock())
+            apply_to_engine(self.engine, FaultSet())
         elif method != "GET":
             raise ExchangeRejectionError(405, 40510000, "method not allowed")
         return 200, self.faults.status()
@@ -152,6 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if outcome.strip:
             payload = strip_fields(payload, outcome.strip)
+        if outcome.crossed:
+            cross_quotes(payload, outcome.crossed, outcome.zero)
         if outcome.stale_seconds and isinstance(payload, dict):
             stamp = rfc3339(self.engine.sim_now() - timedelta(seconds=outcome.stale_seconds))
             for key in ("quotes", "trades"):
@@ -232,10 +241,11 @@ class PaperExchange:
             require_loopback(host)
         config = config or ExchangeConfig()
         self.engine = PaperEngine(config, clock)
+        self._clock = clock
         self.meter = RequestMeter(config.rate_limit_per_minute)
-        self.faults = Faults(faults)
-        if faults is not None and faults.halted:
-            self.engine.set_halted(frozenset(faults.halted))
+        self.faults = Faults(faults, clock())
+        if faults is not None:
+            apply_to_engine(self.engine, faults)
         handler = type(
             "Handler",
             (_Handler,),
@@ -259,8 +269,8 @@ class PaperExchange:
 
     def set_faults(self, faults: FaultSet) -> None:
         """Replace the fault set, as ``POST /_exchange/faults`` does."""
-        self.faults.configure(faults)
-        self.engine.set_halted(frozenset(faults.halted))
+        self.faults.configure(faults, self._clock())
+        apply_to_engine(self.engine, faults)
 
     def start(self) -> str:
         """Serve in a background thread and return the URL."""

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import structlog
 
-from alchemiser.domain.errors import KillSwitchError, OrderRejectedError
+from alchemiser.domain.errors import KillSwitchError, NotTradableError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus, TopOfBook
 from alchemiser.execution.hours import PhaseWindow
 from alchemiser.execution.orders import DUPLICATE_CLIENT_ORDER_ID, submit_once
@@ -115,8 +115,12 @@ class PhaseRunner:
                 else suspicious(book.quote, self._settings, broker_now)
             )
             if problem is not None or book is None:
-                walk.reject(f"{walk.symbol}: quote refused after a re-fetch: {problem}")
-                log.error("walk refused", run_id=self._run_id, symbol=walk.symbol, reason=problem)
+                # Never traded on a bad price, never the reason the others are not: held.
+                walk.hold(
+                    f"{walk.symbol}: held, quote still unusable after "
+                    f"{self._settings.quote_refetches} re-fetches: {problem}"
+                )
+                log.warning("walk held", run_id=self._run_id, symbol=walk.symbol, reason=problem)
                 continue
             walk.arrival_mid = book.quote.mid
             walk.extra_ticks = size_ticks(
@@ -134,6 +138,9 @@ class PhaseRunner:
             )
             try:
                 walk.record(submit_once(self._broker, intent, looked_up=True))
+            except NotTradableError as exc:
+                self._hold(walk, intent.client_order_id, exc)
+                continue
             except OrderRejectedError as exc:
                 walk.reject(f"{walk.symbol} ({intent.client_order_id}): {exc}")
                 log.error(
@@ -145,15 +152,31 @@ class PhaseRunner:
                 continue
             walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)
 
+    def _hold(self, walk: Walk, client_order_id: str, exc: NotTradableError) -> None:
+        """End a walk the broker will not trade: kept as it is, the phase goes on."""
+        walk.hold(f"{walk.symbol} ({client_order_id}): held, {exc}")
+        log.warning(
+            "walk held: not tradable",
+            run_id=self._run_id,
+            client_order_id=client_order_id,
+            reason=str(exc),
+        )
+
     def _books(self, symbols: list[str], *, retry: bool) -> dict[str, TopOfBook]:
         books = self._broker.get_top_of_book(symbols)
-        at = self._window.broker_time(self._clock.now())
-        bad = [
-            s for s in symbols if s not in books or suspicious(books[s].quote, self._settings, at)
-        ]
-        if bad and retry:
-            # A bad print is often gone a moment later: look once more before refusing.
-            self._clock.sleep(self._settings.quote_retry_seconds)
+        wait = self._settings.quote_retry_seconds
+        for _ in range(self._settings.quote_refetches if retry else 0):
+            at = self._window.broker_time(self._clock.now())
+            bad = [
+                s
+                for s in symbols
+                if s not in books or suspicious(books[s].quote, self._settings, at)
+            ]
+            if not bad:
+                break
+            # A bad print is often gone a moment later: look again, waiting longer each time.
+            self._clock.sleep(wait)
+            wait *= 2
             books.update(self._broker.get_top_of_book(bad))
         return books
 
@@ -211,6 +234,8 @@ class PhaseRunner:
         )
         try:
             walk.record(submit_once(self._broker, intent, looked_up=True))
+        except NotTradableError as exc:
+            self._hold(walk, intent.client_order_id, exc)
         except OrderRejectedError as exc:
             walk.finish(f"market order {intent.client_order_id} rejected: {exc}")
             log.error(

@@ -52,7 +52,17 @@ class ExecutionSettings(Frozen):
         default=60.0, gt=0, le=86_400, description="an older quote (broker time) is stale"
     )
     quote_retry_seconds: float = Field(
-        default=1.0, ge=0, le=60, description="wait before re-fetching a suspicious quote once"
+        default=0.5,
+        ge=0,
+        le=60,
+        description="wait before re-fetching a suspicious quote; doubles on each re-fetch",
+    )
+    quote_refetches: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="re-fetches of a suspicious quote (0.5, 1, 2 s apart) before the walk "
+        "ends held, its symbol kept as it is for the session",
     )
     walk_seconds: float = Field(
         default=300.0,

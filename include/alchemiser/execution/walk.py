@@ -84,6 +84,11 @@ class Walk:
             self.outcome = WalkOutcome.UNFILLED
         self.message = message
 
+    def hold(self, message: str) -> None:
+        """End the walk because its symbol cannot trade this session (kept as it is)."""
+        self.outcome = WalkOutcome.HELD if self.filled_qty == 0 else WalkOutcome.PARTIAL
+        self.message = message
+
     def reject(self, message: str) -> None:
         """End the walk because the broker or a check refused it."""
         self.outcome = WalkOutcome.REJECTED if self.filled_qty == 0 else WalkOutcome.PARTIAL

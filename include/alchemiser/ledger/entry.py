@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -34,6 +35,26 @@ class LedgerEvent(Frozen):
     detail: str = ""
 
 
+RejectionKind = Literal["retryable", "final", "not_tradable"]
+
+
+class Rejection(Frozen):
+    """What the broker said when it refused an intent, and whether a retry could change it."""
+
+    status: int | None = Field(default=None, description="HTTP status")
+    code: int | None = Field(default=None, description="the broker's error code")
+    message: str
+    kind: RejectionKind = Field(
+        default="retryable",
+        description="final and not_tradable rejections are raised again, never re-sent",
+    )
+
+    @property
+    def final(self) -> bool:
+        """Return True when no retry may send the intent again."""
+        return self.kind != "retryable"
+
+
 class LedgerEntry(Frozen):
     """The durable record of one order intent and what the broker did with it."""
 
@@ -47,6 +68,7 @@ class LedgerEntry(Frozen):
     status: OrderStatus | None = None
     filled_qty: Quantity = Decimal(0)
     filled_avg_price: Price | None = None
+    rejection: Rejection | None = None
     events: tuple[LedgerEvent, ...] = ()
 
     @property

@@ -15,10 +15,15 @@ from decimal import Decimal
 
 import structlog
 
-from alchemiser.domain.errors import ArtifactNotFoundError, OrderRejectedError
+from alchemiser.domain.errors import (
+    ArtifactNotFoundError,
+    FinalRejectionError,
+    NotTradableError,
+    OrderRejectedError,
+)
 from alchemiser.domain.market import AccountState, AssetInfo, BrokerPosition, MarketClock
 from alchemiser.domain.orders import OrderIntent, OrderResult, TopOfBook
-from alchemiser.ledger.entry import LedgerState
+from alchemiser.ledger.entry import LedgerState, Rejection, RejectionKind
 from alchemiser.ledger.ids import TaskKey
 from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.ports import Broker
@@ -57,6 +62,8 @@ class LedgeredBroker:
     def submit_order(self, intent: OrderIntent) -> OrderResult:
         """Record the intent, adopt an order an earlier try placed, else submit and record."""
         entry, created = self._ledger.intend_once(self._session, self._task, intent)
+        if entry.rejection is not None and entry.rejection.final:
+            raise _recorded(intent, entry.rejection)
         if not created:
             existing = self._inner.get_order_by_client_id(intent.client_order_id)
             if existing is not None:
@@ -70,8 +77,13 @@ class LedgeredBroker:
         try:
             result = self._inner.submit_order(intent)
         except OrderRejectedError as exc:
-            if exc.code != DUPLICATE_CLIENT_ORDER_ID:
-                self._ledger.reject(self._session, self._task, intent.client_order_id, str(exc))
+            if exc.code != DUPLICATE_CLIENT_ORDER_ID or isinstance(exc, FinalRejectionError):
+                rejection = Rejection(
+                    status=exc.status, code=exc.code, message=str(exc), kind=_kind(exc)
+                )
+                self._ledger.reject(
+                    self._session, self._task, intent.client_order_id, str(exc), rejection
+                )
             raise
         return self._observe(result)
 
@@ -177,3 +189,25 @@ class LedgeredBroker:
                 filled_qty=str(result.filled_qty),
             )
         return result
+
+
+def _kind(error: OrderRejectedError) -> RejectionKind:
+    if isinstance(error, NotTradableError):
+        return "not_tradable"
+    return "final" if isinstance(error, FinalRejectionError) else "retryable"
+
+
+def _recorded(intent: OrderIntent, rejection: Rejection) -> FinalRejectionError:
+    """Return the rejection the ledger recorded for `intent`, raised again instead of re-sent."""
+    kind = NotTradableError if rejection.kind == "not_tradable" else FinalRejectionError
+    log.info(
+        "final rejection recorded: not sent again",
+        run_id=intent.run_id,
+        client_order_id=intent.client_order_id,
+        code=rejection.code,
+    )
+    return kind(
+        f"{rejection.message} (recorded in the ledger as final: not sent again)",
+        status=rejection.status,
+        code=rejection.code,
+    )

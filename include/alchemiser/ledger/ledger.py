@@ -23,7 +23,7 @@ from alchemiser.domain.errors import (
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.types import Frozen
-from alchemiser.ledger.entry import LedgerEntry, LedgerEvent, LedgerState
+from alchemiser.ledger.entry import LedgerEntry, LedgerEvent, LedgerState, Rejection
 from alchemiser.ledger.ids import TaskKey
 from alchemiser.ledger.keys import (
     entry_key,
@@ -132,8 +132,15 @@ class TradeLedger:
             return updated
         raise LedgerConflictError(f"{key}: still changing after {UPDATE_ATTEMPTS} attempts")
 
-    def reject(self, session: date, task: TaskKey, client_order_id: str, reason: str) -> None:
-        """Close an intent the broker refused (it never became an order)."""
+    def reject(
+        self,
+        session: date,
+        task: TaskKey,
+        client_order_id: str,
+        reason: str,
+        rejection: Rejection | None = None,
+    ) -> None:
+        """Close an intent the broker refused (it never became an order), with what it said."""
         key = entry_key(self.account_id, session, client_order_id)
         for _ in range(UPDATE_ATTEMPTS):
             body, etag = self._store.read(key)
@@ -145,6 +152,7 @@ class TradeLedger:
                 update={
                     "state": LedgerState.TERMINAL,
                     "status": OrderStatus.REJECTED,
+                    "rejection": rejection or Rejection(message=reason),
                     "events": (*entry.events, event),
                 }
             )

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from alchemiser.domain.orders import PhaseResult
+from alchemiser.domain.orders import PhaseResult, WalkOutcome
 from alchemiser.domain.report import ArtifactRef, RunReport
 from alchemiser.domain.types import Frozen
 
@@ -34,6 +34,11 @@ class RunEvent(Frozen):
     live: bool | None = Field(default=None, description="True: real money; None: a replay")
     details: tuple[str, ...] = Field(
         default=(), description="orders, traded value, scaled down, partial, failures, cleanup"
+    )
+    held: tuple[str, ...] = Field(
+        default=(),
+        description="symbols the session held back and why, one 'SYMBOL held: reason' each "
+        "(RebalancePlan.held and held walks)",
     )
 
     def subject(self) -> str:
@@ -59,6 +64,7 @@ class RunEvent(Frozen):
             body.append(f"failed task: {self.task_id}")
         if self.error:
             body.append(f"error: {self.error[:MAX_ERROR]}")
+        body += self.held
         body.append(f"report: {self.report or 'not written'}")
         return body
 
@@ -91,6 +97,14 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
         details.append(f"cleanup: {report.cleanup}")
     if report.note and not report.failures:
         details.append(f"note: {report.note}")
+    held = [f"{h.symbol} held: {h.detail}" for h in report.plan.held] if report.plan else []
+    held += [
+        f"{w.symbol} held: {w.message}"
+        for p in (report.sells, report.buys)
+        if p is not None
+        for w in p.walks
+        if w.outcome is WalkOutcome.HELD
+    ]
     return RunEvent(
         kind="success" if report.outcome in GOOD else "failure",
         dag_id=dag_id,
@@ -101,6 +115,7 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
         venue=report.venue,
         live=report.live,
         details=tuple(details),
+        held=tuple(held),
     )
 
 

@@ -3,22 +3,40 @@
 Quantisation is stated once here: fractional quantities to Alpaca's 9 decimal places, money to
 cents, both rounded so that a trade never overshoots its target (sells of whole shares round up
 only when the position is being closed; buys always round down).
+
+A symbol that cannot be traded this session (the broker says it is not tradable, or it has no
+usable quote) is held as it is: its position is kept, a target it does not hold stays in cash,
+and the other symbols are rebalanced among themselves with the money that is left.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import PlanningError
 from alchemiser.domain.market import AssetInfo, Quote
-from alchemiser.domain.plan import PlanItem, PlanSettings, RebalancePlan, Side
+from alchemiser.domain.plan import (
+    HeldSymbol,
+    HoldReason,
+    PlanItem,
+    PlanSettings,
+    RebalancePlan,
+    Side,
+)
 from alchemiser.domain.portfolio import PortfolioSnapshot
 
 QTY_STEP = Decimal("0.000000001")
 CENT = Decimal("0.01")
 WHOLE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class _Blocked:
+    reason: HoldReason
+    detail: str
 
 
 def build_plan(
@@ -33,21 +51,38 @@ def build_plan(
     reserve = (value * settings.cash_reserve_pct).quantize(CENT, ROUND_DOWN)
     investable = value - reserve
     threshold = max(settings.min_trade_amount, value * settings.min_trade_pct)
-    _refuse_stale_quotes(snapshot, settings)
 
     symbols = sorted(set(targets.symbols) | {h.symbol for h in snapshot.holdings})
+    blocked = {s: b for s in symbols if (b := _blocked_by(s, snapshot, settings)) is not None}
+    scale = _tradable_scale(targets, snapshot, blocked, investable)
     items: list[PlanItem] = []
+    held: list[HeldSymbol] = []
     for symbol in symbols:
+        block = blocked.get(symbol)
         item = _plan_symbol(
             symbol,
             targets=targets,
             snapshot=snapshot,
             value=value,
-            investable=investable,
+            investable=investable * (1 if block else scale),
             threshold=threshold,
         )
-        if item is not None:
+        if item is None:
+            continue
+        if block is None:
             items.append(item)
+            continue
+        holding = snapshot.holding(symbol)
+        held.append(
+            HeldSymbol(
+                symbol=symbol,
+                reason=block.reason,
+                detail=block.detail,
+                qty=holding.qty if holding else Decimal(0),
+                value=(holding.market_value if holding else Decimal(0)).quantize(CENT, ROUND_DOWN),
+                target_weight=targets.weight_of(symbol),
+            )
+        )
 
     def order(item: PlanItem) -> tuple[int, Decimal, str]:
         return (0 if item.side is Side.SELL else 1, -item.trade_amount, item.symbol)
@@ -63,6 +98,65 @@ def build_plan(
         investable_value=investable,
         settings=settings,
         items=tuple(sorted(items, key=order)),
+        held=tuple(held),
+    )
+
+
+def _blocked_by(
+    symbol: str, snapshot: PortfolioSnapshot, settings: PlanSettings
+) -> _Blocked | None:
+    """Return why `symbol` cannot be traded this session, or None when it can."""
+    asset = snapshot.asset(symbol)
+    if asset is None:
+        raise PlanningError(f"{symbol}: unknown to the broker (no asset record)")
+    if not asset.tradable:
+        return _Blocked(HoldReason.NOT_TRADABLE, "the broker reports it not tradable")
+    quote = snapshot.quote(symbol)
+    if quote is None:
+        return _Blocked(
+            HoldReason.NO_USABLE_QUOTE,
+            f"no usable quote (missing, zero or crossed) after {settings.quote_refetches} "
+            "re-fetches",
+        )
+    age = quote_lag(quote, snapshot)
+    if age > timedelta(seconds=settings.max_quote_age_seconds):
+        return _Blocked(
+            HoldReason.STALE_QUOTE,
+            f"stale quote from {quote.timestamp.isoformat()}, {age.total_seconds():.0f}s older "
+            f"than the newest (max {settings.max_quote_age_seconds}s)",
+        )
+    return None
+
+
+def quote_lag(quote: Quote, snapshot: PortfolioSnapshot) -> timedelta:
+    """Return how far `quote` is behind the snapshot's newest quote."""
+    # Measured against the venue's own newest quote, not our clock: a simulated or delayed
+    # venue must not make every quote look stale, and one symbol left behind still shows.
+    return max(q.timestamp for q in snapshot.quotes) - quote.timestamp
+
+
+def _tradable_scale(
+    targets: TargetAllocation,
+    snapshot: PortfolioSnapshot,
+    blocked: dict[str, _Blocked],
+    investable: Decimal,
+) -> Decimal:
+    """Return the share of their targets the tradable symbols can have with the money left.
+
+    A held position keeps its value out of the investable money; a held target's weight stays
+    in cash. So the tradable symbols get their full targets unless the held positions are
+    worth more than their own targets, and then all of them shrink by the same factor.
+    """
+    if not blocked or investable <= 0:
+        return Decimal(1)
+    held_value = sum((h.market_value for h in snapshot.holdings if h.symbol in blocked), Decimal(0))
+    tradable_weight = sum(
+        (targets.weight_of(s) for s in targets.symbols if s not in blocked), Decimal(0)
+    )
+    if tradable_weight <= 0:
+        return Decimal(1)
+    return max(
+        Decimal(0), min(Decimal(1), (investable - held_value) / (investable * tradable_weight))
     )
 
 
@@ -75,9 +169,14 @@ def _plan_symbol(
     investable: Decimal,
     threshold: Decimal,
 ) -> PlanItem | None:
-    quote, asset = _require_market(symbol, snapshot)
-    price = quote.mid
+    asset = snapshot.asset(symbol)
+    assert asset is not None  # blocked_by refused unknown symbols
+    quote = snapshot.quote(symbol)
     holding = snapshot.holding(symbol)
+    # A held symbol without a usable quote is valued at the broker's mark: enough to tell
+    # whether it needed a trade, never a price to trade at (it is held).
+    # A target without a quote or a position needs a buy whatever its price: 1 stands in.
+    price = quote.mid if quote is not None else holding.price if holding else Decimal(1)
     current_qty = holding.qty if holding else Decimal(0)
     current_value = current_qty * price
     target_weight = targets.weight_of(symbol)
@@ -86,8 +185,6 @@ def _plan_symbol(
     closing = target_weight == 0 and current_qty > 0
     if not closing and abs(delta) < threshold:
         return None
-    if target_weight > 0 and not asset.tradable:
-        raise PlanningError(f"{symbol}: targeted but not tradable at the broker")
 
     if delta < 0:
         qty = (
@@ -117,32 +214,6 @@ def _plan_symbol(
         fractionable=asset.fractionable,
         close_position=side is Side.SELL and qty == current_qty,
     )
-
-
-def _require_market(symbol: str, snapshot: PortfolioSnapshot) -> tuple[Quote, AssetInfo]:
-    quote = snapshot.quote(symbol)
-    if quote is None:
-        raise PlanningError(f"{symbol}: no quote in the portfolio snapshot; refusing to guess")
-    asset = snapshot.asset(symbol)
-    if asset is None:
-        raise PlanningError(f"{symbol}: unknown to the broker (no asset record)")
-    return quote, asset
-
-
-def _refuse_stale_quotes(snapshot: PortfolioSnapshot, settings: PlanSettings) -> None:
-    # Measured against the venue's own newest quote, not our clock: a simulated or delayed
-    # venue must not make every quote look stale, and one symbol left behind still shows.
-    if not snapshot.quotes:
-        return
-    newest = max(q.timestamp for q in snapshot.quotes)
-    limit = timedelta(seconds=settings.max_quote_age_seconds)
-    for quote in snapshot.quotes:
-        if newest - quote.timestamp > limit:
-            raise PlanningError(
-                f"{quote.symbol}: stale quote from {quote.timestamp.isoformat()}, "
-                f"{(newest - quote.timestamp).total_seconds():.0f}s older than the newest; "
-                "refusing to guess a price"
-            )
 
 
 def _round_down(raw: Decimal, asset: AssetInfo) -> Decimal:

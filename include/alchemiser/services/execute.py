@@ -177,7 +177,7 @@ def execute_buys(
     if done is not None:
         log.info("buys already done: returning the recorded result", run_id=run.run_id)
         _apply_partial_policy(
-            load(adapters.store, done.result, PhaseResult), sells_status, settings
+            load(adapters.store, done.result, PhaseResult), sells_status, settings, plan
         )
         return done.result
     adapters = _ledgered(run, task, adapters, ledger)
@@ -206,18 +206,24 @@ def execute_buys(
     _raise_on_rejections(phase)
     ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
     check_positions(run, adapters, plan, ledger, settings, when="after the buys")
-    _apply_partial_policy(phase, sells_status, settings)
+    _apply_partial_policy(phase, sells_status, settings, plan)
     return ref
 
 
 def _apply_partial_policy(
-    phase: PhaseResult, sells_status: PhaseStatus | None, settings: ExecutionSettings
+    phase: PhaseResult,
+    sells_status: PhaseStatus | None,
+    settings: ExecutionSettings,
+    plan: RebalancePlan,
 ) -> None:
     # Applied on every try, including one that finds the phase already recorded as done:
-    # a retry must not turn a partial run green.
+    # a retry must not turn a partial run green. A symbol the plan held back makes it partial.
     statuses = {phase.status, sells_status}
-    if settings.partial_policy == "fail" and statuses & {PhaseStatus.PARTIAL, PhaseStatus.FAILED}:
-        raise PartialRunError(f"run ended partial (partial_policy=fail): {phase.message}")
+    if settings.partial_policy == "fail" and (
+        plan.held or statuses & {PhaseStatus.PARTIAL, PhaseStatus.FAILED}
+    ):
+        held = f"{plan.held_line()}; " if plan.held else ""
+        raise PartialRunError(f"run ended partial (partial_policy=fail): {held}{phase.message}")
 
 
 def _runner(

@@ -76,7 +76,9 @@ def plan_rebalance(
         plan, snapshot = plan_replay(run, targets, adapters, settings, replay)
     else:
         check_targets(targets, _last_traded(store), gate or SignalGate(), force)
-        snapshot = take_snapshot(run.run_id, adapters, also_quote=targets.symbols)
+        snapshot = take_snapshot(
+            run.run_id, adapters, also_quote=targets.symbols, settings=settings
+        )
         plan = build_plan(targets, snapshot, settings)
     check_plan(plan, limits or RiskLimits())  # before anything is saved or routed
     earlier = None
@@ -89,8 +91,11 @@ def plan_rebalance(
         mode=mode,
         sells=len(plan.sells),
         buys=len(plan.buys),
+        held=[h.symbol for h in plan.held],
     )
     summary = f"{len(plan.sells)} sells, {len(plan.buys)} buys, value {plan.portfolio_value:.2f}"
+    if plan.held:
+        summary += f"; {plan.held_line()}"
     return PlanOutput(
         plan=save(store, run.prefix, PLAN, plan, summary),
         snapshot=save(store, run.prefix, SNAPSHOT, snapshot, "before trading"),

@@ -69,6 +69,21 @@ def render_text(report: RunReport, location: str) -> str:
                 for i in plan.items
             ],
         )
+        if plan.held:
+            lines += ["", "Held this session (not traded; the rest was rebalanced without them):"]
+            lines += _table(
+                ["symbol", "kept qty", "value", "target", "reason"],
+                [
+                    [
+                        h.symbol,
+                        f"{h.qty.normalize():f}",
+                        _money(h.value),
+                        _pct(h.target_weight),
+                        h.detail,
+                    ]
+                    for h in plan.held
+                ],
+            )
     for phase in (report.sells, report.buys):
         if phase is not None:
             lines += ["", *_phase_lines(phase)]

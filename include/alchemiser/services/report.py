@@ -223,14 +223,15 @@ def _outcome(
 
 
 def _traded(plan: RebalancePlan, sells: PhaseResult | None, buys: PhaseResult | None) -> Outcome:
+    # A symbol held back (not tradable, no usable quote) makes the session partial.
     if plan.is_empty:
-        return "no_trades"
+        return "partial" if plan.held else "no_trades"
     if sells is None and buys is None:
         return "plan_only"  # the route sent a plan with trades nowhere: plan_only was asked
     phases = [p for p in (sells, buys) if p is not None]
     complete = (sells is not None or not plan.sells) and (buys is not None or not plan.buys)
     if complete and all(p.status in _OPEN_OK for p in phases):
-        return "success"
+        return "partial" if plan.held else "success"
     if any(p.filled_value > 0 for p in phases):
         return "partial"
     return "failed"

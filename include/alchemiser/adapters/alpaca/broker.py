@@ -23,7 +23,7 @@ from alpaca.trading.requests import (
     ReplaceOrderRequest,
 )
 
-from alchemiser.adapters.alpaca.errors import broker_call
+from alchemiser.adapters.alpaca.errors import broker_call, classify_rejection
 from alchemiser.adapters.alpaca.http import install_timeout
 from alchemiser.adapters.alpaca.ratelimit import RateLimiter
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
@@ -128,10 +128,15 @@ class AlpacaBroker:
     def submit_order(self, intent: OrderIntent) -> OrderResult:
         """Place the order; a rejection raises OrderRejectedError with Alpaca's code."""
         request = _order_request(intent)
-        with broker_call(
-            f"submit {intent.side} {intent.symbol} ({intent.client_order_id})", OrderRejectedError
-        ):
-            order = self._client.submit_order(request)
+        try:
+            with broker_call(
+                f"submit {intent.side} {intent.symbol} ({intent.client_order_id})",
+                OrderRejectedError,
+            ):
+                order = self._client.submit_order(request)
+        except OrderRejectedError as exc:
+            # Classified once, here: the ledger records a final one and never sends it again.
+            raise classify_rejection(exc) from exc
         assert isinstance(order, Order)
         result = to_order_result(order)
         log.info(

@@ -11,7 +11,44 @@ from alpaca.common.exceptions import APIError
 from pydantic import ValidationError
 
 from alchemiser.adapters.alpaca.http import RetriesExhaustedError
-from alchemiser.domain.errors import BrokerError
+from alchemiser.domain.errors import (
+    BrokerError,
+    FinalRejectionError,
+    NotTradableError,
+    OrderRejectedError,
+)
+
+DUPLICATE_CLIENT_ORDER_ID = 40010001
+"""Alpaca's code for "client_order_id must be unique" (and other bad parameters)."""
+NOT_TRADABLE = ("not tradable", "not active", "cannot be traded", "is halted")
+"""Words of a 403 saying the symbol cannot trade now (halted, suspended, inactive)."""
+FINAL_403 = ("cost basis must be", "fractional orders are not supported")
+"""Other 403s the same order always gets."""
+NEVER_FINAL = ("insufficient", "wash trade", "client_order_id must be unique")
+"""Buying power, available qty and wash trades change as other orders fill or are canceled
+(Alpaca sends wash trades as 403 or 422), and a duplicate id means the order exists."""
+
+
+def classify_rejection(error: OrderRejectedError) -> OrderRejectedError:
+    """Return the rejection as a final one when no retry of the same order can change it.
+
+    A 422 is an invalid order (price off tick, bad qty), final, except code 40010001, which
+    Alpaca also uses for a duplicate client order id (an earlier try's order exists: adopt
+    it). 429s, 5xx and transport failures never arrive here as rejections.
+    """
+    message = str(error).lower()
+    if error.status not in (403, 422) or any(words in message for words in NEVER_FINAL):
+        return error
+    if any(words in message for words in NOT_TRADABLE):
+        return NotTradableError(str(error), status=error.status, code=error.code)
+    final = (
+        any(words in message for words in FINAL_403)
+        if error.status == 403
+        else error.code != DUPLICATE_CLIENT_ORDER_ID
+    )
+    if not final:
+        return error
+    return FinalRejectionError(str(error), status=error.status, code=error.code)
 
 
 def api_error_details(error: APIError) -> tuple[int | None, int | None, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
+import structlog
 from alpaca.data.enums import Adjustment
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.models import BarSet
@@ -19,6 +20,8 @@ from alchemiser.adapters.alpaca.translate import to_bar, to_quote
 from alchemiser.domain.errors import BrokerError, MarketDataError
 from alchemiser.domain.market import Bar, Quote
 from alchemiser.domain.sessions import NEW_YORK
+
+log = structlog.get_logger(__name__)
 
 
 class AlpacaMarketData:
@@ -61,7 +64,7 @@ class AlpacaMarketData:
         return result
 
     def get_latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
-        """Return the latest quote per symbol; a symbol without one is a MarketDataError."""
+        """Return the latest usable quote per symbol; a missing, zero or crossed one is left out."""
         wanted = sorted(set(symbols))
         if not wanted:
             return {}
@@ -73,7 +76,13 @@ class AlpacaMarketData:
         except BrokerError as exc:
             raise MarketDataError(str(exc)) from exc
         assert isinstance(quotes, dict)
-        missing = [s for s in wanted if s not in quotes]
-        if missing:
-            raise MarketDataError(f"no quote for {', '.join(missing)}")
-        return {s: to_quote(s, quotes[s]) for s in wanted}
+        usable: dict[str, Quote] = {}
+        for symbol in wanted:
+            if symbol not in quotes:
+                log.warning("no quote returned", symbol=symbol)
+                continue
+            try:
+                usable[symbol] = to_quote(symbol, quotes[symbol])
+            except MarketDataError as exc:
+                log.warning("quote unusable", symbol=symbol, reason=str(exc))
+        return usable
