@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from alchemiser.domain.symbols import canonical
 from alchemiser.strategy.errors import SourcePos, SymphonySyntaxError
 from alchemiser.strategy.nodes import (
     Asset,
@@ -174,7 +175,7 @@ class Compiler:
         rest = list(args)
         symbol = None
         if rest and isinstance(rest[0], Str | Sym):
-            symbol = _name(rest.pop(0), "symbol").upper()
+            symbol = canonical(_name(rest.pop(0), "symbol"))
             self.symbols.add(symbol)
         given: dict[str, int] = {}
         if rest and isinstance(rest[0], Seq) and rest[0].kind == "map":
@@ -208,7 +209,7 @@ class Compiler:
     def _asset(self, node: Seq, args: Sequence[Node]) -> Expr:
         if not args:
             raise _fail("asset needs a symbol", node)
-        symbol = _name(args[0], "an asset symbol").upper()
+        symbol = canonical(_name(args[0], "an asset symbol"))
         self.symbols.add(symbol)
         return Asset(symbol, node.pos)
 

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.symbols import canonical
 from alchemiser.domain.types import WEIGHT_SUM_TOLERANCE, Frozen, Symbol, Weight
 
 DEFAULT_PORTFOLIO = Path(__file__).resolve().parents[2] / "strategies" / "portfolio.yaml"
@@ -23,6 +24,14 @@ class FixedWeightStrategy(Frozen):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     allocation: Weight
     weights: dict[Symbol, Weight]
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _canonical_symbols(cls, raw: object) -> object:
+        # `BRK/B: 0.1` in YAML means the same share class as `BRK.B`.
+        if isinstance(raw, dict):
+            return {canonical(k) if isinstance(k, str) else k: v for k, v in raw.items()}
+        return raw
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> FixedWeightStrategy:
