@@ -20,6 +20,7 @@ from alchemiser.domain.allocation import (
 from alchemiser.domain.errors import MarketDataError, StrategyError
 from alchemiser.strategy.errors import StrategyFailedError
 from alchemiser.strategy.fixed import evaluate_fixed
+from alchemiser.strategy.history import PriceHistory
 from alchemiser.strategy.nodes import Symphony
 from alchemiser.strategy.portfolio_config import PortfolioConfig, SymphonyStrategy
 from alchemiser.strategy.symphony import Engine, load_symphony
@@ -56,11 +57,39 @@ def load_portfolio(config: PortfolioConfig, config_path: Path) -> LoadedPortfoli
     return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12])
 
 
+def missing_symbols(
+    portfolio: LoadedPortfolio, history: PriceHistory
+) -> dict[str, tuple[str, ...]]:
+    """Return, per strategy, the symbols it names that have no bars in `history`."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, symphony in portfolio.symphonies.items():
+        missing = tuple(sorted(s for s in symphony.symbols if s not in history))
+        if missing:
+            out[name] = missing
+    return out
+
+
+def check_data(portfolio: LoadedPortfolio, history: PriceHistory) -> None:
+    """Fail on a symbol a strategy names that has no bars, unless that strategy allows drops."""
+    missing = missing_symbols(portfolio, history)
+    for spec in portfolio.config.strategies:
+        if spec.name not in missing or getattr(spec, "allow_missing_data", False):
+            continue
+        raise StrategyFailedError(
+            spec.name,
+            MarketDataError(
+                f"no bars for {', '.join(missing[spec.name])}; set allow_missing_data: true on "
+                "this strategy in the portfolio config to drop them with a warning instead"
+            ),
+        )
+
+
 def contributions(
     portfolio: LoadedPortfolio, engine: Engine, as_of: date
 ) -> tuple[StrategyContribution, ...]:
     """Evaluate every strategy as of a session; the first failure fails the whole portfolio."""
     out: list[StrategyContribution] = []
+    missing = missing_symbols(portfolio, engine.history)
     for spec in portfolio.config.strategies:
         if not isinstance(spec, SymphonyStrategy):
             out.append(evaluate_fixed(spec))
@@ -78,7 +107,13 @@ def contributions(
                 trace=tuple(
                     DecisionStep(where=str(s.where), what=s.text) for s in result.trace.steps
                 ),
-                warnings=tuple(result.trace.warnings),
+                warnings=(
+                    *(
+                        f"no bars for {s}: dropped wherever it is scored"
+                        for s in missing.get(spec.name, ())
+                    ),
+                    *result.trace.warnings,
+                ),
             )
         )
     return tuple(out)

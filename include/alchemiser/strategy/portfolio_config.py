@@ -48,6 +48,11 @@ class SymphonyStrategy(Frozen):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     allocation: Weight
     path: str = Field(min_length=1, description="symphony file, relative to the config's folder")
+    allow_missing_data: bool = Field(
+        default=False,
+        description="in a run against a broker, let symbols without bars be dropped (each with a "
+        "warning) instead of failing compute_signals",
+    )
 
     def resolve(self, config_dir: Path) -> Path:
         """Return the symphony file's path."""
