@@ -16,7 +16,11 @@ from alchemiser.ports import MarketData, ObjectStore
 from alchemiser.services.artifacts import save
 from alchemiser.services.context import RunContext
 from alchemiser.strategy.history import PriceHistory
-from alchemiser.strategy.portfolio import allocate_portfolio, check_data, load_portfolio
+from alchemiser.strategy.portfolio import (
+    allocate_portfolio,
+    check_data,
+    load_portfolio,
+)
 from alchemiser.strategy.portfolio_config import load_portfolio_config
 from alchemiser.strategy.symphony import Engine
 
@@ -40,9 +44,11 @@ def compute_signals(
     """
     portfolio = load_portfolio(load_portfolio_config(config_path), config_path)
     history = PriceHistory({})
-    if portfolio.symphonies:
+    if portfolio.symbols:
         if market_data is None:
-            raise ConfigError(f"{config_path}: symphony strategies need a market-data source")
+            raise ConfigError(
+                f"{config_path}: symphony and Python strategies need a market-data source"
+            )
         cache = BarCache(store, market_data, calendar or XnysCalendar())
         history = PriceHistory.from_bars(cache.load(portfolio.symbols, run.session))
         refresh = cache.last_refresh

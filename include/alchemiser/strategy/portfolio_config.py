@@ -59,7 +59,32 @@ class SymphonyStrategy(Frozen):
         return config_dir / self.path
 
 
-StrategySpec = Annotated[FixedWeightStrategy | SymphonyStrategy, Field(discriminator="kind")]
+class PythonStrategy(Frozen):
+    """A Python file whose function turns a point-in-time view of the bars into weights."""
+
+    kind: Literal["python"]
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    allocation: Weight
+    path: str = Field(min_length=1, description="Python file, relative to the config's folder")
+    function: str = Field(
+        default="weights",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="the function in the file that returns the weights",
+    )
+    allow_missing_data: bool = Field(
+        default=False,
+        description="in a run against a broker, let SYMBOLS without bars be left out of the "
+        "view (with a warning) instead of failing compute_signals",
+    )
+
+    def resolve(self, config_dir: Path) -> Path:
+        """Return the strategy file's path."""
+        return config_dir / self.path
+
+
+StrategySpec = Annotated[
+    FixedWeightStrategy | SymphonyStrategy | PythonStrategy, Field(discriminator="kind")
+]
 
 
 class PortfolioConfig(Frozen):
