@@ -126,3 +126,26 @@ def test_a_strategy_that_allows_missing_data_runs_and_says_what_it_dropped(tmp_p
     )
     text = "\n".join(strategy_lines(targets))  # the run report's text
     assert "  warning: s.clj:2:11: filter dropped NODATA: no bars for NODATA" in text
+
+
+MONTHLY = """(defsymphony "s" {:rebalance-frequency :monthly}
+  (filter (cumulative-return {:window 5}) (select-top 1)
+          [(asset "QQQ") (asset "TLT") (asset "GLD")]))
+"""
+
+
+def test_a_monthly_symphony_keeps_what_it_holds_until_the_next_month(tmp_path: Path) -> None:
+    store, config = FakeStore(), _config(tmp_path, MONTHLY)
+    first = RunContext(dag_id="d", run_id="m1", session=date(2024, 6, 3), session_source="param")
+    ref = compute_signals(first, config, store, CountingSource(dict(BARS)), WeekdayCalendar())
+    bought = TargetAllocation.model_validate_json(store.get(ref.key)).contributions[1]
+    assert bought.rebalanced
+    assert "strategies/held/sym.json" in store.objects
+    later = []
+    for day in (date(2024, 6, 14), date(2024, 6, 28)):
+        run = RunContext(dag_id="d", run_id=f"m{day}", session=day, session_source="param")
+        ref = compute_signals(run, config, store, CountingSource(dict(BARS)), WeekdayCalendar())
+        later.append(TargetAllocation.model_validate_json(store.get(ref.key)).contributions[1])
+    assert not any(c.rebalanced for c in later)
+    assert all({w.symbol for w in c.weights} == {w.symbol for w in bought.weights} for c in later)
+    assert later[-1].trace[0].what.startswith("holding: last rebalanced 2024-06-03 (monthly")

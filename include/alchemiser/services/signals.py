@@ -15,13 +15,16 @@ from alchemiser.marketdata.calendar import SessionCalendar, XnysCalendar
 from alchemiser.ports import MarketData, ObjectStore
 from alchemiser.services.artifacts import save
 from alchemiser.services.context import RunContext
+from alchemiser.services.holdings import read_held, write_held
 from alchemiser.strategy.history import PriceHistory
 from alchemiser.strategy.portfolio import (
     allocate_portfolio,
     check_data,
     load_portfolio,
+    rebalance_rules,
 )
 from alchemiser.strategy.portfolio_config import load_portfolio_config
+from alchemiser.strategy.rebalance import apply_rebalance
 from alchemiser.strategy.symphony import Engine
 
 log = structlog.get_logger(__name__)
@@ -39,7 +42,8 @@ def compute_signals(
     """Evaluate every configured strategy as of the run's session and store the targets.
 
     Symphonies read daily bars through the bar cache in `store`, refreshed from `market_data`;
-    a symbol without bars fails the run unless its strategy sets `allow_missing_data`.
+    a symbol without bars fails the run unless its strategy sets `allow_missing_data`. A symphony
+    with rebalance settings that is not due contributes what it holds (services/holdings.py).
     `on_targets` sees the targets before they are stored (metrics).
     """
     portfolio = load_portfolio(load_portfolio_config(config_path), config_path)
@@ -61,6 +65,11 @@ def compute_signals(
         )
         check_data(portfolio, history)
     targets = allocate_portfolio(portfolio, Engine(history), run.session, run.run_id)
+    rules = rebalance_rules(portfolio)
+    if rules:
+        held = read_held(store, rules, run.session)
+        targets, holding = apply_rebalance(targets, rules, held, history)
+        write_held(store, held, holding)
     summary = ", ".join(f"{w.symbol} {w.weight:.2%}" for w in targets.weights)
     log.info("targets computed", run_id=run.run_id, targets=summary)
     for contribution in targets.contributions:

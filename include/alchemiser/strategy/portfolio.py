@@ -22,7 +22,7 @@ from alchemiser.strategy.errors import StrategyFailedError
 from alchemiser.strategy.evaluator import Evaluation
 from alchemiser.strategy.fixed import evaluate_fixed
 from alchemiser.strategy.history import PriceHistory
-from alchemiser.strategy.nodes import Symphony
+from alchemiser.strategy.nodes import RebalanceRule, Symphony
 from alchemiser.strategy.portfolio_config import (
     FixedWeightStrategy,
     PortfolioConfig,
@@ -186,3 +186,12 @@ def portfolio_of_files(paths: list[Path]) -> LoadedPortfolio:
         except StrategyError as exc:
             raise StrategyFailedError(spec.name, exc) from exc
     return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12])
+
+
+def rebalance_rules(portfolio: LoadedPortfolio) -> dict[str, RebalanceRule]:
+    """Return the symphonies whose settings do not simply trade every session."""
+    return {
+        name: symphony.rebalance
+        for name, symphony in portfolio.symphonies.items()
+        if not symphony.rebalance.every_session
+    }
