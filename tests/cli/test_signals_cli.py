@@ -102,28 +102,19 @@ def test_errors_go_to_stderr_with_a_non_zero_exit(
     assert "bad.clj:1:" in err
 
 
-def test_the_module_runs_as_a_program(prices: Path, strategy: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "alchemiser",
-            "signals",
-            "--strategy",
-            str(strategy),
-            "--prices",
-            str(prices),
-            "--as-of",
-            "2024-06-28",
-            "--format",
-            "json",
-        ],
+def _program(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "alchemiser", "signals", *args, "--format", "json"],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
         env={"PYTHONPATH": str(ROOT / "include"), "PATH": "/usr/bin:/bin"},
     )
+
+
+def test_the_module_runs_as_a_program(prices: Path, strategy: Path) -> None:
+    result = _program("--strategy", str(strategy), "--prices", str(prices), "--as-of", "2024-06-28")
     assert result.returncode == 0, result.stderr
     assert sum(Decimal(v) for v in json.loads(result.stdout).values()) == 1
 
@@ -149,26 +140,6 @@ def test_a_share_class_in_the_symphony_is_read_from_its_underscored_file(
         '(defsymphony "brk" {} (filter (rsi {:window 10}) (select-top 1)'
         ' [(asset "AAA") (asset "BRK/B") (asset "BBB")]))'
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "alchemiser",
-            "signals",
-            "--strategy",
-            str(path),
-            "--prices",
-            str(folder),
-            "--as-of",
-            "2024-06-28",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={"PYTHONPATH": str(ROOT / "include"), "PATH": "/usr/bin:/bin"},
-    )
+    result = _program("--strategy", str(path), "--prices", str(folder), "--as-of", "2024-06-28")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"BRK.B": "1"}

@@ -41,13 +41,12 @@ class FixedWeightStrategy(Frozen):
         return self
 
 
-class SymphonyStrategy(Frozen):
-    """A symphony file, evaluated on market data each session."""
+class _FileStrategy(Frozen):
+    """A strategy read from a file next to the config, evaluated on market data each session."""
 
-    kind: Literal["symphony"]
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     allocation: Weight
-    path: str = Field(min_length=1, description="symphony file, relative to the config's folder")
+    path: str = Field(min_length=1, description="the strategy's file, relative to the config")
     allow_missing_data: bool = Field(
         default=False,
         description="in a run against a broker, let symbols without bars be dropped (each with a "
@@ -55,31 +54,25 @@ class SymphonyStrategy(Frozen):
     )
 
     def resolve(self, config_dir: Path) -> Path:
-        """Return the symphony file's path."""
+        """Return the strategy file's path."""
         return config_dir / self.path
 
 
-class PythonStrategy(Frozen):
+class SymphonyStrategy(_FileStrategy):
+    """A symphony file (docs/strategy-language.md)."""
+
+    kind: Literal["symphony"]
+
+
+class PythonStrategy(_FileStrategy):
     """A Python file whose function turns a point-in-time view of the bars into weights."""
 
     kind: Literal["python"]
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    allocation: Weight
-    path: str = Field(min_length=1, description="Python file, relative to the config's folder")
     function: str = Field(
         default="weights",
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         description="the function in the file that returns the weights",
     )
-    allow_missing_data: bool = Field(
-        default=False,
-        description="in a run against a broker, let SYMBOLS without bars be left out of the "
-        "view (with a warning) instead of failing compute_signals",
-    )
-
-    def resolve(self, config_dir: Path) -> Path:
-        """Return the strategy file's path."""
-        return config_dir / self.path
 
 
 StrategySpec = Annotated[
