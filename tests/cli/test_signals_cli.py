@@ -102,27 +102,44 @@ def test_errors_go_to_stderr_with_a_non_zero_exit(
     assert "bad.clj:1:" in err
 
 
-def test_the_module_runs_as_a_program(prices: Path, strategy: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "alchemiser",
-            "signals",
-            "--strategy",
-            str(strategy),
-            "--prices",
-            str(prices),
-            "--as-of",
-            "2024-06-28",
-            "--format",
-            "json",
-        ],
+def _program(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "alchemiser", "signals", *args, "--format", "json"],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
         env={"PYTHONPATH": str(ROOT / "include"), "PATH": "/usr/bin:/bin"},
     )
+
+
+def test_the_module_runs_as_a_program(prices: Path, strategy: Path) -> None:
+    result = _program("--strategy", str(strategy), "--prices", str(prices), "--as-of", "2024-06-28")
     assert result.returncode == 0, result.stderr
     assert sum(Decimal(v) for v in json.loads(result.stdout).values()) == 1
+
+
+def test_a_share_class_in_the_symphony_is_read_from_its_underscored_file(
+    tmp_path: Path,
+) -> None:
+    """Composer's `BRK/B` is Alpaca's `BRK.B` and the prices folder's `BRK_B.csv`."""
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    # BRK.B rises steadily, so its RSI tops the filter: a silent drop would pick AAA and BBB.
+    walk = synthetic_bars(["AAA", "BBB"], date(2024, 1, 1), date(2024, 6, 28))
+    for symbol, bars in walk.items():
+        rows = [f"{b.session},{b.open},{b.high},{b.low},{b.close},{b.volume}" for b in bars]
+        (folder / f"{symbol}.csv").write_text("date,open,high,low,close,volume\n" + "\n".join(rows))
+    rising = [
+        f"{b.session},{i + 100},{i + 100},{i + 100},{i + 100},1000"
+        for i, b in enumerate(walk["AAA"])
+    ]
+    (folder / "BRK_B.csv").write_text("date,open,high,low,close,volume\n" + "\n".join(rising))
+    path = tmp_path / "brk.clj"
+    path.write_text(
+        '(defsymphony "brk" {} (filter (rsi {:window 10}) (select-top 1)'
+        ' [(asset "AAA") (asset "BRK/B") (asset "BBB")]))'
+    )
+    result = _program("--strategy", str(path), "--prices", str(folder), "--as-of", "2024-06-28")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"BRK.B": "1"}

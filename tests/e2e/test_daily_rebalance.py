@@ -287,3 +287,32 @@ def test_a_mode_that_does_not_match_the_connection_fails_before_any_order(
         result.stdout + result.stderr
     )
     assert deployment.exchange_orders() == []
+
+
+def test_a_python_strategy_and_a_share_class_symphony_trade_through_the_dag(
+    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+) -> None:
+    """portfolio-python.yaml: a symphony naming BRK/B and a Python strategy, on the exchange."""
+    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
+    with StatsdListener() as statsd:
+        deployment.env.update(statsd.airflow_env())
+        result = deployment.dags_test(portfolio="portfolio-python.yaml")
+        received = statsd.names()
+    assert result.returncode == 0, _failure(result)
+    assert "airflow.alchemiser.strategy.warnings" in received, sorted(received)
+
+    (report,) = deployment.reports()
+    assert report["outcome"] == "success"
+    kinds = {c["strategy"]: c["kind"] for c in report["targets"]["contributions"]}
+    assert kinds == {"core": "fixed", "berkshire": "symphony", "dual-momentum": "python"}
+    python = next(c for c in report["targets"]["contributions"] if c["kind"] == "python")
+    assert python["trace"][0]["where"].startswith("python/dual_momentum.py:")
+    # The symphony's BRK/B is the exchange's BRK.B: bought, filled, and on target.
+    assert Decimal(
+        next(w for w in report["targets"]["weights"] if w["symbol"] == "BRK.B")["weight"]
+    ) >= Decimal("0.15")
+    assert any(o["symbol"] == "BRK.B" and o["status"] == "filled" for o in report["buys"]["orders"])
+    for row in report["weights"]:
+        assert abs(Decimal(row["actual"]) - Decimal(row["target"])) < Decimal("0.01"), row
+    keys = {o["Key"] for o in deployment.s3.list_objects_v2(Bucket=deployment.bucket)["Contents"]}
+    assert "marketdata/bars/1Day/BRK_B.parquet" in keys

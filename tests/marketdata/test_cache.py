@@ -131,3 +131,13 @@ def test_csv_folder_reads_only_the_symbols_asked_for(tmp_path: Path) -> None:
     loaded = read_csv_dir(folder, ["AAA", "BBB"])
     assert list(loaded) == ["AAA"]
     assert loaded["AAA"][-1].close == Decimal("1.75")
+
+
+def test_a_share_class_is_cached_under_its_file_name_and_served_by_its_ticker() -> None:
+    bars = synthetic_bars(["BRK.B"], START, END)
+    store, source = FakeStore(), CountingSource(bars)
+    cache = BarCache(store, source, WeekdayCalendar(), lookback_days=365)
+    assert cache.load(["BRK.B"], END) == bars
+    assert set(store.objects) == {"marketdata/bars/1Day/BRK_B.parquet"}
+    again = BarCache(store, CountingSource({}), WeekdayCalendar(), lookback_days=365)
+    assert again.load(["BRK.B"], END) == bars  # served from the cache, fetched nothing

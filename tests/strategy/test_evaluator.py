@@ -185,3 +185,25 @@ def test_the_deepest_file_the_reader_accepts_also_evaluates() -> None:
     for _ in range(198):  # 2 levels each: 396 of the reader's 400
         body = f"(weight-equal [{body}])"
     assert weights(body) == {"UP": 1}
+
+
+def test_a_filter_candidate_without_data_is_dropped_with_a_warning() -> None:
+    symphony = parse_symphony(
+        '(defsymphony "t" {} (filter (rsi {:window 10}) (select-top 1)'
+        ' [(asset "ZZZ") (asset "DOWN")]))',
+        "t.clj",
+    )
+    result = Engine(HISTORY).evaluate(symphony, AS_OF)
+    assert result.weights == {"DOWN": 1}  # ZZZ is dropped, as the reference does...
+    assert result.trace.warnings == ["t.clj:1:29: filter dropped ZZZ: no bars for ZZZ"]  # ...said
+
+
+def test_inverse_volatility_warns_about_what_it_drops() -> None:
+    symphony = parse_symphony(
+        '(defsymphony "t" {} (weight-inverse-volatility 5 [(asset "FLAT") (asset "UP")]))', "t.clj"
+    )
+    result = Engine(HISTORY).evaluate(symphony, AS_OF)
+    assert result.weights == {"UP": 1}
+    assert result.trace.warnings == [
+        "t.clj:1:21: weight-inverse-volatility dropped FLAT: volatility 0.0"
+    ]

@@ -64,7 +64,7 @@ def test_symphonies_are_evaluated_on_cached_bars_and_merged_with_their_trace(
 
 def test_a_failing_strategy_fails_the_task_with_its_name(tmp_path: Path) -> None:
     broken = '(defsymphony "s" {} (if (> (rsi "NOPE" {:window 10}) 1) (asset "QQQ") (asset "TLT")))'
-    with pytest.raises(StrategyFailedError, match=r"strategy 'sym' failed: s\.clj:1:\d+: no bars"):
+    with pytest.raises(StrategyFailedError, match=r"strategy 'sym' failed: no bars for NOPE"):
         compute_signals(
             RUN,
             _config(tmp_path, broken),
@@ -90,3 +90,62 @@ def test_the_default_portfolio_evaluates_on_paper_exchange_symbols() -> None:
     assert "XLE" not in targets.symbols
     assert targets.weight_of("SPY") > 0
     assert any(c.kind == "symphony" and c.trace for c in targets.contributions)
+
+
+FILTERED = """(defsymphony "s" {}
+  (filter (rsi {:window 10}) (select-top 1) [(asset "QQQ") (asset "NODATA")]))
+"""
+
+
+def test_a_symbol_without_bars_fails_the_run_naming_symbol_and_strategy(tmp_path: Path) -> None:
+    with pytest.raises(StrategyFailedError, match=r"strategy 'sym' failed: no bars for NODATA;"):
+        compute_signals(
+            RUN,
+            _config(tmp_path, FILTERED),
+            FakeStore(),
+            CountingSource(dict(BARS)),
+            WeekdayCalendar(),
+        )
+
+
+def test_a_strategy_that_allows_missing_data_runs_and_says_what_it_dropped(tmp_path: Path) -> None:
+    config = _config(tmp_path, FILTERED)
+    config.write_text(
+        config.read_text().replace("path: s.clj}", "path: s.clj, allow_missing_data: true}")
+    )
+    seen: list[TargetAllocation] = []
+    store = FakeStore()
+    ref = compute_signals(
+        RUN, config, store, CountingSource(dict(BARS)), WeekdayCalendar(), on_targets=seen.append
+    )
+    targets = TargetAllocation.model_validate_json(store.get(ref.key))
+    assert seen == [targets]
+    assert targets.contributions[1].warnings == (
+        "no bars for NODATA: dropped wherever it is scored",
+        "s.clj:2:11: filter dropped NODATA: no bars for NODATA",
+    )
+    text = "\n".join(strategy_lines(targets))  # the run report's text
+    assert "  warning: s.clj:2:11: filter dropped NODATA: no bars for NODATA" in text
+
+
+MONTHLY = """(defsymphony "s" {:rebalance-frequency :monthly}
+  (filter (cumulative-return {:window 5}) (select-top 1)
+          [(asset "QQQ") (asset "TLT") (asset "GLD")]))
+"""
+
+
+def test_a_monthly_symphony_keeps_what_it_holds_until_the_next_month(tmp_path: Path) -> None:
+    store, config = FakeStore(), _config(tmp_path, MONTHLY)
+    first = RunContext(dag_id="d", run_id="m1", session=date(2024, 6, 3), session_source="param")
+    ref = compute_signals(first, config, store, CountingSource(dict(BARS)), WeekdayCalendar())
+    bought = TargetAllocation.model_validate_json(store.get(ref.key)).contributions[1]
+    assert bought.rebalanced
+    assert "strategies/held/sym.json" in store.objects
+    later = []
+    for day in (date(2024, 6, 14), date(2024, 6, 28)):
+        run = RunContext(dag_id="d", run_id=f"m{day}", session=day, session_source="param")
+        ref = compute_signals(run, config, store, CountingSource(dict(BARS)), WeekdayCalendar())
+        later.append(TargetAllocation.model_validate_json(store.get(ref.key)).contributions[1])
+    assert not any(c.rebalanced for c in later)
+    assert all({w.symbol for w in c.weights} == {w.symbol for w in bought.weights} for c in later)
+    assert later[-1].trace[0].what.startswith("holding: last rebalanced 2024-06-03 (monthly")

@@ -64,6 +64,10 @@ class StrategyContribution(Frozen):
     warnings: tuple[str, ...] = Field(
         default=(), description="values substituted for missing history (e.g. RSI 50)"
     )
+    rebalanced: bool = Field(
+        default=True,
+        description="false when the strategy's rebalance settings kept its held weights today",
+    )
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> StrategyContribution:

@@ -1,6 +1,7 @@
 """BarCache: daily bars per symbol in the object store, fetched only where sessions are missing.
 
-Key layout: `marketdata/bars/1Day/<SYMBOL>.parquet` in the run's bucket. A refresh fetches from
+Key layout: `marketdata/bars/1Day/<SYMBOL>.parquet` in the run's bucket, the symbol in its
+file-name form (`BRK_B`, see domain/symbols.py). A refresh fetches from
 the last cached session (re-reading it, in case it was cached while still forming) up to the
 as-of date; a symbol whose cache already reaches the latest session is not fetched at all.
 """
@@ -15,6 +16,7 @@ import structlog
 
 from alchemiser.domain.errors import ArtifactNotFoundError, MarketDataError
 from alchemiser.domain.market import Bar
+from alchemiser.domain.symbols import file_stem
 from alchemiser.marketdata.calendar import SessionCalendar
 from alchemiser.marketdata.parquet import decode, encode
 from alchemiser.marketdata.validation import check_series
@@ -28,8 +30,8 @@ DEFAULT_LOOKBACK_DAYS = 5 * 366
 
 
 def bars_key(symbol: str) -> str:
-    """Return the object key of a symbol's cached bars."""
-    return f"{PREFIX}/{symbol}.parquet"
+    """Return the object key of a symbol's cached bars (`BRK.B` is stored as `BRK_B`)."""
+    return f"{PREFIX}/{file_stem(symbol)}.parquet"
 
 
 @dataclass(frozen=True)

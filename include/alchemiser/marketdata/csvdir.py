@@ -1,4 +1,7 @@
-"""Daily bars from a folder of `<SYMBOL>.csv` files (`date,open,high,low,close,volume`)."""
+"""Daily bars from a folder of `<SYMBOL>.csv` files (`date,open,high,low,close,volume`).
+
+A share class is stored as `BRK_B.csv` (see domain/symbols.py); `BRK.B.csv` is read too.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 
 from alchemiser.domain.errors import MarketDataError
 from alchemiser.domain.market import Bar
+from alchemiser.domain.symbols import file_stem
 from alchemiser.marketdata.validation import check_series, to_bar
 
 HEADER = ["date", "open", "high", "low", "close", "volume"]
@@ -46,7 +50,16 @@ def read_csv_dir(folder: Path, symbols: Iterable[str]) -> dict[str, tuple[Bar, .
         raise MarketDataError(f"prices folder {folder} is not a directory")
     out: dict[str, tuple[Bar, ...]] = {}
     for symbol in sorted(set(symbols)):
-        path = folder / f"{symbol}.csv"
-        if path.is_file():
+        path = csv_path(folder, symbol)
+        if path is not None:
             out[symbol] = read_csv_bars(path, symbol)
     return out
+
+
+def csv_path(folder: Path, symbol: str) -> Path | None:
+    """Return the file holding `symbol`'s bars in `folder`, None when there is none."""
+    for name in dict.fromkeys((file_stem(symbol), symbol)):
+        path = folder / f"{name}.csv"
+        if path.is_file():
+            return path
+    return None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from alchemiser.domain.symbols import canonical
 from alchemiser.strategy.errors import SourcePos, SymphonySyntaxError
 from alchemiser.strategy.nodes import (
+    FREQUENCIES,
     Asset,
     Compare,
     CompareOp,
@@ -19,6 +21,7 @@ from alchemiser.strategy.nodes import (
     ListExpr,
     Lit,
     MapExpr,
+    RebalanceRule,
     Symphony,
     WeightEqual,
     WeightSpecified,
@@ -101,6 +104,28 @@ def _name(node: Node, what: str) -> str:
     raise _fail(f"{what} must be a string", node)
 
 
+def _rebalance_rule(config: Node) -> RebalanceRule:
+    """Read `:rebalance-frequency` and `:rebalance-threshold` from the config map."""
+    if not (isinstance(config, Seq) and config.kind == "map"):
+        return RebalanceRule()
+    settings = dict(zip(config.items[::2], config.items[1::2], strict=True))
+    by_key = {_name(k, "a config key").lstrip(":"): v for k, v in settings.items()}
+    threshold: Decimal | None = None
+    if "rebalance-threshold" in by_key:
+        node = by_key["rebalance-threshold"]
+        threshold = _number(node, "the rebalance threshold")
+        if not 0 < threshold < 1:
+            raise _fail("the rebalance threshold must be between 0 and 1", node)
+    # Composer writes `:none` when the threshold decides; a threshold alone means the same.
+    frequency = "daily" if threshold is None else "none"
+    if "rebalance-frequency" in by_key:
+        node = by_key["rebalance-frequency"]
+        frequency = _name(node, "the rebalance frequency").lstrip(":")
+        if frequency not in FREQUENCIES:
+            raise _fail(f"the rebalance frequency must be one of {', '.join(FREQUENCIES)}", node)
+    return RebalanceRule(frequency, threshold)  # type: ignore[arg-type]  # checked above
+
+
 class Compiler:
     """Compile one file; collects the symbols it mentions."""
 
@@ -128,8 +153,11 @@ class Compiler:
         if len(args) < 3:
             raise _fail("defsymphony needs a name, a config map and a body", root)
         name = args[0].value if isinstance(args[0], Str) else to_source(args[0])
+        rule = _rebalance_rule(args[1])
         body = self.expr(args[2])
-        return Symphony(name=name, body=body, source=source, symbols=frozenset(self.symbols))
+        return Symphony(
+            name=name, body=body, source=source, symbols=frozenset(self.symbols), rebalance=rule
+        )
 
     def expr(self, node: Node) -> Expr:
         """Compile any expression."""
@@ -174,7 +202,7 @@ class Compiler:
         rest = list(args)
         symbol = None
         if rest and isinstance(rest[0], Str | Sym):
-            symbol = _name(rest.pop(0), "symbol").upper()
+            symbol = canonical(_name(rest.pop(0), "symbol"))
             self.symbols.add(symbol)
         given: dict[str, int] = {}
         if rest and isinstance(rest[0], Seq) and rest[0].kind == "map":
@@ -208,7 +236,7 @@ class Compiler:
     def _asset(self, node: Seq, args: Sequence[Node]) -> Expr:
         if not args:
             raise _fail("asset needs a symbol", node)
-        symbol = _name(args[0], "an asset symbol").upper()
+        symbol = canonical(_name(args[0], "an asset symbol"))
         self.symbols.add(symbol)
         return Asset(symbol, node.pos)
 

@@ -7,6 +7,7 @@ indicator parameters), so evaluating another day is only a walk over these nodes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal
 
 from alchemiser.strategy.errors import SourcePos
@@ -133,6 +134,23 @@ class Filter:
     pos: SourcePos
 
 
+Frequency = Literal["daily", "weekly", "monthly", "quarterly", "yearly", "none"]
+FREQUENCIES: tuple[Frequency, ...] = ("daily", "weekly", "monthly", "quarterly", "yearly", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceRule:
+    """A symphony's rebalance settings; the default trades every session."""
+
+    frequency: Frequency = "daily"
+    threshold: Decimal | None = None
+
+    @property
+    def every_session(self) -> bool:
+        """Return whether the rule trades on every session whatever the drift."""
+        return self.frequency == "daily"
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Symphony:
     """A compiled `defsymphony`: its name, its body and every symbol it mentions."""
@@ -141,6 +159,7 @@ class Symphony:
     body: Expr
     source: str
     symbols: frozenset[str] = field(default_factory=frozenset)
+    rebalance: RebalanceRule = field(default_factory=RebalanceRule)
 
 
 Expr = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -19,41 +19,93 @@ from alchemiser.domain.allocation import (
 )
 from alchemiser.domain.errors import MarketDataError, StrategyError
 from alchemiser.strategy.errors import StrategyFailedError
+from alchemiser.strategy.evaluator import Evaluation
 from alchemiser.strategy.fixed import evaluate_fixed
-from alchemiser.strategy.nodes import Symphony
-from alchemiser.strategy.portfolio_config import PortfolioConfig, SymphonyStrategy
+from alchemiser.strategy.history import PriceHistory
+from alchemiser.strategy.nodes import RebalanceRule, Symphony
+from alchemiser.strategy.portfolio_config import (
+    FixedWeightStrategy,
+    PortfolioConfig,
+    PythonStrategy,
+    SymphonyStrategy,
+)
+from alchemiser.strategy.python import (
+    PythonCode,
+    PythonEvaluation,
+    evaluate_python,
+    load_python,
+)
 from alchemiser.strategy.symphony import Engine, load_symphony
+from alchemiser.strategy.trace import Trace
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
 class LoadedPortfolio:
-    """A config with its symphony files parsed once, and a digest of everything read."""
+    """A config with its symphony and Python files loaded once, and a digest of everything read."""
 
     config: PortfolioConfig
     symphonies: Mapping[str, Symphony]
     digest: str
+    python: Mapping[str, PythonCode] = field(default_factory=dict)
 
     @property
     def symbols(self) -> tuple[str, ...]:
-        """Return every symbol any symphony mentions, sorted."""
-        return tuple(sorted(set().union(*(s.symbols for s in self.symphonies.values()))))
+        """Return every symbol any symphony or Python strategy names, sorted."""
+        return tuple(sorted(set().union(*self.symbols_by_strategy().values())))
+
+    def symbols_by_strategy(self) -> dict[str, frozenset[str]]:
+        """Return the symbols each market-data strategy names."""
+        named = {name: s.symbols for name, s in self.symphonies.items()}
+        return named | {name: code.symbols for name, code in self.python.items()}
 
 
 def load_portfolio(config: PortfolioConfig, config_path: Path) -> LoadedPortfolio:
     """Parse every symphony a config names; a broken file fails with its strategy's name."""
     digest = hashlib.sha256(config_path.read_bytes())
     symphonies: dict[str, Symphony] = {}
+    python: dict[str, PythonCode] = {}
     for spec in config.strategies:
-        if isinstance(spec, SymphonyStrategy):
-            path = spec.resolve(config_path.parent)
-            try:
+        if isinstance(spec, FixedWeightStrategy):
+            continue
+        path = spec.resolve(config_path.parent)
+        try:
+            if isinstance(spec, SymphonyStrategy):
                 symphonies[spec.name] = load_symphony(path, label=spec.path)
-                digest.update(path.read_bytes())
-            except StrategyError as exc:
-                raise StrategyFailedError(spec.name, exc) from exc
-    return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12])
+            else:
+                python[spec.name] = load_python(spec.name, path, spec.function, spec.path)
+            digest.update(path.read_bytes())
+        except StrategyError as exc:
+            raise StrategyFailedError(spec.name, exc) from exc
+    return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12], python)
+
+
+def missing_symbols(
+    portfolio: LoadedPortfolio, history: PriceHistory
+) -> dict[str, tuple[str, ...]]:
+    """Return, per strategy, the symbols it names that have no bars in `history`."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, symbols in portfolio.symbols_by_strategy().items():
+        missing = tuple(sorted(s for s in symbols if s not in history))
+        if missing:
+            out[name] = missing
+    return out
+
+
+def check_data(portfolio: LoadedPortfolio, history: PriceHistory) -> None:
+    """Fail on a symbol a strategy names that has no bars, unless that strategy allows drops."""
+    missing = missing_symbols(portfolio, history)
+    for spec in portfolio.config.strategies:
+        if spec.name not in missing or getattr(spec, "allow_missing_data", False):
+            continue
+        raise StrategyFailedError(
+            spec.name,
+            MarketDataError(
+                f"no bars for {', '.join(missing[spec.name])}; set allow_missing_data: true on "
+                "this strategy in the portfolio config to drop them with a warning instead"
+            ),
+        )
 
 
 def contributions(
@@ -61,27 +113,39 @@ def contributions(
 ) -> tuple[StrategyContribution, ...]:
     """Evaluate every strategy as of a session; the first failure fails the whole portfolio."""
     out: list[StrategyContribution] = []
+    missing = missing_symbols(portfolio, engine.history)
     for spec in portfolio.config.strategies:
-        if not isinstance(spec, SymphonyStrategy):
+        if isinstance(spec, FixedWeightStrategy):
             out.append(evaluate_fixed(spec))
             continue
         try:
-            result = engine.evaluate(portfolio.symphonies[spec.name], as_of)
+            if isinstance(spec, SymphonyStrategy):
+                result: Evaluation | PythonEvaluation = engine.evaluate(
+                    portfolio.symphonies[spec.name], as_of
+                )
+            else:
+                result = evaluate_python(portfolio.python[spec.name], engine.history, as_of)
         except (StrategyError, MarketDataError) as exc:
             raise StrategyFailedError(spec.name, exc) from exc
-        out.append(
-            StrategyContribution(
-                strategy=spec.name,
-                allocation=spec.allocation,
-                weights=weights_from_mapping(result.weights),
-                kind="symphony",
-                trace=tuple(
-                    DecisionStep(where=str(s.where), what=s.text) for s in result.trace.steps
-                ),
-                warnings=tuple(result.trace.warnings),
-            )
-        )
+        out.append(_contribution(spec, result.weights, result.trace, missing.get(spec.name, ())))
     return tuple(out)
+
+
+def _contribution(
+    spec: SymphonyStrategy | PythonStrategy,
+    weights: Mapping[str, Decimal],
+    trace: Trace,
+    missing: tuple[str, ...],
+) -> StrategyContribution:
+    dropped = "dropped wherever it is scored" if spec.kind == "symphony" else "not in the view"
+    return StrategyContribution(
+        strategy=spec.name,
+        allocation=spec.allocation,
+        weights=weights_from_mapping(weights),
+        kind=spec.kind,
+        trace=tuple(DecisionStep(where=str(s.where), what=s.text) for s in trace.steps),
+        warnings=(*(f"no bars for {s}: {dropped}" for s in missing), *trace.warnings),
+    )
 
 
 def allocate_portfolio(
@@ -122,3 +186,12 @@ def portfolio_of_files(paths: list[Path]) -> LoadedPortfolio:
         except StrategyError as exc:
             raise StrategyFailedError(spec.name, exc) from exc
     return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12])
+
+
+def rebalance_rules(portfolio: LoadedPortfolio) -> dict[str, RebalanceRule]:
+    """Return the symphonies whose settings do not simply trade every session."""
+    return {
+        name: symphony.rebalance
+        for name, symphony in portfolio.symphonies.items()
+        if not symphony.rebalance.every_session
+    }

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.symbols import canonical
 from alchemiser.domain.types import WEIGHT_SUM_TOLERANCE, Frozen, Symbol, Weight
 
 DEFAULT_PORTFOLIO = Path(__file__).resolve().parents[2] / "strategies" / "portfolio.yaml"
@@ -24,6 +25,14 @@ class FixedWeightStrategy(Frozen):
     allocation: Weight
     weights: dict[Symbol, Weight]
 
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _canonical_symbols(cls, raw: object) -> object:
+        # `BRK/B: 0.1` in YAML means the same share class as `BRK.B`.
+        if isinstance(raw, dict):
+            return {canonical(k) if isinstance(k, str) else k: v for k, v in raw.items()}
+        return raw
+
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> FixedWeightStrategy:
         total = sum(self.weights.values(), Decimal(0))
@@ -32,20 +41,43 @@ class FixedWeightStrategy(Frozen):
         return self
 
 
-class SymphonyStrategy(Frozen):
-    """A symphony file, evaluated on market data each session."""
+class _FileStrategy(Frozen):
+    """A strategy read from a file next to the config, evaluated on market data each session."""
 
-    kind: Literal["symphony"]
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     allocation: Weight
-    path: str = Field(min_length=1, description="symphony file, relative to the config's folder")
+    path: str = Field(min_length=1, description="the strategy's file, relative to the config")
+    allow_missing_data: bool = Field(
+        default=False,
+        description="in a run against a broker, let symbols without bars be dropped (each with a "
+        "warning) instead of failing compute_signals",
+    )
 
     def resolve(self, config_dir: Path) -> Path:
-        """Return the symphony file's path."""
+        """Return the strategy file's path."""
         return config_dir / self.path
 
 
-StrategySpec = Annotated[FixedWeightStrategy | SymphonyStrategy, Field(discriminator="kind")]
+class SymphonyStrategy(_FileStrategy):
+    """A symphony file (docs/strategy-language.md)."""
+
+    kind: Literal["symphony"]
+
+
+class PythonStrategy(_FileStrategy):
+    """A Python file whose function turns a point-in-time view of the bars into weights."""
+
+    kind: Literal["python"]
+    function: str = Field(
+        default="weights",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="the function in the file that returns the weights",
+    )
+
+
+StrategySpec = Annotated[
+    FixedWeightStrategy | SymphonyStrategy | PythonStrategy, Field(discriminator="kind")
+]
 
 
 class PortfolioConfig(Frozen):

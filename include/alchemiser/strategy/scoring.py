@@ -31,11 +31,14 @@ ANNUALISE = 15.8745078664  # sqrt(252) to the reference's 10 decimals
 MAX_LOOKBACK_DAYS = 45
 
 
-def _score(ev: Evaluator, metric: Indicator, symbol: str) -> float | None:
+def _score(ev: Evaluator, metric: Indicator, symbol: str, dropper: str = "filter") -> float | None:
     try:
         return ev.read(metric, symbol)
-    except SymphonyError:
-        return None  # a candidate whose score fails is dropped, as in the reference
+    except SymphonyError as exc:
+        # A candidate whose score fails is dropped, as in the reference, but never quietly.
+        if ev.trace is not None:
+            ev.trace.warn(metric.pos, f"{dropper} dropped {symbol}: {exc.reason}")
+        return None
 
 
 def apply_filter(ev: Evaluator, node: Filter) -> Value:
@@ -70,11 +73,13 @@ def _portfolio_mode(ev: Evaluator, node: Filter, items: list[Value]) -> Value:
         if not isinstance(fragment, Fragment):
             raise fail(f"cannot rank {fragment!r}", node.pos, "filter")
         score = _fragment_score(ev, node.metric, fragment)
+        name = fragment.group.name if fragment.group else ", ".join(fragment.weights)
         if score is None:
+            if ev.trace is not None:
+                ev.trace.warn(node.pos, f"filter dropped {name}: no score could be computed")
             continue
         if node.metric.kind == "max-drawdown":
             score = -score  # so that select-top keeps the smallest drawdown
-        name = fragment.group.name if fragment.group else ", ".join(fragment.weights)
         candidates.append((score, fragment.first_symbol(), fragment, name))
     sign = -1.0 if node.select == "top" else 1.0
     candidates.sort(key=lambda c: (sign * c[0], c[1]))
@@ -109,13 +114,22 @@ def _fragment_score(ev: Evaluator, metric: Indicator, fragment: Fragment) -> flo
     return _holdings_score(ev, metric, fragment)
 
 
-def _holdings_score(ev: Evaluator, metric: Indicator, fragment: Fragment) -> float | None:
+def _dropped_for_volatility(
+    ev: Evaluator, node: InverseVolatility, name: str, vol: float | None
+) -> None:
+    if ev.trace is not None and vol is not None:  # None: _score has said why already
+        ev.trace.warn(node.pos, f"weight-inverse-volatility dropped {name}: volatility {vol}")
+
+
+def _holdings_score(
+    ev: Evaluator, metric: Indicator, fragment: Fragment, dropper: str = "filter"
+) -> float | None:
     total = sum(fragment.weights.values())
     if not total > 0:
         return None
     acc = 0.0
     for symbol, weight in fragment.weights.items():
-        score = _score(ev, metric, symbol)
+        score = _score(ev, metric, symbol, dropper)
         if score is None:
             return None
         acc += weight / total * score
@@ -225,15 +239,19 @@ def inverse_volatility(ev: Evaluator, node: InverseVolatility) -> Value:
         for kid in kids:
             assert isinstance(kid, Fragment)
             weights = normalised(kid, node.pos, "weight-inverse-volatility")
-            vol = _holdings_score(ev, metric, Fragment(weights))
+            vol = _holdings_score(ev, metric, Fragment(weights), "weight-inverse-volatility")
             name = kid.group.name if kid.group else ", ".join(weights)
             if vol is not None and vol > 0:
                 parts.append((weights, vol, name))
+            else:
+                _dropped_for_volatility(ev, node, name, vol)
     else:
         for symbol in symbols_in(kids):
-            vol = _score(ev, metric, symbol)
+            vol = _score(ev, metric, symbol, "weight-inverse-volatility")
             if vol is not None and vol > 0:
                 parts.append(({symbol: 1.0}, vol, symbol))
+            else:
+                _dropped_for_volatility(ev, node, symbol, vol)
     if not parts:
         raise fail("no asset has a positive volatility", node.pos, "weight-inverse-volatility")
     inverse_total = sum(1.0 / vol for _, vol, _ in parts)

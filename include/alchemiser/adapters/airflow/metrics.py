@@ -2,7 +2,8 @@
 
 With `[metrics] statsd_on` (or otel_on) off, Airflow's backend is a no-op and so is this.
 Names: `alchemiser.orders.placed|filled|rejected`, `alchemiser.slippage_bps` (per walk, tagged
-by side), `alchemiser.phase.<sells|buys>` (duration), `alchemiser.settlement.wait`.
+by side), `alchemiser.phase.<sells|buys>` (duration), `alchemiser.settlement.wait`,
+`alchemiser.strategy.warnings` (substituted values and dropped candidates, tagged by strategy).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import timedelta
 
 from airflow.sdk.observability.stats import Stats
 
+from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.orders import PhaseResult, WalkOutcome
 
 
@@ -32,3 +34,10 @@ def phase_metrics(phase: PhaseResult) -> None:
 def settlement_wait(waited: timedelta) -> None:
     """Emit how long the buys waited for the sells' proceeds."""
     Stats.timing("alchemiser.settlement.wait", waited)
+
+
+def strategy_warnings(targets: TargetAllocation) -> None:
+    """Emit how many values each strategy substituted or candidates it dropped (0 included)."""
+    for contribution in targets.contributions:
+        tags = {"strategy": contribution.strategy}
+        Stats.incr("alchemiser.strategy.warnings", len(contribution.warnings), tags=tags)

@@ -203,7 +203,9 @@ def signals_task(context: Mapping[str, Any]) -> Json:
     run = run_context(context)
     ports = adapters()
     config = portfolio_path((context.get("params") or {}).get("portfolio"))
-    ref = compute_signals(run, config, ports.store, ports.market_data)
+    ref = compute_signals(
+        run, config, ports.store, ports.market_data, on_targets=metrics.strategy_warnings
+    )
     return ref.model_dump(mode="json")
 
 
