@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from alchemiser.cli import ledger, signals
+from alchemiser.cli import backtest, ledger, signals
 from alchemiser.domain.errors import AlchemiserError
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
-SUBCOMMANDS: tuple[Register, ...] = (signals.register, ledger.register)
+SUBCOMMANDS: tuple[Register, ...] = (signals.register, backtest.register, ledger.register)
 
 
 def build_parser() -> argparse.ArgumentParser:
