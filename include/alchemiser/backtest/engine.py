@@ -37,6 +37,8 @@ MAX_WHY = 40
 """Decision steps kept per holdings switch: enough to show the deciding values, bounded memory."""
 
 Progress = Callable[[int, int, date], None]
+Observer = Callable[[TargetAllocation, ReplayBook, SessionStep], None]
+"""Called after each session with its targets, the book before it and what the step did."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,7 @@ class Backtest:
         *,
         explain: date | None = None,
         progress: Progress | None = None,
+        observe: Observer | None = None,
     ) -> BacktestResult:
         """Return the backtest over `sessions` (in order)."""
         if not sessions:
@@ -164,6 +167,8 @@ class Backtest:
             curves = self._attribute(curves, state, session.day)
             step = self.step(targets, state.book, session)
             self._record(result, state, targets, step, curves)
+            if observe is not None:
+                observe(targets, state.book, step)
             state.book, state.previous = step.after, session.day
             state.last = {c.strategy: c for c in targets.contributions}
             if progress is not None:
