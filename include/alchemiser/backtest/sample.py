@@ -7,14 +7,22 @@ market history: never draw conclusions about a strategy from it.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import math
 import random
+import sys
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 from alchemiser.calendars.trading import calendar
+from alchemiser.strategy.portfolio import load_portfolio
+from alchemiser.strategy.portfolio_config import (
+    DEFAULT_PORTFOLIO,
+    FixedWeightStrategy,
+    load_portfolio_config,
+)
 
 _PROFILE = {  # annual drift, annual volatility
     "BIL": (0.03, 0.005),
@@ -71,3 +79,26 @@ def write_sample_prices(
         path.write_text(HEADER + "".join(lines), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the sample prices of every symbol a portfolio config names."""
+    parser = argparse.ArgumentParser(
+        prog="python -m alchemiser.backtest.sample", description=__doc__
+    )
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--portfolio", type=Path, default=DEFAULT_PORTFOLIO, metavar="CONFIG")
+    parser.add_argument("--from", dest="start", type=date.fromisoformat, default=date(2019, 1, 2))
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, default=date(2025, 12, 31))
+    parser.add_argument("--also", action="append", default=["SPY"], metavar="SYM")
+    args = parser.parse_args(argv)
+    config = args.portfolio
+    portfolio = load_portfolio(load_portfolio_config(config), config)
+    fixed = (s for s in portfolio.config.strategies if isinstance(s, FixedWeightStrategy))
+    symbols = set(portfolio.symbols).union(*(s.weights for s in fixed), args.also)
+    write_sample_prices(args.folder, symbols, args.start, args.end)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
