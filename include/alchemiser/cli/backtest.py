@@ -20,7 +20,7 @@ from alchemiser.backtest.prices import PriceTable
 from alchemiser.backtest.settings import BacktestSettings
 from alchemiser.backtest.tearsheet import write_tearsheet
 from alchemiser.calendars.trading import calendar
-from alchemiser.cli.signals import day_arg, explain_targets, load_strategies
+from alchemiser.cli.signals import add_sources, day_arg, explain_targets, load_strategies
 from alchemiser.domain.errors import ConfigError, MarketDataError
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import CostModel
@@ -32,10 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "backtest", help="backtest strategies on CSV prices", description=__doc__
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--strategy", action="append", type=Path, metavar="FILE")
-    source.add_argument("--portfolio", type=Path, metavar="CONFIG")
-    parser.add_argument("--prices", type=Path, required=True, metavar="DIR")
+    add_sources(parser)
     parser.add_argument("--from", dest="start", type=day_arg, required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--to", dest="end", type=day_arg, required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")

@@ -36,15 +36,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "signals", help="evaluate strategies on CSV prices", description=__doc__
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--strategy", action="append", type=Path, metavar="FILE")
-    source.add_argument("--portfolio", type=Path, metavar="CONFIG")
-    parser.add_argument("--prices", type=Path, required=True, metavar="DIR")
+    add_sources(parser)
     parser.add_argument("--as-of", type=day_arg, required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--format", choices=("json", "table"), default="table")
     parser.add_argument("--explain", action="store_true", help="print the decision trace")
     parser.add_argument("--timing", action="store_true", help="print seconds=<float> on stderr")
     parser.set_defaults(handler=run)
+
+
+def add_sources(parser: argparse.ArgumentParser) -> None:
+    """Add `--strategy FILE ... | --portfolio CONFIG` and `--prices DIR`."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--strategy", action="append", type=Path, metavar="FILE")
+    source.add_argument("--portfolio", type=Path, metavar="CONFIG")
+    parser.add_argument("--prices", type=Path, required=True, metavar="DIR")
 
 
 def day_arg(text: str) -> date:
