@@ -10,7 +10,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: help venv run airflow test test-deploy check lint typecheck pytest bench fmt clean
+.PHONY: help venv run airflow test test-deploy check lint typecheck pytest bench backtest fmt clean
 
 help: ## Show the targets
 	@grep -E '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,9 +52,15 @@ pytest: $(STAMP)
 bench: $(STAMP) ## Run the benchmarks: prints a table, writes .bench/results.json
 	$(PY) -m tests.benchmarks.run
 
+BACKTEST := .backtest
+backtest: $(STAMP) ## Backtest include/strategies/portfolio.yaml 2021-2025 on generated prices: .backtest/tearsheet.html
+	@test -d $(BACKTEST)/prices || $(PY) -m alchemiser.backtest.sample $(BACKTEST)/prices
+	$(PY) -m alchemiser backtest --portfolio include/strategies/portfolio.yaml \
+		--prices $(BACKTEST)/prices --from 2021-01-01 --to 2025-12-31 --out $(BACKTEST) --cost-bps 2
+
 fmt: $(STAMP) ## Format and auto-fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 clean: ## Remove the local Airflow home and caches (keeps .venv)
-	rm -rf .airflow .bench .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .airflow .bench .backtest .pytest_cache .mypy_cache .ruff_cache

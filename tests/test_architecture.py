@@ -44,7 +44,7 @@ def _rel(path: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    "layer", ["domain", "planning", "strategy", "execution", "ledger", "services"]
+    "layer", ["domain", "planning", "strategy", "execution", "ledger", "services", "backtest"]
 )
 def test_inner_layers_import_no_airflow_sdk_or_adapter(layer: str) -> None:
     offenders = [

@@ -28,6 +28,7 @@ from tests.benchmarks import (
     Benchmark,
     BenchmarkFailedError,
     Row,
+    bench_backtest,
     bench_execution,
     bench_ledger,
     bench_parse,
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUTPUT = ROOT / ".bench" / "results.json"
 
 BENCHMARKS: dict[str, Benchmark] = {
+    "backtest": bench_backtest.run,
     "dag_parse": bench_parse.run,
     "execution": bench_execution.run,
     "ledger": bench_ledger.run,
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         "--symphonies",
         type=Path,
         metavar="DIR",
-        help="also check and time the *.clj symphonies in DIR (benchmark `strategy`)",
+        help="also check and time the *.clj symphonies in DIR (benchmarks `strategy`, `backtest`)",
     )
     args = parser.parse_args(argv)
     if args.symphonies is not None:

@@ -16,6 +16,7 @@ from alchemiser.domain.errors import AlchemiserError
 
 SUBCOMMANDS: dict[str, str] = {
     "signals": "alchemiser.cli.signals",
+    "backtest": "alchemiser.cli.backtest",
     "ledger": "alchemiser.cli.ledger",
 }
 """Subcommand name -> the module that registers it."""

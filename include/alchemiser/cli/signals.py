@@ -36,18 +36,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "signals", help="evaluate strategies on CSV prices", description=__doc__
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--strategy", action="append", type=Path, metavar="FILE")
-    source.add_argument("--portfolio", type=Path, metavar="CONFIG")
-    parser.add_argument("--prices", type=Path, required=True, metavar="DIR")
-    parser.add_argument("--as-of", type=_day, required=True, metavar="YYYY-MM-DD")
+    add_sources(parser)
+    parser.add_argument("--as-of", type=day_arg, required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--format", choices=("json", "table"), default="table")
     parser.add_argument("--explain", action="store_true", help="print the decision trace")
     parser.add_argument("--timing", action="store_true", help="print seconds=<float> on stderr")
     parser.set_defaults(handler=run)
 
 
-def _day(text: str) -> date:
+def add_sources(parser: argparse.ArgumentParser) -> None:
+    """Add `--strategy FILE ... | --portfolio CONFIG` and `--prices DIR`."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--strategy", action="append", type=Path, metavar="FILE")
+    source.add_argument("--portfolio", type=Path, metavar="CONFIG")
+    parser.add_argument("--prices", type=Path, required=True, metavar="DIR")
+
+
+def day_arg(text: str) -> date:
+    """Parse a YYYY-MM-DD command-line date."""
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
@@ -57,7 +63,7 @@ def _day(text: str) -> date:
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print; return the exit code."""
     started = time.perf_counter()
-    portfolio = _load(args)
+    portfolio = load_strategies(args)
     parse_seconds = time.perf_counter() - started
     bars = read_csv_dir(args.prices, portfolio.symbols)  # not timed: the contract excludes it
     started = time.perf_counter()
@@ -68,17 +74,18 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         out.write(json.dumps(_weights(targets), sort_keys=True) + "\n")
         if args.explain:
-            _explain(targets, err)
+            explain_targets(targets, err)
     else:
         _table(targets, out)
         if args.explain:
-            _explain(targets, out)
+            explain_targets(targets, out)
     if args.timing:
         err.write(f"seconds={seconds:.6f}\n")
     return 0
 
 
-def _load(args: argparse.Namespace) -> LoadedPortfolio:
+def load_strategies(args: argparse.Namespace) -> LoadedPortfolio:
+    """Return the portfolio of `--portfolio`, or the `--strategy` files equally allocated."""
     if args.portfolio is not None:
         return load_portfolio(load_portfolio_config(args.portfolio), args.portfolio)
     paths: list[Path] = args.strategy
@@ -101,7 +108,8 @@ def _table(targets: TargetAllocation, out: TextIO) -> None:
             out.write(f"{c.strategy} ({c.allocation * 100:.2f}%): {held}\n")
 
 
-def _explain(targets: TargetAllocation, out: TextIO) -> None:
+def explain_targets(targets: TargetAllocation, out: TextIO) -> None:
+    """Write why each strategy holds what it holds."""
     for c in targets.contributions:
         out.write(f"why {c.strategy}:\n")
         for step in c.trace:

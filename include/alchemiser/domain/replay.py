@@ -10,16 +10,47 @@ from pydantic import Field
 
 from alchemiser.domain.plan import Side
 from alchemiser.domain.portfolio import Holding
-from alchemiser.domain.types import Artifact, Frozen, Money, Price, Quantity, Symbol
+from alchemiser.domain.types import (
+    Artifact,
+    Frozen,
+    Money,
+    NonNegativeMoney,
+    Price,
+    Quantity,
+    Symbol,
+)
+
+BPS = Decimal(10_000)
+
+
+class CostModel(Frozen):
+    """What a simulated fill costs beyond the close: slippage on the price, a fee per order."""
+
+    slippage_bps: Decimal = Field(
+        default=Decimal(0),
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        description="buys fill this many bps above the close, sells as many below",
+    )
+    commission: NonNegativeMoney = Field(
+        default=Decimal(0), description="a flat fee per filled order, in USD (Alpaca: 0)"
+    )
+
+    def fill_price(self, close: Decimal, side: Side) -> Decimal:
+        """Return the price a simulated order fills at."""
+        shift = close * self.slippage_bps / BPS
+        return close + shift if side is Side.BUY else close - shift
 
 
 class SimulatedFill(Frozen):
-    """One trade of a replay, filled in full at the session's close."""
+    """One trade of a replay, filled in full at the session's close (plus the cost model)."""
 
     symbol: Symbol
     side: Side
     qty: Quantity
-    price: Price
+    price: Price = Field(description="the fill price: the close, moved by the slippage")
+    commission: NonNegativeMoney = Field(default=Decimal(0))
 
     @property
     def value(self) -> Decimal:

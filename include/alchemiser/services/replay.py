@@ -3,7 +3,9 @@
 A run whose session is not the broker's current one (a backfill, a catch-up, a manual run for a
 past date) comes here and never reaches an order endpoint: the broker is asked only for asset
 facts, and prices are the session's daily closes, point in time. Books are kept per session under
-`replay/books/<session>.json`, so replaying sessions in order builds an equity curve.
+`replay/books/<session>.json`, so replaying sessions in order builds an equity curve. The book
+becomes a snapshot and fills are simulated by the same functions the backtest steps through
+(alchemiser.replay.step), so a backfilled session and a backtested one trade alike.
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ from pydantic import Field
 from alchemiser.calendars.trading import calendar
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import MarketDataError
-from alchemiser.domain.market import AssetInfo, Quote
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
-from alchemiser.domain.portfolio import Holding, PortfolioSnapshot
+from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.replay import EquityCurve, EquityPoint, ReplayBook, ReplayResult
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.types import Frozen, NonNegativeMoney
 from alchemiser.planning.planner import build_plan
 from alchemiser.ports import Adapters, MarketData, ObjectStore
 from alchemiser.replay.simulate import simulate_fills
+from alchemiser.replay.step import book_snapshot
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 
@@ -84,7 +86,8 @@ def plan_replay(
     book = prior_book(adapters.store, run, replay)
     symbols = set(targets.symbols) | {h.symbol for h in book.holdings}
     closes = closing_prices(adapters.market_data, symbols, run.session)
-    snapshot = _snapshot(run, book, closes, adapters.broker.get_assets(sorted(symbols)))
+    assets = adapters.broker.get_assets(sorted(symbols))
+    snapshot = book_snapshot(book, closes, assets, _session_close(run.session), run.run_id)
     return build_plan(targets, snapshot, settings), snapshot
 
 
@@ -123,32 +126,6 @@ def equity_curve(store: ObjectStore) -> tuple[EquityPoint, ...]:
 def _write_equity_curve(store: ObjectStore) -> None:
     curve = EquityCurve(points=equity_curve(store))
     store.put(EQUITY_CURVE, curve.model_dump_json(indent=2).encode())
-
-
-def _snapshot(
-    run: RunContext,
-    book: ReplayBook,
-    closes: dict[str, Decimal],
-    assets: tuple[AssetInfo, ...],
-) -> PortfolioSnapshot:
-    close_at = _session_close(run.session)
-    return PortfolioSnapshot(
-        run_id=run.run_id,
-        derived_from=(book.artifact_id,),
-        taken_at=close_at,
-        account_id="replay",
-        cash=book.cash,
-        buying_power=max(Decimal(0), book.cash),
-        non_marginable_buying_power=max(Decimal(0), book.cash),
-        holdings=tuple(
-            Holding(symbol=h.symbol, qty=h.qty, price=closes[h.symbol]) for h in book.holdings
-        ),
-        quotes=tuple(
-            Quote(symbol=s, bid=price, ask=price, timestamp=close_at)
-            for s, price in sorted(closes.items())
-        ),
-        assets=assets,
-    )
 
 
 def _session_close(session: date) -> datetime:

@@ -1,0 +1,95 @@
+"""`python -m alchemiser backtest`: the tearsheet contract and errors that name their cause."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from alchemiser.calendars.trading import calendar
+from alchemiser.cli.main import main
+from tests.backtest.conftest import sample_bars, write_config, write_csvs
+
+RANGE = ["--from", "2023-01-01", "--to", "2023-06-30"]
+
+
+@pytest.fixture
+def prices(tmp_path: Path) -> Path:
+    return write_csvs(tmp_path / "prices", sample_bars())
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+def _run(config: Path, prices: Path, out: Path, *extra: str) -> int:
+    argv = ["backtest", "--portfolio", str(config), "--prices", str(prices), "--out", str(out)]
+    return main([*argv, *RANGE, *extra])
+
+
+def test_writes_the_tearsheet_contract(
+    config: Path, prices: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code = _run(config, prices, out, "--cost-bps", "5", "--explain", "2023-03-01")
+    stdout = capsys.readouterr().out
+    assert code == 0
+    doc = json.loads((out / "tearsheet.json").read_text())
+    sessions = [
+        s.day.isoformat() for s in calendar().sessions_between(date(2023, 1, 1), date(2023, 6, 30))
+    ]
+    for key in ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown"):
+        assert isinstance(doc["metrics"][key], float), key
+    for key in ("calmar", "turnover", "trades", "exposure"):
+        assert isinstance(doc["metrics"][key], int | float), key
+    assert [d for d, _ in doc["equity"]] == sessions
+    assert list(doc["targets"]) == sessions
+    assert all(abs(sum(t.values()) - 1) < 1e-6 for t in doc["targets"].values())
+    assert doc["cost_model"] == {"slippage_bps": "5", "commission": "0"}
+    assert doc["benchmark"]["symbol"] == "SPY"
+    assert doc["metrics"]["trades"] == len(doc["trades"]) > 0
+    for name in ("equity", "drawdown", "allocation", "attribution"):
+        assert (out / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+    html = (out / "tearsheet.html").read_text()
+    assert "slippage 5 bps" in html
+    assert "equity.png" in html
+    assert "session 2023-03-01:" in stdout
+    assert "tech-trend.clj:8:4  current-price(SPY)=" in stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("unknown-config", "nope.yaml: cannot read portfolio config"),
+        ("weekend", "no trading session between 2023-07-01 and 2023-07-02"),
+        ("missing-file", "missing prices in"),
+        ("past-the-data", "no bar on 2024-07-01"),
+    ],
+)
+def test_bad_input_exits_non_zero_naming_it(
+    change: str,
+    message: str,
+    config: Path,
+    prices: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["backtest", "--portfolio", str(config), "--prices", str(prices)]
+    argv += ["--out", str(tmp_path / "out"), *RANGE]
+    if change == "unknown-config":
+        argv[2] = str(tmp_path / "nope.yaml")
+    elif change == "weekend":
+        argv[-3:] = ["2023-07-01", "--to", "2023-07-02"]
+    elif change == "missing-file":
+        (prices / "GLD.csv").unlink()
+        message += f" {prices}: no GLD.csv"
+    else:
+        argv[-3:] = ["2024-06-01", "--to", "2024-07-05"]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert message in err
+    assert not (tmp_path / "out" / "tearsheet.json").exists()
