@@ -32,6 +32,7 @@ from alchemiser.bootstrap import build_adapters
 from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import (
     ArtifactNotFoundError,
+    CircuitBreakerError,
     ConfigError,
     KillSwitchError,
     PhaseFailedError,
@@ -108,8 +109,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 # Errors a retry cannot fix: the task fails at once (no retries burned on a config mistake,
-# a breached limit, the kill switch, a broken strategy file or a ledger that disagrees).
+# a breached limit, the kill switch, a broken strategy file or a ledger that disagrees). A
+# tripped circuit breaker too: a retry would resume the walks it stopped.
 _FINAL = (
+    CircuitBreakerError,
     ConfigError,
     RiskLimitError,
     SignalGateError,
