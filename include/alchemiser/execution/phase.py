@@ -195,6 +195,10 @@ class PhaseRunner:
             return walk.after_terminal(live)
         if walk.stopping is not None or walk.going_final:
             return False  # a cancel is on its way; the hard deadline bounds it
+        if walk.complete:
+            # Only dust is left open: not worth an order, nor waiting for.
+            self._stop_walk(walk, live, None, "only dust left")
+            return False
         if walk.at_final:
             due = walk.final_deadline is not None and now >= walk.final_deadline
             if live.limit_price is not None and due:
@@ -280,7 +284,9 @@ class PhaseRunner:
             "order canceled", run_id=self._run_id, client_order_id=live.client_order_id, why=why
         )
 
-    def _stop_walk(self, walk: Walk, live: OrderResult, kind: WalkStop, message: str) -> None:
+    def _stop_walk(
+        self, walk: Walk, live: OrderResult, kind: WalkStop | None, message: str
+    ) -> None:
         """Cancel the walk's order; once it is terminal the walk ends with `message`."""
         walk.stopping = (kind, message)
         self._cancel(walk, live, message)

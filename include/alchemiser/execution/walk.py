@@ -53,7 +53,7 @@ class Walk:
     going_final: bool = False
     final_index: int | None = None
     final_deadline: datetime | None = None
-    stopping: tuple[WalkStop, str] | None = None
+    stopping: tuple[WalkStop | None, str] | None = None
     stopped_by: WalkStop | None = None
     outcome: WalkOutcome | None = None
     message: str = ""
@@ -88,6 +88,8 @@ class Walk:
         """Return the shortfall when it is too small to trade (0 when none or a real one)."""
         left = self.remaining_qty
         price = self.arrival_mid or self.plan_price
+        if self.filled_qty == 0:
+            return Decimal(0)  # an order that traded nothing is unfilled, however small
         if left < QTY_STEP or (price is not None and left * price < MIN_NOTIONAL):
             return left
         return Decimal(0)
