@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from alchemiser.domain.orders import OrderResult, OrderStatus, WalkOutcome
 from alchemiser.domain.plan import Side
 from alchemiser.execution.breaker import breaker_reason
+from alchemiser.execution.hours import PhaseWindow
+from alchemiser.execution.pacing import backed_off, next_pause
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.execution.walk import Walk
 from tests.builders import D
@@ -109,3 +113,24 @@ def test_the_breaker_trips_on_slippage_per_order_or_per_phase_or_on_rejections(
 def test_a_walk_without_an_arrival_mid_is_not_judged_for_slippage() -> None:
     # An adopted walk's arrival quote is gone with the earlier try: no number, no trip.
     assert breaker_reason([walk("1", "1", "50")], 0, SETTINGS) is None
+
+
+def test_polls_back_off_while_nothing_changes_but_never_sleep_past_a_due_step() -> None:
+    window = PhaseWindow(
+        broker_now=T0,
+        walk_deadline=T0 + timedelta(seconds=300),
+        hard_deadline=T0 + timedelta(seconds=360),
+        computed_at=T0,
+    )
+    pauses = [SETTINGS.poll_interval_seconds]
+    for _ in range(4):
+        pauses.append(backed_off(pauses[-1], SETTINGS))
+    assert pauses == [1, 2, 4, 4, 4]  # doubling, capped at POLL_BACKOFF intervals
+    resting = walk("10", "0")
+    resting.outcome = None
+    resting.next_step_at = T0 + timedelta(seconds=2.5)
+    assert next_pause([resting], 4, T0, window, SETTINGS) == 2.5  # wake for the step
+    resting.next_step_at = T0 + timedelta(seconds=0.2)
+    assert next_pause([resting], 4, T0, window, SETTINGS) == 1  # never under one interval
+    resting.next_step_at = T0 - timedelta(seconds=1)  # already due
+    assert next_pause([resting], 4, T0, window, SETTINGS) == 4

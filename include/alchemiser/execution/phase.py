@@ -1,6 +1,7 @@
 """Work a phase's walks concurrently: batched polls and quotes, replaces, final orders, deadline.
 
-Each tick costs one order-list request for the whole phase, plus one quote request when some
+Each tick costs one order-list request for the whole phase (ticks back off while nothing
+changes: execution/pacing.py), plus one quote request when some
 walks are due to step and one when some are due for their final order, plus one request per
 order actually placed, replaced or canceled; so a 100-symbol phase polls about as often as a
 1-symbol phase. A circuit breaker (execution/breaker.py) checked on every tick stops the phase.
@@ -21,6 +22,7 @@ from alchemiser.execution.breaker import breaker_reason
 from alchemiser.execution.final import final_intent
 from alchemiser.execution.hours import PhaseWindow
 from alchemiser.execution.orders import DUPLICATE_CLIENT_ORDER_ID, submit_once
+from alchemiser.execution.pacing import backed_off, fingerprint, next_pause
 from alchemiser.execution.pricing import price_moved, size_ticks, step_price, suspicious
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.execution.walk import CARRIED, Walk
@@ -57,6 +59,7 @@ class PhaseRunner:
 
     def run(self, walks: Sequence[Walk]) -> None:
         """Walk everything to an outcome (call `adopt` first)."""
+        pause = self._settings.poll_interval_seconds
         while True:
             reason = self._halt()
             if reason is not None:
@@ -64,11 +67,13 @@ class PhaseRunner:
             if self._clock.now() >= self._window.hard_deadline:
                 self._abandon(walks)
                 return
+            before = fingerprint(walks)
             self._start(walks)
             if self._breaker_tripped(walks) or all(w.done for w in walks):
                 return
             # Sleep before looking: an order placed a moment ago has nothing to report yet.
-            self._clock.sleep(self._settings.poll_interval_seconds)
+            pause = next_pause(walks, pause, self._clock.now(), self._window, self._settings)
+            self._clock.sleep(pause)
             self._poll(walks)
             now = self._clock.now()
             finals = [
@@ -78,6 +83,10 @@ class PhaseRunner:
             self._step(walks, now)
             if self._breaker_tripped(walks) or all(w.done for w in walks):
                 return
+            quiet = fingerprint(walks) == before
+            pause = (
+                backed_off(pause, self._settings) if quiet else self._settings.poll_interval_seconds
+            )
 
     def raise_if_tripped(self, phase: str) -> None:
         """Raise CircuitBreakerError when the breaker stopped the phase (after its artifact)."""
