@@ -13,20 +13,14 @@ def final_intent(
     walk: Walk, client_order_id: str, quote: Quote, settings: ExecutionSettings, run_id: str
 ) -> OrderIntent:
     """Return the final order for the walk's remainder, priced from `quote`."""
-    if settings.final_order == "market":
-        return OrderIntent(
-            client_order_id=client_order_id,
-            run_id=run_id,
-            symbol=walk.symbol,
-            side=walk.side,
-            qty=walk.remaining_qty,
-        )
+    collared = settings.final_order == "collared_limit"
+    collar = settings.collar_bps_for(walk.symbol)
     return OrderIntent(
         client_order_id=client_order_id,
         run_id=run_id,
         symbol=walk.symbol,
         side=walk.side,
         qty=walk.remaining_qty,
-        order_type="limit",
-        limit_price=collared_price(quote, walk.side, settings.collar_bps_for(walk.symbol)),
+        order_type="limit" if collared else "market",
+        limit_price=collared_price(quote, walk.side, collar) if collared else None,
     )

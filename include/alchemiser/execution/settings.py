@@ -46,7 +46,11 @@ class ExecutionSettings(Frozen):
         default=10.0, gt=0, le=600, description="time each limit price rests before the next"
     )
     poll_interval_seconds: float = Field(
-        default=1.0, gt=0, le=60, description="pause between batch status polls of a phase"
+        default=1.0,
+        gt=0,
+        le=60,
+        description="pause between batch status polls of a phase; doubles (to 4x) while "
+        "nothing changes, never past a due step",
     )
     large_order_ratios: tuple[Decimal, Decimal] = Field(
         default=(Decimal("0.3"), Decimal("0.8")),
