@@ -10,7 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from alchemiser.adapters.airflow.connections import alpaca_settings, base_url, check_mode
 from alchemiser.adapters.airflow.runtime import final_on_bad_input, portfolio_path
-from alchemiser.domain.errors import BrokerError, ConfigError
+from alchemiser.domain.errors import BrokerError, CircuitBreakerError, ConfigError
 from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
 
 
@@ -111,3 +111,13 @@ def test_errors_no_retry_can_fix_fail_the_task_at_once() -> None:
 
     with pytest.raises(BrokerError):  # transient: left to Airflow's retries
         flaky()
+
+
+def test_a_tripped_circuit_breaker_is_not_retried() -> None:
+    # A retry would resume (and trade) the walks the breaker stopped.
+    @final_on_bad_input
+    def sells() -> None:
+        raise CircuitBreakerError("sells: circuit breaker: 3 orders rejected")
+
+    with pytest.raises(AirflowFailException, match="CircuitBreakerError: sells"):
+        sells()

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import boto3
 from alchemiser.domain.errors import AlchemiserError
 from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.plan import RebalancePlan
+from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.sandbox.processes import start_s3
 from alchemiser.services.artifacts import load
 from alchemiser.services.execute import execute_buys, execute_sells
@@ -53,6 +55,8 @@ class Scenario:
     note: str = ""
     plan_faults: dict[str, Any] | None = None
     """Faults already on while the plan is made (default: planned calmly)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """ExecutionSettings overrides (as Variable `alchemiser_execution` would give them)."""
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -152,6 +156,38 @@ SCENARIOS: tuple[Scenario, ...] = (
         {"missing_fields": {"GET /v2/orders": ["status"]}},
         expect="list orders: unexpected response shape",
     ),
+    Scenario(
+        "walks reach their last step (limits inside the spread)",
+        exchange={"limit_fill_fraction": None},
+        settings={"end_fraction": "0.8"},
+        note="no limit step is marketable, so every walk ends with its final order: a limit 50 "
+        "bps through the far touch of a fresh quote (final_collar_bps), which fills; no "
+        "unpriced market order",
+    ),
+    Scenario(
+        "price runs through the collar (no limit fills)",
+        exchange={"limit_fill_fraction": Decimal(2)},
+        expect="run ended partial",
+        note="the exchange fills no resting limit, collared ones included: each walk's final "
+        "limit is canceled after market_fill_seconds and reported (stopped_by collar), the "
+        "unfilled rest left to the next session's plan; no market order is sent",
+    ),
+    Scenario(
+        "price moved from the plan's (stale plan)",
+        settings={"max_price_move_fraction": "0.0002", "step_interval_seconds": 40},
+        exchange={"limit_fill_fraction": Decimal(2)},
+        expect="run ended partial",
+        note="a tolerance of 2 bps makes the exchange's minute-to-minute drift a runaway: walks "
+        "stop (order canceled, stopped_by price_moved, 're-plan') instead of trading",
+    ),
+    Scenario(
+        "slippage over the per-order budget",
+        settings={"start_fraction": "1", "max_order_slippage_bps": "0.5"},
+        expect="CircuitBreakerError: sells: circuit breaker: ",
+        note="fills at the far touch cost half a spread (about 2 bps) against the arrival mid: "
+        "the breaker cancels the phase's open orders, writes the phase and fails the task "
+        "(not retried by Airflow); the re-run here is an operator's clear with the same budget",
+    ),
 )
 
 
@@ -169,6 +205,7 @@ class Row:
     ledger_matches: bool
     problems: tuple[str, ...]
     injected: dict[str, int]
+    market_orders: int = 0
 
     @property
     def as_expected(self) -> bool:
@@ -178,12 +215,12 @@ class Row:
         return self.outcome == "failed" and self.scenario.expect in self.reason
 
 
-def _rebalance(venue: Venue) -> None:
+def _rebalance(venue: Venue, settings: ExecutionSettings = SETTINGS) -> None:
     run = run_context()
     plan = _plan(venue)
-    sold = execute_sells(run, run.task("execute_sells"), plan, venue.adapters, SETTINGS)
+    sold = execute_sells(run, run.task("execute_sells"), plan, venue.adapters, settings)
     status = load(venue.adapters.store, sold.phase, PhaseResult).status
-    execute_buys(run, run.task("execute_buys"), plan, venue.adapters, SETTINGS, sells_status=status)
+    execute_buys(run, run.task("execute_buys"), plan, venue.adapters, settings, sells_status=status)
 
 
 _plans: dict[str, Any] = {}
@@ -200,17 +237,18 @@ def run_scenario(venue: Venue, scenario: Scenario) -> Row:
     if scenario.plan_faults is not None:
         venue.faults(scenario.plan_faults)
     _plan(venue)
+    settings = ExecutionSettings.model_validate({**SETTINGS.model_dump(), **scenario.settings})
     venue.faults(scenario.faults)
     outcome, reason, rerun = "completed", "", ""
     try:
-        _rebalance(venue)
+        _rebalance(venue, settings)
     except AlchemiserError as exc:
         outcome, reason = "failed", f"{type(exc).__name__}: {exc}"
     injected = venue.injected()
     venue.faults({})
     if outcome == "failed":
         try:
-            _rebalance(venue)
+            _rebalance(venue, settings)
             rerun = "completed"
         except AlchemiserError as exc:
             rerun = f"failed again: {type(exc).__name__}"
@@ -229,6 +267,7 @@ def run_scenario(venue: Venue, scenario: Scenario) -> Row:
         ledger_matches=not ledger,
         problems=tuple(twice + ledger),
         injected=injected,
+        market_orders=sum(1 for o in venue.orders() if o["type"] == "market"),
     )
 
 
@@ -279,24 +318,26 @@ def render(rows: list[Row]) -> str:
         "second step) through `execute_sells` and `execute_buys` against the local paper "
         "exchange with the fault switched on (`POST /_exchange/faults`), through the real "
         "alpaca-py clients, with the trade ledger on a moto S3 server. A failed run is re-run "
-        "(same task keys) after the fault is lifted. *Orders* is the exchange's order log (the "
-        "oracle), replaces included; *refusals* are submissions the exchange refused: "
-        "resent ones refused as `client_order_id must be unique` (a lost response's retry, "
-        "each resolved by a lookup) or a not-tradable 403 (sent once, never again); "
-        "*intents sent twice* counts orders outside one chain of "
+        "(same task keys) after the fault is lifted. Rows that name execution settings run with "
+        "them (as Variable `alchemiser_execution` would set them). *Orders* is the exchange's "
+        "order log (the oracle), replaces included; *unpriced market orders* counts its market "
+        "orders (0 on the defaults: a walk's final order is a collared limit); *refusals* are "
+        "submissions the exchange refused: resent ones refused as `client_order_id must be "
+        "unique` (a lost response's retry, each resolved by a lookup) or a not-tradable 403 "
+        "(sent once, never again); *intents sent twice* counts orders outside one chain of "
         "ids per intent (must be 0); *ledger matches* compares every ledger entry with the "
         "broker's order.",
         "",
-        "| scenario | outcome | re-run after the fix | orders | refusals "
-        "| intents sent twice | ledger matches | faults injected | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scenario | outcome | re-run after the fix | orders | unpriced market orders "
+        "| refusals | intents sent twice | ledger matches | faults injected | note |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         outcome = "completed" if row.outcome == "completed" else f"failed: {_cell(row.reason)}"
         injected = ", ".join(f"{k} {v}" for k, v in sorted(row.injected.items())) or "none"
         lines.append(
             f"| {row.scenario.name} | {outcome} | {row.rerun or 'not needed'} | {row.orders} "
-            f"| {row.duplicate_refusals} | {row.sent_twice} "
+            f"| {row.market_orders} | {row.duplicate_refusals} | {row.sent_twice} "
             f"| {'yes' if row.ledger_matches else 'NO'} | {injected} | {_cell(row.scenario.note)} |"
         )
     lines += [

@@ -82,8 +82,10 @@ def test_a_full_run_sells_buys_and_lands_on_the_targets(
         assert abs(Decimal(row["actual"]) - Decimal(row["target"])) < Decimal("0.01"), row
 
     # The exchange's own order log is the oracle: every order belongs to one plan item's walk
-    # (one order per price step it needed, then perhaps a market order), all ours, none twice.
+    # (one order per price step it needed, then perhaps its final order), all ours, none twice,
+    # and on the defaults none unpriced: a walk's final order is a collared limit.
     orders = deployment.exchange_orders()
+    assert all(o["type"] == "limit" and o["limit_price"] for o in orders)
     walks = report["sells"]["walks"] + report["buys"]["walks"]
     assert len(walks) == len(report["plan"]["items"])
     ids = [o["client_order_id"] for o in orders]

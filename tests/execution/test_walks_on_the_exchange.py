@@ -63,11 +63,12 @@ def test_a_walk_that_fills_on_its_second_step(venue: StartVenue) -> None:
     assert [first["client_order_id"], second["client_order_id"]] == list(walk.client_order_ids)
 
 
-def test_a_walk_that_ends_in_a_market_order(venue: StartVenue) -> None:
+def test_a_walk_ends_in_a_market_order_only_when_the_operator_opts_in(venue: StartVenue) -> None:
     v = venue(cash="0", positions={"SPY": "10"}, limit_fill_fraction=Decimal(2))
-    (walk,) = _sell_spy(v).walks
+    (walk,) = _sell_spy(v, SETTINGS.model_copy(update={"final_order": "market"})).walks
     assert walk.outcome is WalkOutcome.FILLED
     assert walk.ended_with_market
+    assert walk.final_order == "market"
     orders = v.orders()
     assert orders[-1]["type"] == "market"
     assert orders[-1]["client_order_id"] == walk.client_order_ids[-1]
@@ -153,20 +154,23 @@ class DyingClock:
 
 
 def test_a_retried_sell_task_adopts_the_whole_walk(venue: StartVenue) -> None:
-    v = venue(cash="0", positions={"SPY": "10"}, limit_fill_fraction=Decimal(2))
+    # Limits inside the spread never fill here; only the final limit through the touch does.
+    v = venue(cash="0", positions={"SPY": "10"})
+    settings = SETTINGS.model_copy(update={"end_fraction": Decimal("0.8")})
     plan = v.plan(targets({"SPY": "0.5", "BIL": "0.5"}))
     # The first try dies mid-walk, after its second limit price (a killed worker)...
     dying = replace(v.adapters, clock=DyingClock(v.clock, after_sleeps=12))
     with pytest.raises(WorkerKilled):
-        execute_sells(RUN, RUN.task("execute_sells"), plan, dying, SETTINGS)
+        execute_sells(RUN, RUN.task("execute_sells"), plan, dying, settings)
     placed = [o["client_order_id"] for o in v.orders()]
     assert len(placed) >= 2
     # ...the retry finds every step it placed and carries on from there, never starting over.
-    execute_sells(RUN, RUN.task("execute_sells"), plan, v.adapters, SETTINGS)
+    execute_sells(RUN, RUN.task("execute_sells"), plan, v.adapters, settings)
     ids = [o["client_order_id"] for o in v.orders()]
     assert ids[: len(placed)] == placed
     assert len(set(ids)) == len(ids)
     assert sum(Decimal(o["filled_qty"]) for o in v.orders()) == Decimal(5)
+    assert v.orders()[-1]["type"] == "limit"  # the final order, collared, after the retry
 
 
 @pytest.mark.parametrize("symbols", [1, 12])
@@ -177,7 +181,9 @@ def test_status_polls_cost_one_request_per_tick_whatever_the_number_of_orders(
     v = venue(cash="0", positions={s: "10" for s in held[:symbols]}, limit_fill_fraction=Decimal(2))
     plan = v.plan(targets({"BIL": "1"}))
     execute_sells(RUN, RUN.task("execute_sells"), plan, v.adapters, SETTINGS)
-    ticks = len([s for s in v.clock.slept if s == SETTINGS.poll_interval_seconds]) + 1
+    ticks = len(v.clock.slept) + 1
     lists = v.stats()["by_route"]["GET /v2/orders"]
     # the adoption lookup and reconciliation before and after, then one list per tick
     assert lists <= ticks + 3
+    # and orders resting between steps are looked at less often than every poll interval
+    assert ticks < sum(v.clock.slept) / SETTINGS.poll_interval_seconds / 2

@@ -90,3 +90,7 @@ class ObjectChangedError(AlchemiserError):
 
 class KillSwitchError(AlchemiserError):
     """An operator turned the kill switch on: nothing more is placed, this run's orders canceled."""
+
+
+class CircuitBreakerError(PhaseFailedError):
+    """A phase went over its slippage or rejection budget: stopped, this run's orders canceled."""

@@ -144,6 +144,13 @@ class WalkOutcome(StrEnum):
     quote): the position stays as it is; the phase goes on and counts as partial."""
 
 
+WalkStop = Literal["collar", "price_moved", "circuit_breaker"]
+"""Why a walk stopped with shares left on purpose: its final limit's collar held, the price ran
+away from the plan's, or the phase's circuit breaker tripped."""
+
+FinalOrder = Literal["collared_limit", "market"]
+
+
 class WalkResult(Frozen):
     """One symbol's orders in a phase, summed from the broker's fills, and how well they did.
 
@@ -160,8 +167,20 @@ class WalkResult(Frozen):
     arrival_mid: Price | None = None
     slippage_bps: Decimal | None = Field(default=None, allow_inf_nan=False)
     time_to_fill_seconds: float | None = Field(default=None, ge=0)
-    steps: int = Field(ge=0, description="orders placed: limit prices tried, plus the market")
+    steps: int = Field(ge=0, description="orders placed: limit prices tried, plus the final")
     ended_with_market: bool = False
+    final_order: FinalOrder | None = Field(
+        default=None, description="the final order the walk sent after its limits, if any"
+    )
+    dust_qty: Quantity = Field(
+        default=Decimal(0),
+        description="shares short of the target too small to trade (under $1 or the quantity "
+        "step): the walk counts as filled",
+    )
+    stopped_by: WalkStop | None = Field(
+        default=None,
+        description="why shares were left on purpose; the next session's plan picks them up",
+    )
     client_order_ids: tuple[ClientOrderId, ...] = Field(description="every step's order, in order")
     message: str = ""
 

@@ -1,8 +1,10 @@
-"""Work a phase's walks concurrently: batched polls, batched quotes, replaces, market, deadline.
+"""Work a phase's walks concurrently: batched polls and quotes, replaces, final orders, deadline.
 
-Each tick costs one order-list request for the whole phase, plus one quote request when some
-walks are due to step, plus one request per order actually placed, replaced or canceled; so a
-100-symbol phase polls about as often as a 1-symbol phase.
+Each tick costs one order-list request for the whole phase (ticks back off while nothing
+changes: execution/pacing.py), plus one quote request when some
+walks are due to step and one when some are due for their final order, plus one request per
+order actually placed, replaced or canceled; so a 100-symbol phase polls about as often as a
+1-symbol phase. A circuit breaker (execution/breaker.py) checked on every tick stops the phase.
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ from typing import NoReturn
 
 import structlog
 
-from alchemiser.domain.errors import KillSwitchError, NotTradableError, OrderRejectedError
-from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus, TopOfBook
+from alchemiser.domain.errors import (
+    CircuitBreakerError,
+    KillSwitchError,
+    NotTradableError,
+    OrderRejectedError,
+)
+from alchemiser.domain.orders import OrderIntent, OrderResult, TopOfBook, WalkStop
+from alchemiser.execution.adopt import rebuild
+from alchemiser.execution.breaker import breaker_reason
+from alchemiser.execution.final import final_intent
 from alchemiser.execution.hours import PhaseWindow
 from alchemiser.execution.orders import DUPLICATE_CLIENT_ORDER_ID, submit_once
-from alchemiser.execution.pricing import size_ticks, step_price, suspicious
+from alchemiser.execution.pacing import backed_off, fingerprint, next_pause
+from alchemiser.execution.pricing import price_moved, size_ticks, step_price, suspicious
 from alchemiser.execution.settings import ExecutionSettings
-from alchemiser.execution.walk import Walk
+from alchemiser.execution.walk import CARRIED, Walk
 from alchemiser.ports import Broker, Clock
 
 log = structlog.get_logger(__name__)
@@ -29,7 +40,7 @@ LIST_WINDOW_SLACK = timedelta(seconds=1)
 
 
 class PhaseRunner:
-    """Run walks until each has an outcome or the phase's hard deadline passes."""
+    """Run walks until each has an outcome, the phase's hard deadline passes or a breaker trips."""
 
     def __init__(
         self,
@@ -47,9 +58,13 @@ class PhaseRunner:
         self._window = window
         self._run_id = run_id
         self._halt = halt
+        self._rejected = 0
+        self.tripped: str | None = None
+        """Why the circuit breaker stopped the phase, once it has."""
 
     def run(self, walks: Sequence[Walk]) -> None:
         """Walk everything to an outcome (call `adopt` first)."""
+        pause = self._settings.poll_interval_seconds
         while True:
             reason = self._halt()
             if reason is not None:
@@ -57,19 +72,34 @@ class PhaseRunner:
             if self._clock.now() >= self._window.hard_deadline:
                 self._abandon(walks)
                 return
+            before = fingerprint(walks)
             self._start(walks)
-            if all(w.done for w in walks):
+            if self._breaker_tripped(walks) or all(w.done for w in walks):
                 return
             # Sleep before looking: an order placed a moment ago has nothing to report yet.
-            self._clock.sleep(self._settings.poll_interval_seconds)
+            pause = next_pause(walks, pause, self._clock.now(), self._window, self._settings)
+            self._clock.sleep(pause)
             self._poll(walks)
             now = self._clock.now()
-            for walk in walks:
-                if not walk.done and walk.live is not None:
-                    self._advance(walk, now)
+            finals = [
+                w for w in walks if not w.done and w.live is not None and self._advance(w, now)
+            ]
+            self._finals(finals, now)
             self._step(walks, now)
-            if all(w.done for w in walks):
+            if self._breaker_tripped(walks) or all(w.done for w in walks):
                 return
+            quiet = fingerprint(walks) == before
+            pause = (
+                backed_off(pause, self._settings) if quiet else self._settings.poll_interval_seconds
+            )
+
+    def raise_if_tripped(self, phase: str) -> None:
+        """Raise CircuitBreakerError when the breaker stopped the phase (after its artifact)."""
+        if self.tripped is not None:
+            raise CircuitBreakerError(
+                f"{phase}: circuit breaker: {self.tripped}; this run's open orders of the phase "
+                "canceled, nothing more placed"
+            )
 
     def halt_if_asked(self, walks: Sequence[Walk]) -> None:
         """Stop before placing anything when asked to, canceling orders adopted from a try."""
@@ -82,21 +112,10 @@ class PhaseRunner:
         ids = [cid for w in walks for cid in w.ids]
         since = self._window.broker_now - timedelta(hours=self._settings.adoption_lookback_hours)
         found = self._broker.find_orders(ids, since) if ids else {}
-        for walk in walks:
-            for cid in walk.ids:
-                if cid in found:
-                    walk.record(found[cid])
+        for walk in rebuild(walks, found, self._settings, self._clock.now()):
             live = walk.live
-            if live is None:
-                continue
+            assert live is not None
             log.info("walk adopted", run_id=self._run_id, client_order_id=live.client_order_id)
-            first = walk.orders[min(walk.orders)]
-            if first.qty is not None:
-                walk.target_qty = first.qty  # what the earlier try sized, not a re-sizing now
-            walk.next_step_at = self._clock.now()
-            # Only we cancel our orders, to go to market or at a deadline: either way a canceled
-            # order with shares left resumes as a market order under the next id.
-            walk.going_to_market = live.status is OrderStatus.CANCELED
 
     def _start(self, walks: Sequence[Walk]) -> None:
         working = sum(1 for w in walks if not w.done and w.live is not None)
@@ -122,6 +141,11 @@ class PhaseRunner:
                 )
                 log.warning("walk held", run_id=self._run_id, symbol=walk.symbol, reason=problem)
                 continue
+            moved = self._moved(walk, book)
+            if moved is not None:
+                walk.finish(f"{moved}; nothing placed, {CARRIED}", "price_moved")
+                log.warning("walk refused", run_id=self._run_id, symbol=walk.symbol, reason=moved)
+                continue
             walk.arrival_mid = book.quote.mid
             walk.extra_ticks = size_ticks(
                 walk.target_qty, int(book.far_size(walk.side)), self._settings
@@ -143,12 +167,7 @@ class PhaseRunner:
                 continue
             except OrderRejectedError as exc:
                 walk.reject(f"{walk.symbol} ({intent.client_order_id}): {exc}")
-                log.error(
-                    "order rejected",
-                    run_id=self._run_id,
-                    client_order_id=intent.client_order_id,
-                    reason=str(exc),
-                )
+                self._rejected_order(intent, exc)
                 continue
             walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)
 
@@ -161,6 +180,22 @@ class PhaseRunner:
             client_order_id=client_order_id,
             reason=str(exc),
         )
+
+    def _rejected_order(self, intent: OrderIntent, exc: OrderRejectedError) -> None:
+        self._rejected += 1
+        log.error(
+            "order rejected",
+            run_id=self._run_id,
+            client_order_id=intent.client_order_id,
+            reason=str(exc),
+            rejected=self._rejected,
+        )
+
+    def _moved(self, walk: Walk, book: TopOfBook) -> str | None:
+        if walk.plan_price is None:
+            return None
+        moved = price_moved(walk.plan_price, book.quote, self._settings.max_price_move_fraction)
+        return f"{walk.symbol}: {moved}" if moved is not None else None
 
     def _books(self, symbols: list[str], *, retry: bool) -> dict[str, TopOfBook]:
         books = self._broker.get_top_of_book(symbols)
@@ -195,55 +230,89 @@ class PhaseRunner:
                 if order.client_order_id in by_id:
                     walk.record(by_id[order.client_order_id])
 
-    def _advance(self, walk: Walk, now: datetime) -> None:
+    def _advance(self, walk: Walk, now: datetime) -> bool:
+        """Move one walk on; return True when it is ready for its final order."""
         live = walk.live
         assert live is not None
         if live.is_terminal:
-            self._after_terminal(walk, live)
-            return
-        if walk.going_to_market or live.limit_price is None:
-            return  # a cancel or a market order is on its way; the hard deadline bounds it
+            return walk.after_terminal(live)
+        if walk.stopping is not None or walk.going_final:
+            return False  # a cancel is on its way; the hard deadline bounds it
+        if walk.complete:
+            # Only dust is left open: not worth an order, nor waiting for.
+            self._stop_walk(walk, live, None, "only dust left")
+            return False
+        if walk.at_final:
+            due = walk.final_deadline is not None and now >= walk.final_deadline
+            if live.limit_price is not None and due:
+                self._stop_walk(
+                    walk,
+                    live,
+                    "collar",
+                    f"final limit {live.limit_price} (collar "
+                    f"{self._settings.collar_bps_for(walk.symbol)} bps through the far touch) "
+                    f"left {walk.remaining_qty} unfilled after "
+                    f"{self._settings.market_fill_seconds:.0f} s; {CARRIED}",
+                )
+            return False
         last_level = walk.level >= self._settings.limit_steps - 1
         step_due = walk.next_step_at is not None and now >= walk.next_step_at
         if now >= self._window.walk_deadline or (last_level and step_due):
-            self._cancel(walk, live, "to send the remainder at market")
-            walk.going_to_market = True
+            self._cancel(walk, live, "to send the final order")
+            walk.going_final = True
+        return False
 
-    def _after_terminal(self, walk: Walk, live: OrderResult) -> None:
-        if walk.unsettled_ids:
-            return  # a replaced step's final fills are not in yet
-        if walk.remaining_qty == 0:
-            walk.finish()
+    def _finals(self, walks: list[Walk], now: datetime) -> None:
+        """Send each walk's final order, priced from one batched fresh quote."""
+        if not walks:
             return
-        if walk.going_to_market and live.status is OrderStatus.CANCELED:
-            self._market(walk)
-            return
-        walk.finish(f"{live.client_order_id} ended {live.status.value} with shares left")
+        books = self._books([w.symbol for w in walks], retry=False)
+        broker_now = self._window.broker_time(now)
+        for walk in walks:
+            book = books.get(walk.symbol)
+            if book is None or suspicious(book.quote, self._settings, broker_now):
+                # Never price a final order off a bad book: look again next tick (the hard
+                # deadline bounds the wait).
+                log.warning(
+                    "final order held: quote refused", run_id=self._run_id, symbol=walk.symbol
+                )
+                continue
+            moved = self._moved(walk, book)
+            if moved is not None:
+                walk.finish(
+                    f"{moved}; {walk.remaining_qty} left unfilled, {CARRIED}", "price_moved"
+                )
+                continue
+            self._final(walk, book, now)
 
-    def _market(self, walk: Walk) -> None:
-        walk.going_to_market = False
+    def _final(self, walk: Walk, book: TopOfBook, now: datetime) -> None:
+        walk.going_final = False
         if walk.step + 1 >= len(walk.ids):
-            walk.finish("no order ids left for a market order")
+            walk.finish("no order ids left for the final order")
             return
-        intent = OrderIntent(
-            client_order_id=walk.ids[walk.step + 1],
-            run_id=self._run_id,
-            symbol=walk.symbol,
-            side=walk.side,
-            qty=walk.remaining_qty,
+        intent = final_intent(
+            walk, walk.ids[walk.step + 1], book.quote, self._settings, self._run_id
         )
         try:
             walk.record(submit_once(self._broker, intent, looked_up=True))
         except NotTradableError as exc:
             self._hold(walk, intent.client_order_id, exc)
+            return
         except OrderRejectedError as exc:
-            walk.finish(f"market order {intent.client_order_id} rejected: {exc}")
-            log.error(
-                "order rejected",
-                run_id=self._run_id,
-                client_order_id=intent.client_order_id,
-                reason=str(exc),
-            )
+            walk.finish(f"final order {intent.client_order_id} rejected: {exc}")
+            self._rejected_order(intent, exc)
+            return
+        walk.final_index = walk.step
+        walk.final_deadline = min(
+            now + timedelta(seconds=self._settings.market_fill_seconds),
+            self._window.hard_deadline,
+        )
+        log.info(
+            "final order sent",
+            run_id=self._run_id,
+            client_order_id=intent.client_order_id,
+            limit_price=str(intent.limit_price) if intent.limit_price else "market",
+        )
 
     def _cancel(self, walk: Walk, live: OrderResult, why: str) -> None:
         try:
@@ -261,6 +330,13 @@ class PhaseRunner:
             "order canceled", run_id=self._run_id, client_order_id=live.client_order_id, why=why
         )
 
+    def _stop_walk(
+        self, walk: Walk, live: OrderResult, kind: WalkStop | None, message: str
+    ) -> None:
+        """Cancel the walk's order; once it is terminal the walk ends with `message`."""
+        walk.stopping = (kind, message)
+        self._cancel(walk, live, message)
+
     def _step(self, walks: Sequence[Walk], now: datetime) -> None:
         if now >= self._window.walk_deadline:
             return
@@ -268,7 +344,9 @@ class PhaseRunner:
             w
             for w in walks
             if not w.done
-            and not w.going_to_market
+            and not w.going_final
+            and w.stopping is None
+            and not w.at_final
             and (live := w.live) is not None
             and not live.is_terminal
             and live.limit_price is not None
@@ -288,6 +366,11 @@ class PhaseRunner:
                 log.warning("step skipped: quote refused", run_id=self._run_id, symbol=walk.symbol)
                 walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)
                 continue
+            moved = self._moved(walk, book)
+            live = walk.live
+            if moved is not None and live is not None:
+                self._stop_walk(walk, live, "price_moved", f"{moved}; {CARRIED}")
+                continue
             self._replace(walk, book, now)
 
     def _replace(self, walk: Walk, book: TopOfBook, now: datetime) -> None:
@@ -297,7 +380,8 @@ class PhaseRunner:
         price = step_price(book.quote, walk.side, level, walk.extra_ticks, self._settings)
         walk.level = level
         walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)
-        if price == live.limit_price or walk.step + 1 >= len(walk.ids):
+        # The last id is kept for the final order.
+        if price == live.limit_price or walk.step + 2 >= len(walk.ids):
             return  # same price on tick: a replace would cost a request and change nothing
         new_id = walk.ids[walk.step + 1]
         try:
@@ -346,4 +430,21 @@ class PhaseRunner:
                 self._cancel(walk, live, "phase deadline")
         self._poll(open_walks)
         for walk in open_walks:
-            walk.finish("phase deadline passed: open orders canceled")
+            walk.finish_at_deadline()
+
+    def _breaker_tripped(self, walks: Sequence[Walk]) -> bool:
+        """Stop the phase when it went over a budget: cancel its open orders, end its walks."""
+        reason = breaker_reason(walks, self._rejected, self._settings)
+        if reason is None:
+            return False
+        self.tripped = reason
+        log.error("circuit breaker tripped", run_id=self._run_id, reason=reason)
+        open_walks = [w for w in walks if not w.done]
+        for walk in open_walks:
+            live = walk.live
+            if live is not None and not live.is_terminal:
+                self._cancel(walk, live, f"circuit breaker: {reason}")
+        self._poll(open_walks)
+        for walk in open_walks:
+            walk.finish(f"circuit breaker: {reason}; {CARRIED}", "circuit_breaker")
+        return True

@@ -1,4 +1,4 @@
-"""Limit prices for a walk: where in the spread, on tick, nudged for large orders (pure)."""
+"""Limit prices for a walk: in the spread, on tick, nudged for large orders, collared (pure)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from alchemiser.execution.settings import ExecutionSettings
 
 PENNY = Decimal("0.01")
 SUB_PENNY = Decimal("0.0001")
+BPS = Decimal(10_000)
 
 
 def tick_for(price: Decimal) -> Decimal:
@@ -37,10 +38,32 @@ def suspicious(quote: Quote, settings: ExecutionSettings, broker_time: datetime)
         return f"stale quote: {age:.0f} s old (max {settings.max_quote_age_seconds:.0f} s)"
     if quote.bid < settings.min_quote_price or quote.ask < settings.min_quote_price:
         return f"price under {settings.min_quote_price} (bid {quote.bid}, ask {quote.ask})"
-    spread = (quote.ask - quote.bid) / quote.mid
-    if spread > settings.max_spread_fraction:
-        return f"spread {spread:.2%} of mid is over {settings.max_spread_fraction:.0%}"
+    if quote.ask < quote.bid:
+        return f"crossed quote (bid {quote.bid} > ask {quote.ask})"
+    spread = quote.ask - quote.bid
+    limit = settings.spread_bps_for(quote.symbol)
+    # One tick is the narrowest spread there is: never refuse it, whatever it is in bps.
+    if spread > tick_for(quote.bid) and spread / quote.mid * BPS > limit:
+        return f"spread {spread / quote.mid * BPS:.1f} bps of mid is over {limit} bps"
     return None
+
+
+def price_moved(plan_price: Decimal, quote: Quote, max_fraction: Decimal) -> str | None:
+    """Return why the market left the plan's price behind, or None when within `max_fraction`."""
+    move = abs(quote.mid - plan_price) / plan_price
+    if move <= max_fraction:
+        return None
+    return (
+        f"price moved {move:.1%} from the plan's {plan_price} to {quote.mid} (max "
+        f"{max_fraction:.1%}): walk stopped, re-plan"
+    )
+
+
+def collared_price(quote: Quote, side: Side, collar_bps: Decimal) -> Decimal:
+    """Return the final limit: `collar_bps` through the far touch, on tick, never beyond it."""
+    if side is Side.BUY:
+        return on_tick(quote.ask * (1 + collar_bps / BPS), side)
+    return on_tick(quote.bid * (1 - collar_bps / BPS), side)
 
 
 def size_ticks(qty: Decimal, displayed: int | None, settings: ExecutionSettings) -> int:

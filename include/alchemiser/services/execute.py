@@ -86,7 +86,7 @@ class SellsOutput(Frozen):
 def walk_ids(
     task: TaskKey, symbol: str, side: Side, settings: ExecutionSettings
 ) -> tuple[str, ...]:
-    """Return the ids of every order a walk may place: one per limit price, one market."""
+    """Return the ids of every order a walk may place: one per limit price, one final order."""
     return tuple(
         client_order_id(task, symbol, side, step) for step in range(settings.limit_steps + 1)
     )
@@ -119,17 +119,22 @@ def execute_sells(
     runner = _runner(run, adapters, settings, halt)
     walks = [
         Walk(
-            item.symbol, Side.SELL, item.quantity, walk_ids(task, item.symbol, Side.SELL, settings)
+            item.symbol,
+            Side.SELL,
+            item.quantity,
+            walk_ids(task, item.symbol, Side.SELL, settings),
+            plan_price=item.price,
         )
         for item in plan.sells
     ]
     runner.adopt(walks)
     runner.halt_if_asked(walks)  # after adopting: an earlier try's open orders are canceled
     runner.run(walks)
-    phase = _phase(run, adapters, plan, "sells", walks, started=started)
+    phase = _phase(run, adapters, plan, "sells", walks, started=started, stopped=runner.tripped)
     ref = save(adapters.store, run.prefix, "phase_sells", phase, phase.message)
     on_phase(phase)
     reconcile(ledger, adapters.broker, run.session, task)
+    runner.raise_if_tripped("sells")
     _raise_on_rejections(phase)
     ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
     # A partial sell phase does not fail here: the buys scale down to what it raised, and the
@@ -185,7 +190,11 @@ def execute_buys(
     runner = _runner(run, adapters, settings, halt)
     walks = {
         item.symbol: Walk(
-            item.symbol, Side.BUY, item.quantity, walk_ids(task, item.symbol, Side.BUY, settings)
+            item.symbol,
+            Side.BUY,
+            item.quantity,
+            walk_ids(task, item.symbol, Side.BUY, settings),
+            plan_price=item.price,
         )
         for item in plan.buys
     }
@@ -197,12 +206,23 @@ def execute_buys(
     # Buys that shrink to nothing are dropped; adopted ones keep the size an earlier try chose.
     kept = [w for w in walks.values() if w.live is not None or w.target_qty > 0]
     runner.run(kept)
-    phase = _phase(run, adapters, plan, "buys", kept, started=started, budget=budget, scale=scale)
+    phase = _phase(
+        run,
+        adapters,
+        plan,
+        "buys",
+        kept,
+        started=started,
+        budget=budget,
+        scale=scale,
+        stopped=runner.tripped,
+    )
     ref = save(adapters.store, run.prefix, "phase_buys", phase, phase.message)
     on_phase(phase)
     reconcile(ledger, adapters.broker, run.session, task)
     ledger.mark_rebalanced(run.session, run.run_id)
     ledger.release_lease(run.session, run.run_id)
+    runner.raise_if_tripped("buys")
     _raise_on_rejections(phase)
     ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
     check_positions(run, adapters, plan, ledger, settings, when="after the buys")
@@ -310,12 +330,15 @@ def _phase(
     started: datetime,
     budget: Decimal | None = None,
     scale: Decimal | None = None,
+    stopped: str | None = None,
 ) -> PhaseResult:
     items = plan.sells if name == "sells" else plan.buys
     results = tuple(w.result() for w in walks)
     status = walk_phase_status(results, planned=len(items))
     filled = sum((r.filled_value for r in results), Decimal(0))
     parts = [f"{len(results)}/{len(items)} walked, {filled:.2f} filled, status {status}"]
+    if stopped is not None:
+        parts.append(f"stopped by the circuit breaker: {stopped}")
     unbought = None
     if name == "buys":
         unbought = max(Decimal(0), sum((i.trade_amount for i in items), Decimal(0)) - filled)

@@ -34,6 +34,7 @@ from alchemiser.bootstrap import build_adapters, build_store
 from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import (
     AlchemiserError,
+    CircuitBreakerError,
     ConfigError,
     KillSwitchError,
     PartialRunError,
@@ -135,8 +136,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 # Errors a retry cannot fix: the task fails at once (no retries burned on a config mistake,
-# a breached limit, the kill switch, a broken strategy file or a ledger that disagrees).
+# a breached limit, the kill switch, a broken strategy file or a ledger that disagrees). A
+# tripped circuit breaker too: a retry would resume the walks it stopped.
 _FINAL = (
+    CircuitBreakerError,
     ConfigError,
     RiskLimitError,
     SignalGateError,
