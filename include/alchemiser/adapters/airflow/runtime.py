@@ -25,10 +25,11 @@ from alchemiser.adapters.airflow.connections import (
     AWS_CONN_ID,
     BUCKET_VARIABLE,
     DEFAULT_BUCKET,
+    STATE_DIR_VARIABLE,
     alpaca_settings,
     check_mode,
 )
-from alchemiser.bootstrap import build_adapters
+from alchemiser.bootstrap import build_adapters, build_store
 from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import (
     ArtifactNotFoundError,
@@ -84,7 +85,8 @@ def _latest_opened_session(moment: datetime) -> date:
 
 
 def adapters(context: Mapping[str, Any] | None = None) -> Adapters:
-    """Build the real adapters from `alpaca_default`, `aws_default` and `alchemiser_bucket`.
+    """Build the real adapters from `alpaca_default`, `alchemiser_bucket` and the store's
+    settings: Variable `alchemiser_state_dir` (a local folder) if set, else `aws_default`.
 
     With a task context, the run's `mode` param must agree with the connection first.
     """
@@ -92,9 +94,12 @@ def adapters(context: Mapping[str, Any] | None = None) -> Adapters:
     log.info("venue", venue=alpaca.venue, live=not alpaca.paper)
     if context is not None:
         check_mode(str((context.get("params") or {}).get("mode", "paper")), alpaca)
-    s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
-    bucket = Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET)
-    return build_adapters(alpaca, s3, bucket)
+    store = build_store(
+        Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET),
+        Variable.get(STATE_DIR_VARIABLE, default=""),
+        lambda: S3Hook(aws_conn_id=AWS_CONN_ID).get_conn(),
+    )
+    return build_adapters(alpaca, store)
 
 
 def _ref(value: Any, what: str) -> ArtifactRef:
