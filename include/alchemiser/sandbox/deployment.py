@@ -149,7 +149,7 @@ class Deployment(AirflowRestMixin):
         self.exchange = start_exchange(self.log_dir, *self.exchange_args())
         if self.config.state_dir is None:
             self.s3 = start_s3(self.log_dir)
-        self.env = self._environment(self.exchange, self.s3)
+        self.env = self.environment(self.exchange.url, self.s3.url if self.s3 else None)
         if self.s3 is not None:
             self._create_bucket(self.s3)
         self._write_env_file()
@@ -205,7 +205,8 @@ class Deployment(AirflowRestMixin):
             return self.config.exchange_args
         return (*self.config.exchange_args, "--state", str(self.config.state_dir / EXCHANGE_STATE))
 
-    def _environment(self, exchange: Server, s3: Server | None) -> dict[str, str]:
+    def environment(self, exchange_url: str, s3_url: str | None) -> dict[str, str]:
+        """Return the environment every component gets: the same connections and state."""
         env = airflow_env(self.home)
         bin_dir = str(Path(sys.executable).parent)  # components start plain `airflow` children
         env["PATH"] = os.pathsep.join(p for p in (bin_dir, env.get("PATH", "")) if p)
@@ -223,12 +224,12 @@ class Deployment(AirflowRestMixin):
                 # The defaults 8793/8794 collide between deployments and between workers.
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-                "AIRFLOW_CONN_ALPACA_DEFAULT": alpaca_connection(exchange.url),
+                "AIRFLOW_CONN_ALPACA_DEFAULT": alpaca_connection(exchange_url),
                 "AIRFLOW_VAR_ALCHEMISER_BUCKET": self.config.bucket,
             }
         )
-        if s3 is not None:
-            env["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection(s3.url)
+        if s3_url is not None:
+            env["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection(s3_url)
         else:
             assert self.config.state_dir is not None
             use_local_store(env, self.config.state_dir)
