@@ -83,8 +83,7 @@ class PaperEngine:
         self._fill_delay = timedelta(seconds=config.fill_delay_seconds)
         self._halted: frozenset[str] = config.halted
         self._version = self._saved_version = 0
-        self.restored = saved is not None
-        """Whether the account came from the state file rather than the seed."""
+        self.restored = saved is not None  # the account came from the state file, not the seed
 
     def _open_account(self, config: ExchangeConfig) -> Portfolio:
         for sym in config.account.positions:
