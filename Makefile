@@ -10,7 +10,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: help venv run airflow test test-deploy check lint typecheck pytest bench backtest fmt clean
+.PHONY: help venv run airflow test test-deploy check lint typecheck pytest bench backtest fmt clean reset-state
 
 help: ## Show the targets
 	@grep -E '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,10 +26,13 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 venv: $(STAMP) ## Create or refresh .venv from the pinned requirements
 
-run: $(STAMP) ## Start the paper exchange and S3, run one daily_rebalance, print the report
-	@$(PY) -m alchemiser.sandbox run
+STATE_DIR := $(or $(ALCHEMISER_STATE_DIR),$(CURDIR)/.alchemiser-state)
 
-airflow: $(STAMP) ## Start a local Airflow (UI, scheduler, triggerer...) with the paper exchange and S3; Ctrl-C stops
+# Only `make run FORCE=1` on the command line forces: a FORCE left in the environment does not.
+run: $(STAMP) ## Run one daily_rebalance on the paper exchange, state kept in .alchemiser-state/ (FORCE=1: trade a rebalanced session again)
+	@$(PY) -m alchemiser.sandbox run $(if $(filter command line,$(origin FORCE)),$(if $(FORCE),--force))
+
+airflow: $(STAMP) ## Start a local Airflow (UI, scheduler, triggerer...) with the paper exchange, state kept in .alchemiser-state/; Ctrl-C stops
 	@$(PY) -m alchemiser.sandbox airflow
 
 test: $(STAMP) check pytest ## Lint, type-check and run the whole test suite
@@ -62,5 +65,8 @@ fmt: $(STAMP) ## Format and auto-fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-clean: ## Remove the local Airflow home and caches (keeps .venv)
+reset-state: ## Forget the local state: ledger, reports, bar cache and the paper exchange's account
+	rm -rf "$(STATE_DIR)"
+
+clean: reset-state ## Remove the local state, the local Airflow home and caches (keeps .venv)
 	rm -rf .airflow .bench .backtest .pytest_cache .mypy_cache .ruff_cache

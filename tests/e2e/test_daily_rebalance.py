@@ -211,6 +211,7 @@ def test_make_run_starts_everything_and_prints_the_report(tmp_path: Path) -> Non
         if k not in {"AIRFLOW_CONN_ALPACA_DEFAULT", "AIRFLOW_CONN_AWS_DEFAULT", "AIRFLOW_HOME"}
     }
     env["ALCHEMISER_AIRFLOW_HOME"] = str(tmp_path / "airflow")
+    env["ALCHEMISER_STATE_DIR"] = str(tmp_path / "state")
     env["PYTHONPATH"] = str(ROOT / "include")
     result = subprocess.run(
         [sys.executable, "-m", "alchemiser.sandbox", "run"],
@@ -224,7 +225,9 @@ def test_make_run_starts_everything_and_prints_the_report(tmp_path: Path) -> Non
     assert "outcome SUCCESS" in result.stdout
     assert "Sells: success" in result.stdout
     assert "Buys: success" in result.stdout
-    assert "s3://alchemiser/runs/" in result.stdout
+    # No AWS: the state is in the local folder, the paper exchange's account beside it.
+    assert f"{(tmp_path / 'state' / 'alchemiser').as_uri()}/runs/" in result.stdout
+    assert "alc-" in (tmp_path / "state" / "paper-exchange.json").read_text()
 
 
 def test_make_run_uses_connections_already_in_the_environment(

@@ -20,7 +20,10 @@ class ArtifactRef(Frozen):
     """Where a task wrote its artifact, and a one-line summary: what XCom carries."""
 
     artifact_id: str
-    bucket: str = Field(min_length=3)
+    bucket: str = Field(
+        min_length=3,
+        description="an S3 bucket name, or the file:// URL of a local store's folder",
+    )
     key: str = Field(min_length=1)
     summary: str = ""
     link: str | None = Field(
@@ -29,8 +32,13 @@ class ArtifactRef(Frozen):
 
     @property
     def uri(self) -> str:
-        """Return the s3:// address."""
-        return f"s3://{self.bucket}/{self.key}"
+        """Return the object's address: s3://bucket/key, or file:///folder/key."""
+        return object_uri(self.bucket, self.key)
+
+
+def object_uri(bucket: str, key: str) -> str:
+    """Return where a key lives in a store named by `bucket` (an S3 name or a folder's URL)."""
+    return f"{bucket}/{key}" if "://" in bucket else f"s3://{bucket}/{key}"
 
 
 class WeightComparison(Frozen):

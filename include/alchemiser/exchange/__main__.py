@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes-after-open", type=int, default=60)
     p.add_argument("--history-start", type=date.fromisoformat, help="first generated bar date")
     p.add_argument("--account", type=Path, help="account seed JSON file")
+    p.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep the account and its orders in FILE between starts (created if absent; "
+        "when it exists, it wins over --account, --cash and --position)",
+    )
     p.add_argument("--cash", help="starting cash (default 100000)")
     p.add_argument("--position", action="append", default=[], metavar="SYM=QTY", help="repeatable")
     p.add_argument("--account-type", choices=["margin", "cash"])
@@ -173,6 +180,7 @@ def build_config(args: argparse.Namespace) -> ExchangeConfig:
             else None
         ),
         halted=frozenset(s.upper() for s in args.halt),
+        state_file=args.state,
     )
 
 
@@ -200,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if args.state is not None:
+        origin = "restored from" if exchange.engine.restored else "new; kept in"
+        sys.stderr.write(f"account {origin} {args.state}\n")
     url = exchange.start()
     sys.stdout.write(f"alchemiser-exchange listening on {url}\n")
     sys.stdout.flush()

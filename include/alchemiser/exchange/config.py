@@ -100,6 +100,9 @@ class ExchangeConfig:
     limit_fill_fraction: Decimal | None = None
     # Symbols whose orders are accepted but never fill (a trading halt).
     halted: frozenset[str] = frozenset()
+    # Where the account and every order persist between starts (None: in memory only). When
+    # the file exists it wins over `account`; the seed opens a new account only.
+    state_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.partial_fills < 1:

@@ -30,6 +30,7 @@ from alchemiser.exchange.orders import (
 )
 from alchemiser.exchange.portfolio import AccountView, Portfolio, PositionView
 from alchemiser.exchange.prices import PriceBook, Quote, round_to_tick
+from alchemiser.exchange.state import SavedState, load_state, save_state
 
 Clock = Callable[[], datetime]
 MARKET_BUY_BUFFER = Decimal("1.01")  # market buys reserve the ask plus 1% for slippage
@@ -53,24 +54,72 @@ class PaperEngine:
         cal = calendar or MarketCalendar()
         real_start = clock()
         session = config.session or cal.session_on_or_before(real_start.astimezone(NEW_YORK).date())
-        self.session = SessionClock.start(cal, session, config.minutes_after_open, real_start)
+        saved = load_state(config.state_file) if config.state_file is not None else None
+        minutes = config.minutes_after_open
+        if saved is not None and saved.session == session:
+            # The same session again: go on from where the last start stopped, so the
+            # restored orders' times stay in the past (clamped before the close as usual).
+            into = saved.simulated_at - cal.open_close(session)[0]
+            minutes = max(minutes, int(into.total_seconds() // 60) + 1)
+        self.session = SessionClock.start(cal, session, minutes, real_start)
         self.prices: PriceBook = build_price_book(config, cal, session, self.session.open_at)
         self.assets: dict[str, AssetSpec] = build_universe(config, self.prices.symbols())
-        for sym in config.account.positions:
+        self._orders: dict[str, Order] = {}
+        if saved is None:
+            self.portfolio = self._open_account(config)
+        else:
+            self.portfolio = saved.portfolio
+            self._restore(saved, real_start)
+        for sym in self.portfolio.holdings:
             if sym not in self.assets:
-                raise ValueError(f"seed position {sym} is not in the asset universe")
-        anchors = {sym: self.prices.anchor(sym) for sym in config.account.positions}
-        self.portfolio = Portfolio.from_seed(config.account, anchors)
-        self._last_equity = config.account.cash + sum(
-            (q * self.prices.previous_close(s) for s, q in config.account.positions.items()),
+                raise ValueError(f"position {sym} is not in the asset universe")
+        self._last_equity = self.portfolio.cash + sum(
+            (h.qty * self.prices.previous_close(s) for s, h in self.portfolio.holdings.items()),
             Decimal(0),
         )
-        self._orders: dict[str, Order] = {}
-        self._by_client_id: dict[str, str] = {}
+        self._by_client_id: dict[str, str] = {
+            o.client_order_id: o.id for o in self._orders.values()
+        }
         self._rejected = 0
         self._fill_delay = timedelta(seconds=config.fill_delay_seconds)
         self._halted: frozenset[str] = config.halted
         self._untradable: frozenset[str] = frozenset()
+        self._version = self._saved_version = 0
+        self.restored = saved is not None  # the account came from the state file, not the seed
+
+    def _open_account(self, config: ExchangeConfig) -> Portfolio:
+        for sym in config.account.positions:
+            if sym not in self.assets:
+                raise ValueError(f"seed position {sym} is not in the asset universe")
+        anchors = {sym: self.prices.anchor(sym) for sym in config.account.positions}
+        return Portfolio.from_seed(config.account, anchors)
+
+    def _restore(self, saved: SavedState, real_start: datetime) -> None:
+        """Take the saved orders back; a day order left open by an earlier session expired."""
+        for order in saved.orders:
+            if order.is_open and saved.session != self.session.session:
+                order.status, order.next_eval_at = "expired", None
+            elif order.is_open and order.next_eval_at is not None:
+                order.next_eval_at = real_start
+            self._orders[order.id] = order
+
+    def checkpoint(self) -> None:
+        """Write the account and orders to the state file if anything changed since the last."""
+        path = self.config.state_file
+        if path is None:
+            return
+        with self._lock:
+            if self._version == self._saved_version:
+                return
+            orders = tuple(sorted(self._orders.values(), key=lambda o: o.seq))
+            state = SavedState(
+                session=self.session.session,
+                simulated_at=self.session.simulated(self._clock()),
+                portfolio=self.portfolio,
+                orders=orders,
+            )
+            save_state(path, state)
+            self._saved_version = self._version
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -126,6 +175,7 @@ class PaperEngine:
     # -- fills --------------------------------------------------------------------------------
 
     def _evaluate(self, order: Order) -> None:
+        self._version += 1
         due = order.next_eval_at
         assert due is not None
         sim = self.session.simulated(due)
@@ -283,6 +333,7 @@ class PaperEngine:
         )
         self._orders[order.id] = order
         self._by_client_id[order.client_order_id] = order.id
+        self._version += 1
         return order
 
     # -- queries ------------------------------------------------------------------------------
@@ -329,6 +380,7 @@ class PaperEngine:
             order = self._find(order_id)
             if not order.is_open:
                 raise terminal_state(order)
+            self._version += 1
             order.status = "canceled"
             order.canceled_at = order.updated_at = self.session.simulated(now)
             order.next_eval_at = None

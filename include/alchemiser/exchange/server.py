@@ -105,7 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
             if parts.path == "/_exchange/stats":
                 status, payload = 200, self.meter.stats()
             else:
-                status, payload = dispatch(self.engine, method, parts.path, query, body)
+                try:
+                    status, payload = dispatch(self.engine, method, parts.path, query, body)
+                finally:  # on disk before the client hears of it (fills happen on reads too)
+                    self.engine.checkpoint()
             if parts.path.startswith("/v2"):
                 outcome = self.faults.after(route, status, self.clock())
         except ExchangeRejectionError as rejection:
@@ -289,12 +292,13 @@ class PaperExchange:
         self._server.serve_forever(poll_interval=POLL_INTERVAL)
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving, release the port and write the state file (if any) a last time."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
             self._thread = None
         self._server.server_close()
+        self.engine.checkpoint()
 
     def __enter__(self) -> PaperExchange:
         self.start()

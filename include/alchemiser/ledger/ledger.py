@@ -21,7 +21,7 @@ from alchemiser.domain.errors import (
     ObjectExistsError,
 )
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
-from alchemiser.domain.report import ArtifactRef
+from alchemiser.domain.report import ArtifactRef, object_uri
 from alchemiser.domain.types import Frozen
 from alchemiser.ledger.entry import LedgerEntry, LedgerEvent, LedgerState, Rejection
 from alchemiser.ledger.ids import TaskKey
@@ -193,6 +193,10 @@ class TradeLedger:
             return self._entry(key)
         except ArtifactNotFoundError:
             return None
+
+    def location(self, session: date) -> str:
+        """Return where this ledger keeps a session's orders (an s3:// or file:// address)."""
+        return object_uri(self._store.bucket, f"{session_prefix(self.account_id, session)}/orders/")
 
     def entries(self, session: date) -> tuple[LedgerEntry, ...]:
         """Return every entry of a session, by client order id."""

@@ -57,6 +57,30 @@ class Differences(Frozen):
         return " | ".join(parts) or "ledger and broker agree"
 
 
+def advice(differences: Differences, location: str, session: date) -> str:
+    """Return what a difference most likely means and what to do, naming the ledger read."""
+    text = ""
+    if differences.unknown:
+        text += (
+            f"\n\nThe broker has {len(differences.unknown)} order(s) of this system for "
+            f"{session} that the ledger read from {location} does not record. These orders "
+            "were placed with other state: most likely that state was reset (a new or cleaned "
+            "local state folder, `make reset-state`, another bucket) or another machine or "
+            "deployment trades this account with state of its own. Fix: point this deployment "
+            "at the state that placed them (Variable alchemiser_state_dir, or "
+            "alchemiser_bucket and aws_default). If that state is gone, leave this session: "
+            "reconciliation covers one session's orders, so the next session starts clean."
+        )
+    if differences.missing:
+        text += (
+            f"\n\nThe ledger at {location} records orders the broker does not have: most "
+            "likely it points at another account, or the paper account was reset while the "
+            "ledger was kept. Fix: point alpaca_default at the account those orders went to, "
+            "or start the ledger afresh with the account."
+        )
+    return text
+
+
 def compare(entries: tuple[LedgerEntry, ...], orders: tuple[OrderResult, ...]) -> Differences:
     """Return how the ledger's entries and the broker's orders differ (pure)."""
     by_id = {o.client_order_id: o for o in orders}
@@ -105,6 +129,7 @@ def reconcile(ledger: TradeLedger, broker: Broker, session: date, task: TaskKey)
         raise ReconciliationError(
             f"ledger of {ledger.account_id} for {session} does not match the broker; nothing "
             f"more placed: {differences.describe()}"
+            + advice(differences, ledger.location(session), session)
         )
     log.info("reconciled", run_id=task.run_id, session=str(session), orders=len(by_id))
     return differences.model_copy(update={"orders": tuple(by_id.values())})

@@ -1,5 +1,5 @@
-"""`python -m alchemiser.sandbox run` (see alchemiser.sandbox.run) or `... airflow` (see
-alchemiser.sandbox.deployment)."""
+"""`python -m alchemiser.sandbox run [--force]` (see alchemiser.sandbox.run; --force is the
+DAG's `force` param) or `... airflow` (see alchemiser.sandbox.deployment)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import sys
 from alchemiser.sandbox.deployment import serve
 from alchemiser.sandbox.run import main
 
-USAGE = "usage: python -m alchemiser.sandbox run|airflow"
+USAGE = "usage: python -m alchemiser.sandbox run [--force] | airflow"
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["run"]:
-        sys.exit(main())
+    if sys.argv[1:] in (["run"], ["run", "--force"]):
+        sys.exit(main(force=sys.argv[2:] == ["--force"]))
     if sys.argv[1:] == ["airflow"]:
         sys.exit(serve())
     print(USAGE, file=sys.stderr)  # noqa: T201

@@ -3,9 +3,11 @@
 `Deployment` starts what `docker-compose.yaml` runs, natively: api-server, scheduler,
 dag-processor, triggerer and, for CeleryExecutor, Celery workers on Redis; the metadata DB is
 SQLite in AIRFLOW_HOME (the embedded default) or a fresh PostgreSQL database dropped at stop.
-Beside them run the paper exchange and a moto S3 server, wired in with the same connections as
-`make run`. Every component runs in its own process group (setsid) with its log in
-`<home>/deployment-logs/`, and stopping kills the whole groups.
+Beside them run the paper exchange and either a moto S3 server (tests) or, given a state
+folder (`make airflow`), the local store and a paper exchange that keep their state in it, so a
+restart keeps the ledger and the account as the SQLite DB keeps the run history. Every
+component runs in its own process group (setsid) with its log in `<home>/deployment-logs/`,
+and stopping kills the whole groups.
 
 `python -m alchemiser.sandbox airflow` (`make airflow`) and `tests/deploy/` use it.
 """
@@ -34,6 +36,7 @@ import redis
 import requests
 import sqlalchemy
 
+from alchemiser.adapters.local.folder import EXCHANGE_STATE, state_dir
 from alchemiser.sandbox.airflow_rest import (
     DAG_ID,
     HTTP_TIMEOUT_SECONDS,
@@ -51,6 +54,7 @@ from alchemiser.sandbox.environment import (
     alpaca_connection,
     aws_connection,
     create_sandbox_bucket,
+    use_local_store,
 )
 from alchemiser.sandbox.processes import (
     SandboxError,
@@ -102,6 +106,9 @@ class DeploymentConfig:
     bucket: str = "alchemiser"
     use_job_schedule: bool = False
     """False for tests: the scheduler creates no scheduled runs that race the manual ones."""
+    state_dir: Path | None = None
+    """None: a moto S3 server and an exchange in memory, both gone at stop. A folder: the local
+    store and the paper exchange's account live there and outlast the deployment."""
 
 
 @dataclass
@@ -139,10 +146,12 @@ class Deployment(AirflowRestMixin):
     def start(self) -> Self:
         """Start everything and wait until the DAG is parsed and the API answers with a token."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.exchange = start_exchange(self.log_dir, *self.config.exchange_args)
-        self.s3 = start_s3(self.log_dir)
-        self.env = self._environment(self.exchange, self.s3)
-        self._create_bucket(self.s3)
+        self.exchange = start_exchange(self.log_dir, *self.exchange_args())
+        if self.config.state_dir is None:
+            self.s3 = start_s3(self.log_dir)
+        self.env = self.environment(self.exchange.url, self.s3.url if self.s3 else None)
+        if self.s3 is not None:
+            self._create_bucket(self.s3)
         self._write_env_file()
         if self.config.database == "postgres":
             self._create_database()
@@ -190,7 +199,14 @@ class Deployment(AirflowRestMixin):
     ) -> None:
         self.stop()
 
-    def _environment(self, exchange: Server, s3: Server) -> dict[str, str]:
+    def exchange_args(self) -> tuple[str, ...]:
+        """Return the paper exchange's arguments: the config's, plus its state file if any."""
+        if self.config.state_dir is None:
+            return self.config.exchange_args
+        return (*self.config.exchange_args, "--state", str(self.config.state_dir / EXCHANGE_STATE))
+
+    def environment(self, exchange_url: str, s3_url: str | None) -> dict[str, str]:
+        """Return the environment every component gets: the same connections and state."""
         env = airflow_env(self.home)
         bin_dir = str(Path(sys.executable).parent)  # components start plain `airflow` children
         env["PATH"] = os.pathsep.join(p for p in (bin_dir, env.get("PATH", "")) if p)
@@ -208,11 +224,15 @@ class Deployment(AirflowRestMixin):
                 # The defaults 8793/8794 collide between deployments and between workers.
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-                "AIRFLOW_CONN_ALPACA_DEFAULT": alpaca_connection(exchange.url),
-                "AIRFLOW_CONN_AWS_DEFAULT": aws_connection(s3.url),
+                "AIRFLOW_CONN_ALPACA_DEFAULT": alpaca_connection(exchange_url),
                 "AIRFLOW_VAR_ALCHEMISER_BUCKET": self.config.bucket,
             }
         )
+        if s3_url is not None:
+            env["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection(s3_url)
+        else:
+            assert self.config.state_dir is not None
+            use_local_store(env, self.config.state_dir)
         if self.config.database == "postgres":
             url = f"{POSTGRES_URL}/{self.database_name}"
             env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = url
@@ -479,11 +499,13 @@ def serve() -> int:
     if not port_is_free(port):
         _say(f"port {port} is taken; using a free one (set ALCHEMISER_AIRFLOW_PORT to choose)")
         port = free_port()
+    state = state_dir()
     config = DeploymentConfig(
         home=home,
         api_port=port,
         exchange_args=("--account", str(DEMO_ACCOUNT)),
         use_job_schedule=True,
+        state_dir=state,
     )
     # A background job starts with SIGINT ignored; Ctrl-C and SIGTERM both stop cleanly.
     signal.signal(signal.SIGINT, _interrupt)
@@ -493,8 +515,8 @@ def serve() -> int:
     try:
         with deployment:
             assert deployment.exchange is not None
-            assert deployment.s3 is not None
-            _say(f"paper exchange at {deployment.exchange.url}, S3 (moto) at {deployment.s3.url}")
+            _say(f"paper exchange at {deployment.exchange.url}")
+            _say(f"state (ledger, reports, the exchange's account) in {state}")
             _say(f"Airflow UI at {deployment.api_url}  login: admin / {deployment.password}")
             _say(f"session {deployment.exchange_session()}; Ctrl-C stops everything")
             while True:

@@ -41,6 +41,12 @@ def airflow_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str
     return env
 
 
+def use_local_store(env: dict[str, str], folder: Path) -> None:
+    """Point every Airflow process of `env` at the local store in `folder` instead of S3."""
+    env["AIRFLOW_VAR_ALCHEMISER_STATE_DIR"] = str(folder)
+    env.pop("AIRFLOW_CONN_AWS_DEFAULT", None)
+
+
 def alpaca_connection(base_url: str) -> str:
     """Return AIRFLOW_CONN_ALPACA_DEFAULT for an Alpaca-compatible server at `base_url`."""
     return json.dumps(

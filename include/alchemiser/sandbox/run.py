@@ -1,8 +1,10 @@
 """`make run`: one full daily_rebalance run on the embedded defaults, then its report.
 
-Starts what is not configured (the paper exchange unless AIRFLOW_CONN_ALPACA_DEFAULT is set,
-the S3 server unless AIRFLOW_CONN_AWS_DEFAULT is set), runs the DAG with `airflow dags test`
-for the broker's current session, prints the report, and stops what it started.
+Starts the paper exchange unless AIRFLOW_CONN_ALPACA_DEFAULT is set, keeps the state in the
+local store (`.alchemiser-state/`, $ALCHEMISER_STATE_DIR) unless AIRFLOW_CONN_AWS_DEFAULT is
+set, runs the DAG with `airflow dags test` for the broker's current session, prints the report,
+and stops what it started. The paper exchange keeps its account in the same folder, so the
+ledger and the account it describes survive together from one `make run` to the next.
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ from airflow.sdk import BaseHook
 
 from alchemiser.adapters.airflow.connections import ALPACA_CONN_ID, AWS_CONN_ID, alpaca_settings
 from alchemiser.adapters.alpaca.broker import AlpacaBroker
+from alchemiser.adapters.local.folder import EXCHANGE_STATE, state_dir
+from alchemiser.bootstrap import build_store
 from alchemiser.domain.sessions import session_of
+from alchemiser.ports import ObjectStore
 from alchemiser.sandbox.environment import (
     DEMO_BUCKET,
     PROJECT,
     airflow_env,
     alpaca_connection,
-    aws_connection,
-    create_sandbox_bucket,
+    use_local_store,
 )
-from alchemiser.sandbox.processes import SandboxError, start_exchange, start_s3
+from alchemiser.sandbox.processes import SandboxError, start_exchange
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -45,30 +49,36 @@ def _say(message: str) -> None:
     print(f"[make run] {message}", flush=True)  # noqa: T201 - this is a CLI
 
 
-def run(home: Path) -> int:
-    """Run one daily_rebalance and print its report; return the process exit code."""
+def run(home: Path, *, force: bool = False) -> int:
+    """Run one daily_rebalance and print its report; return the process exit code.
+
+    `force` is the DAG's param: trade a session already rebalanced (and past the signal gate).
+    """
     logs = home / "sandbox-logs"
     env = airflow_env(home)
+    state = state_dir()
     with ExitStack() as stack:
         if "AIRFLOW_CONN_ALPACA_DEFAULT" not in os.environ:
-            exchange = stack.enter_context(start_exchange(logs, "--account", str(DEMO_ACCOUNT)))
+            account = state / EXCHANGE_STATE
+            exchange = stack.enter_context(
+                start_exchange(logs, "--account", str(DEMO_ACCOUNT), "--state", str(account))
+            )
             env["AIRFLOW_CONN_ALPACA_DEFAULT"] = alpaca_connection(exchange.url)
-            _say(f"paper exchange at {exchange.url} (log {exchange.log_path})")
+            _say(f"paper exchange at {exchange.url}, account kept in {account}")
         else:
             _say("using AIRFLOW_CONN_ALPACA_DEFAULT from the environment")
-        own_s3 = "AIRFLOW_CONN_AWS_DEFAULT" not in os.environ
-        if own_s3:
-            s3 = stack.enter_context(start_s3(logs))
-            env["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection(s3.url)
-            _say(f"S3 server at {s3.url} (log {s3.log_path})")
+        if "AIRFLOW_CONN_AWS_DEFAULT" not in os.environ:
+            use_local_store(env, state)
         else:
             _say("using AIRFLOW_CONN_AWS_DEFAULT from the environment")
         os.environ.update(env)  # the hooks below read connections from the environment
         logging.getLogger("airflow").setLevel(logging.WARNING)  # keep the terminal for the report
-        bucket = env.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET)
-        client = cast("S3Client", S3Hook(aws_conn_id=AWS_CONN_ID).get_conn())
-        if own_s3:
-            create_sandbox_bucket(client, bucket)
+        store = build_store(
+            env.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET),
+            env.get("AIRFLOW_VAR_ALCHEMISER_STATE_DIR", ""),
+            lambda: cast("S3Client", S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()),
+        )
+        _say(f"state (ledger, runs, reports) in {store.bucket}")
         broker = AlpacaBroker(alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID)))
         clock = broker.get_clock()
         session = session_of(clock.timestamp)
@@ -76,13 +86,13 @@ def run(home: Path) -> int:
 
         _airflow(["db", "migrate"], env, logs / "airflow-db.log")
         log_path = logs / f"dags-test-{session}.log"
-        _say(f"running {DAG_ID} with airflow dags test (log {log_path})")
-        code = _airflow(
-            ["dags", "test", DAG_ID, "-c", json.dumps({"session": session.isoformat()})],
-            env,
-            log_path,
-        )
-        report = _latest_report(client, bucket, session)
+        conf: dict[str, object] = {"session": session.isoformat()}
+        if force:
+            conf["force"] = True
+        _say(f"running {DAG_ID} with airflow dags test {json.dumps(conf)} (log {log_path})")
+        earlier = _reports(store, session)
+        code = _airflow(["dags", "test", DAG_ID, "-c", json.dumps(conf)], env, log_path)
+        report = _new_report(store, session, earlier)
         if report is not None:
             print(report)  # noqa: T201
         if code != 0:
@@ -106,23 +116,24 @@ def _airflow(args: list[str], env: dict[str, str], log_path: Path) -> int:
     return completed.returncode
 
 
-def _latest_report(client: S3Client, bucket: str, session: date) -> str | None:
-    prefix = f"runs/{session.isoformat()}/"
-    listing = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
-    reports = [o for o in listing.get("Contents", []) if o["Key"].endswith("/report.txt")]
-    if not reports:
-        _say(f"no report under s3://{bucket}/{prefix}")
+def _reports(store: ObjectStore, session: date) -> set[str]:
+    return {k for k in store.list_keys(f"runs/{session.isoformat()}/") if k.endswith("/report.txt")}
+
+
+def _new_report(store: ObjectStore, session: date, earlier: set[str]) -> str | None:
+    """Return the text report this run wrote (the store also holds earlier runs' reports)."""
+    new = sorted(_reports(store, session) - earlier)
+    if not new:
+        _say(f"no new report under {store.bucket}/runs/{session.isoformat()}/")
         return None
-    newest = max(reports, key=lambda o: o["LastModified"])
-    body = client.get_object(Bucket=bucket, Key=newest["Key"])["Body"].read()
-    return str(body.decode())
+    return store.get(new[-1]).decode()
 
 
-def main() -> int:
-    """Entry point of `python -m alchemiser.sandbox run`."""
+def main(*, force: bool = False) -> int:
+    """Entry point of `python -m alchemiser.sandbox run [--force]`."""
     home = Path(os.environ.get("ALCHEMISER_AIRFLOW_HOME", PROJECT / ".airflow"))
     try:
-        return run(home)
+        return run(home, force=force)
     except SandboxError as exc:
         _say(str(exc))
         return 1

@@ -26,6 +26,7 @@ from alchemiser.adapters.airflow.connections import (
     BUCKET_VARIABLE,
     DEFAULT_BUCKET,
     LIVE_ACCOUNT_VARIABLE,
+    STATE_DIR_VARIABLE,
     alpaca_settings,
     check_mode,
     check_scheduled_venue,
@@ -92,15 +93,14 @@ def _latest_opened_session(moment: datetime) -> date:
 
 
 def adapters(context: Mapping[str, Any] | None = None) -> Adapters:
-    """Build the real adapters from `alpaca_default`, `aws_default` and `alchemiser_bucket`.
+    """Build the real adapters from `alpaca_default`, `alchemiser_bucket` and the store's
+    settings: Variable `alchemiser_state_dir` (a local folder) if set, else `aws_default`.
 
     With a task context, the run's `mode` param must agree with the connection first.
     """
     alpaca = alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID))
     log.info("venue", venue=alpaca.venue, money="LIVE" if not alpaca.paper else "paper")
-    s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
-    bucket = Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET)
-    built = build_adapters(alpaca, s3, bucket)
+    built = build_adapters(alpaca, object_store())
     if context is not None:
         if _run_type(context) == "scheduled":
             check_scheduled_venue(
@@ -120,9 +120,16 @@ def _run_type(context: Mapping[str, Any]) -> str:
 
 
 def object_store() -> ObjectStore:
-    """Build the object store alone (recording a failure must not need the broker)."""
-    s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
-    return build_store(s3, Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET))
+    """Build the object store alone (recording a failure must not need the broker).
+
+    Variable `alchemiser_state_dir` set: the local store in that folder (make run, make
+    airflow); else S3 through `aws_default` and Variable `alchemiser_bucket`.
+    """
+    return build_store(
+        Variable.get(BUCKET_VARIABLE, default=DEFAULT_BUCKET),
+        Variable.get(STATE_DIR_VARIABLE, default=""),
+        lambda: S3Hook(aws_conn_id=AWS_CONN_ID).get_conn(),
+    )
 
 
 def _ref(value: Any, what: str) -> ArtifactRef:

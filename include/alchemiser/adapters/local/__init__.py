@@ -1,0 +1,1 @@
+"""Objects in a local folder: the embedded default store."""
