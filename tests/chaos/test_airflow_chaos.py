@@ -245,3 +245,62 @@ def test_a_second_manual_run_for_the_session_plans_but_places_nothing(
     assert "force=true" in report["note"]
     assert venue.artifact(run_id, "rebalance_plan.json")  # it planned all the same
     assert venue.problems(two_runs_one_killed.first, two_runs_one_killed.plan) == []
+
+
+def test_a_worker_sigkilled_on_its_last_try_leaves_nothing_working(
+    venue: Venue, two_runs_one_killed: Chaos
+) -> None:
+    # Runs last in the module: a forced run for the same session with another portfolio (so it
+    # has trades), whose limits never fill, and whose execute_sells worker is SIGKILLed on
+    # every try. After the last try the teardown must cancel what the run left at the broker.
+    d = venue.deployment
+    symbols = [a["symbol"] for a in _assets(venue)]
+    venue.faults({"halted": symbols})
+    before = {o["client_order_id"] for o in d.exchange_orders()}
+    run_id = d.trigger(
+        {"session": str(venue.session), "force": True, "portfolio": "portfolio-python.yaml"}
+    )
+    killed = []
+    for try_number in (1, 2, 3):
+        pid = _wait_for_new_order_and_runner(venue, run_id, before, try_number)
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+    run = d.wait_for_run(run_id)
+    venue.faults({})
+    assert run.state == "failed", d.describe_run(run_id)
+    sells = d.task_instances(run_id)["execute_sells"]
+    assert (sells.state, sells.try_number) == ("failed", 3)
+    mine = [o for o in d.exchange_orders() if o["client_order_id"] not in before]
+    assert mine, "the forced run placed orders before it was killed"
+    assert [o for o in mine if o["status"] in ("new", "accepted", "partially_filled")] == []
+    assert ledger_problems(venue.ledger(), venue.broker, venue.session) == []
+    report = json.loads(venue.artifact(run_id, "report.json"))
+    assert report["outcome"] == "failed"
+    assert report["orders"]["open"] == 0
+    assert report["orders"]["canceled"] >= 1
+    assert [f["task_id"] for f in report["failures"]] == ["execute_sells"]
+    assert d.task_instances(run_id)["report"].state == "success"
+
+
+def _assets(venue: Venue) -> list[dict[str, Any]]:
+    headers = {"APCA-API-KEY-ID": "k", "APCA-API-SECRET-KEY": "s"}
+    response = requests.get(f"{venue.exchange_url}/v2/assets", headers=headers, timeout=10)
+    response.raise_for_status()
+    return list(response.json())
+
+
+def _wait_for_new_order_and_runner(
+    venue: Venue, run_id: str, before: set[str], try_number: int
+) -> int:
+    """Return the pid of execute_sells' try `try_number` once it has an order of its own out."""
+    d = venue.deployment
+    deadline = time.monotonic() + KILL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        ti = d.task_instances(run_id).get("execute_sells")
+        ours = [o for o in d.exchange_orders() if o["client_order_id"] not in before]
+        if ti is not None and ti.state == "running" and ti.try_number == try_number and ours:
+            pid = _task_runner_pid(venue, run_id, "execute_sells")
+            if pid is not None:
+                return pid
+        time.sleep(0.3)
+    raise AssertionError(f"try {try_number} of execute_sells never ran:\n{d.describe_run(run_id)}")
