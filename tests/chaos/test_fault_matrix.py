@@ -68,7 +68,7 @@ def test_lost_responses_were_resolved_by_duplicate_id_lookups(rows: list[Row]) -
 def test_the_published_file_is_this_run_s_output(rows: list[Row], tmp_path: Path) -> None:
     assert DOC.read_text(encoding="utf-8") == render(rows)
     text = DOC.read_text(encoding="utf-8")
-    assert "| halted symbol (XLE) | failed: PhaseFailedError" in text
+    assert "| halted symbol (XLE) | failed: PartialRunError" in text
     halted = next(r for r in rows if r.scenario.name == "halted symbol (XLE)")
     calm = next(r for r in rows if r.scenario.name == "no faults")
     assert halted.orders > calm.orders  # the halted walk reached its final order: the halt was real
