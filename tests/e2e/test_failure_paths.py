@@ -9,6 +9,7 @@ Each test ends with the exchange's order log (the oracle): no open order of the 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -185,6 +186,41 @@ def test_a_task_killed_by_its_execution_timeout_mid_walk_leaves_nothing_working(
         2,
     )
     assert report["orders"]["open"] == 0
+
+
+def test_a_phase_killed_by_sigterm_cancels_its_orders_and_stops_at_once(
+    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+) -> None:
+    # What the UI's "mark failed" or a worker shutting down does: SIGTERM to the task's process.
+    exchange = exchange_factory("--account", str(DEMO_ACCOUNT), *RESTING)
+    deployment = Deployment(airflow_home, exchange, s3)
+    deployment.env["AIRFLOW_VAR_ALCHEMISER_EXECUTION"] = json.dumps(
+        {"step_interval_seconds": 120, "walk_seconds": 600, "poll_interval_seconds": 0.5}
+    )
+    args, env = _variant(deployment)
+    process = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not deployment.exchange_orders() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        time.sleep(3)  # the rest of the first batch of limits (steps are 120 s apart)
+        placed = len(deployment.exchange_orders())
+        assert placed, "execute_sells never placed an order"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=600)
+    finally:
+        process.kill()
+
+    assert process.returncode != 0, output[-3000:]
+    assert len(deployment.exchange_orders()) == placed  # the loop stopped: nothing more sent
+    assert _open_orders(deployment) == []
+    assert _ledger_problems(deployment) == []
+    report = _report(deployment)
+    assert report["outcome"] == "failed"
+    assert {f["task_id"]: f["kind"] for f in report["failures"]} == {"execute_sells": "killed"}
+    assert report["orders"]["canceled"] == placed
 
 
 def test_a_halted_symbol_whose_walk_cannot_finish_is_canceled_and_reported_partial(

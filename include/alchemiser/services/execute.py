@@ -134,6 +134,8 @@ def execute_sells(
     ref = save(adapters.store, run.prefix, "phase_sells", phase, phase.message)
     on_phase(phase)
     reconcile(ledger, adapters.broker, run.session, task)
+    # Killed or switched off while the walks were ending: the artifact says what happened.
+    runner.halt_if_asked(walks)
     runner.raise_if_tripped("sells")
     _raise_on_rejections(phase)
     ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
@@ -220,6 +222,7 @@ def execute_buys(
     ref = save(adapters.store, run.prefix, "phase_buys", phase, phase.message)
     on_phase(phase)
     reconcile(ledger, adapters.broker, run.session, task)
+    runner.halt_if_asked(kept)  # a killed run is not marked rebalanced: a new run may trade
     ledger.mark_rebalanced(run.session, run.run_id)
     ledger.release_lease(run.session, run.run_id)
     runner.raise_if_tripped("buys")

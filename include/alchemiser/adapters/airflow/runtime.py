@@ -172,7 +172,7 @@ def final_on_bad_input(task: Callable[P, R]) -> Callable[P, R]:
         try:
             return task(*args, **kwargs)
         except KillSwitchError as exc:
-            _record(context, "kill_switch", exc)
+            _record(context, "killed" if _KILLED else "kill_switch", exc)
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
         except _FINAL as exc:
             _record(context, "error", exc)
@@ -280,6 +280,16 @@ def risk_limits(context: Mapping[str, Any]) -> RiskLimits:
     return limits
 
 
+_KILLED: list[str] = []
+"""Set by `phase_killed` (on SIGTERM): Airflow's handler returns after on_kill and the walk
+loop would go on until the supervisor's SIGKILL; the phase's halt stops it at its next tick."""
+
+
+def halt() -> str | None:
+    """Return why the running phase must stop: this task was killed, or the kill switch."""
+    return _KILLED[-1] if _KILLED else kill_switch()
+
+
 def kill_switch() -> str | None:
     """Return why to stop when Variable `alchemiser_kill_switch` is on (read on every tick)."""
     value = Variable.get(KILL_SWITCH_VARIABLE, default="off").strip().lower()
@@ -330,7 +340,7 @@ def sells_task(context: Mapping[str, Any], plan: Json) -> Json:
         PlanOutput.model_validate(plan).plan,
         ports,
         execution_settings(),
-        halt=kill_switch,
+        halt=halt,
         on_phase=metrics.phase_metrics,
     )
     return output.model_dump(mode="json")
@@ -357,7 +367,7 @@ def buys_task(context: Mapping[str, Any], plan: Json, sells: Json) -> Json:
         ports,
         execution_settings(),
         sells_status=sells_phase.status,
-        halt=kill_switch,
+        halt=halt,
         on_phase=metrics.phase_metrics,
     )
     return ref.model_dump(mode="json")
@@ -370,6 +380,8 @@ def phase_killed(context: Mapping[str, Any], *, timed_out: bool) -> None:
     retry_follows = timed_out and ti.try_number <= ti.max_tries
     kind: FailureKind = "timeout" if timed_out else "killed"
     what = "execution_timeout" if timed_out else "killed (SIGTERM)"
+    if not timed_out:
+        _KILLED.append(f"{ti.task_id} {what}")
     _record(context, kind, RuntimeError(f"{ti.task_id} {what} on try {ti.try_number}"))
     if retry_follows:
         log.warning(
