@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -61,6 +62,11 @@ def test_writes_the_tearsheet_contract(
     html = (out / "tearsheet.html").read_text()
     assert "slippage 5 bps" in html
     assert "equity.png" in html
+    # Self-contained for a web page serving the folder under any prefix (the console): every
+    # link is a file beside the page, never an absolute path or another origin.
+    links = re.findall(r"(?:src|href)=['\"]([^'\"]+)", html)
+    assert {"equity.png", "drawdown.png", "allocation.png", "attribution.png"} <= set(links)
+    assert all("/" not in link and ":" not in link and (out / link).is_file() for link in links)
     assert "session 2023-03-01:" in stdout
     assert "tech-trend.clj:8:4  current-price(SPY)=" in stdout
 
