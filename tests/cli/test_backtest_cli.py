@@ -8,14 +8,17 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import boto3
 import pytest
 
 from alchemiser.adapters.local.store import LocalObjectStore
+from alchemiser.adapters.s3.store import S3ObjectStore
 from alchemiser.calendars.trading import calendar
 from alchemiser.cli.main import main
 from alchemiser.exchange import ExchangeConfig, PaperExchange
 from alchemiser.marketdata.cache import bars_key
 from alchemiser.marketdata.parquet import encode
+from alchemiser.sandbox.processes import start_s3
 from tests.backtest.conftest import sample_bars, write_config, write_csvs
 
 RANGE = ["--from", "2023-01-01", "--to", "2023-06-30"]
@@ -134,6 +137,25 @@ def test_the_bar_cache_gives_the_same_backtest_as_the_csv_folder(
     assert _run(config, prices, tmp_path / "csv") == 0
     assert _store_run(config, "cache", tmp_path / "state", tmp_path / "cached") == 0
     assert _curve(tmp_path / "cached") == _curve(tmp_path / "csv")
+
+
+def test_the_bar_cache_on_s3_is_read_with_endpoint_url(
+    config: Path, prices: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (("AWS_ACCESS_KEY_ID", "t"), ("AWS_SECRET_ACCESS_KEY", "t")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with start_s3(tmp_path / "s3") as server:
+        client = boto3.client("s3", endpoint_url=server.url)
+        client.create_bucket(Bucket="bars")
+        store = S3ObjectStore(client, "bars")
+        for symbol, bars in sample_bars().items():
+            store.put(bars_key(symbol), encode(bars))
+        argv = ["backtest", "--portfolio", str(config), "--prices", "cache"]
+        argv += ["--out", str(tmp_path / "s3out"), "--endpoint-url", server.url, "--bucket", "bars"]
+        assert main([*argv, *RANGE]) == 0
+    assert _run(config, prices, tmp_path / "csv") == 0
+    assert _curve(tmp_path / "s3out") == _curve(tmp_path / "csv")
 
 
 def test_the_brokers_bars_are_fetched_into_the_cache_once(
