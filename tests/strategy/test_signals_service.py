@@ -149,3 +149,34 @@ def test_a_monthly_symphony_keeps_what_it_holds_until_the_next_month(tmp_path: P
     assert not any(c.rebalanced for c in later)
     assert all({w.symbol for w in c.weights} == {w.symbol for w in bought.weights} for c in later)
     assert later[-1].trace[0].what.startswith("holding: last rebalanced 2024-06-03 (monthly")
+
+
+def test_a_replay_keeps_its_own_holdings_and_never_rolls_the_live_state_back(
+    tmp_path: Path,
+) -> None:
+    store, config = FakeStore(), _config(tmp_path, MONTHLY)
+    live = RunContext(dag_id="d", run_id="live", session=date(2024, 6, 28), session_source="param")
+    compute_signals(live, config, store, CountingSource(dict(BARS)), WeekdayCalendar())
+    kept = store.objects["strategies/held/sym.json"]
+    # A backfill of May, in order: the first session trades, the later ones hold its weights.
+    replayed = []
+    for day in (date(2024, 5, 1), date(2024, 5, 15), date(2024, 5, 31)):
+        run = RunContext(dag_id="d", run_id=f"b{day}", session=day, session_source="logical_date")
+        ref = compute_signals(
+            run, config, store, CountingSource(dict(BARS)), WeekdayCalendar(), replay=True
+        )
+        replayed.append(TargetAllocation.model_validate_json(store.get(ref.key)).contributions[1])
+    assert [c.rebalanced for c in replayed] == [True, False, False]
+    assert replayed[2].trace[0].what.startswith("holding: last rebalanced 2024-05-01 (monthly")
+    assert store.objects["strategies/held/sym.json"] == kept
+    assert store.list_keys("replay/held/") == tuple(
+        f"replay/held/{d}.json" for d in ("2024-05-01", "2024-05-15", "2024-05-31")
+    )
+    # Replaying a session again reads the state before it, as the first time did.
+    again = RunContext(
+        dag_id="d", run_id="again", session=date(2024, 5, 15), session_source="param"
+    )
+    ref = compute_signals(
+        again, config, store, CountingSource(dict(BARS)), WeekdayCalendar(), replay=True
+    )
+    assert TargetAllocation.model_validate_json(store.get(ref.key)).contributions[1] == replayed[1]

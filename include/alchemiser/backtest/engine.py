@@ -1,9 +1,10 @@
 """The backtest loop: every session decided, planned and filled as the live run would.
 
 Per session: the strategies are evaluated as of that session (`allocate_portfolio`, the function
-`compute_signals` calls; the engine sees only bars dated on or before it), each strategy's
-rebalance policy is applied, the book is planned with the live planner and filled at the close
-(`alchemiser.replay.step`, the step the DAG's replay uses), and the session is recorded.
+`compute_signals` calls; the engine sees only bars dated on or before it), each symphony's
+rebalance settings are applied (`apply_rebalance`, as `compute_signals` does), the book is
+planned with the live planner and filled at the close (`alchemiser.replay.step`, the step the
+DAG's replay uses), and the session is recorded.
 """
 
 from __future__ import annotations
@@ -14,22 +15,17 @@ from datetime import date
 from decimal import Decimal
 
 from alchemiser.backtest.prices import PriceTable
-from alchemiser.backtest.rebalance import RebalancePolicy, drifted, every_session
 from alchemiser.backtest.settings import BacktestSettings
 from alchemiser.calendars.trading import Session
-from alchemiser.domain.allocation import (
-    StrategyContribution,
-    TargetAllocation,
-    merge_contributions,
-    weights_from_mapping,
-)
+from alchemiser.domain.allocation import StrategyContribution, TargetAllocation
 from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.market import AssetInfo
 from alchemiser.domain.plan import Side
 from alchemiser.domain.replay import ReplayBook
 from alchemiser.replay.step import SessionStep, step_session
-from alchemiser.strategy.portfolio import LoadedPortfolio, allocate_portfolio
+from alchemiser.strategy.portfolio import LoadedPortfolio, allocate_portfolio, rebalance_rules
 from alchemiser.strategy.portfolio_config import FixedWeightStrategy
+from alchemiser.strategy.rebalance import Held, apply_rebalance
 from alchemiser.strategy.symphony import Engine
 
 RUN_ID = "backtest"
@@ -108,7 +104,7 @@ def portfolio_symbols(portfolio: LoadedPortfolio) -> set[str]:
 class _State:
     book: ReplayBook
     last: dict[str, StrategyContribution] = field(default_factory=dict)
-    last_rebalanced: dict[str, date] = field(default_factory=dict)
+    held: dict[str, Held] = field(default_factory=dict)
     previous: date | None = None
 
 
@@ -120,12 +116,11 @@ class Backtest:
         portfolio: LoadedPortfolio,
         prices: PriceTable,
         settings: BacktestSettings,
-        policy: RebalancePolicy = every_session,
     ) -> None:
         self.portfolio = portfolio
         self.prices = prices
         self.settings = settings
-        self.policy = policy
+        self.rules = rebalance_rules(portfolio)
         self.engine = Engine(prices.history)
         self._assets: dict[str, AssetInfo] = {}
 
@@ -182,26 +177,12 @@ class Backtest:
         return result
 
     def decide(self, day: date, state: _State) -> TargetAllocation:
-        """Return the session's merged targets: live decisions, rebalance policy applied."""
+        """Return the session's merged targets: live decisions, rebalance settings applied."""
         targets = allocate_portfolio(self.portfolio, self.engine, day, RUN_ID)
-        parts, kept = [], False
-        for part in targets.contributions:
-            last = state.last_rebalanced.get(part.strategy)
-            if last is None or self.policy(part.strategy, day, last):
-                state.last_rebalanced[part.strategy] = day
-                parts.append(part)
-            else:
-                parts.append(self._hold(state.last[part.strategy], state, day))
-                kept = True
-        if not kept:
+        if not self.rules:
             return targets
-        return TargetAllocation(
-            run_id=targets.run_id,
-            derived_from=targets.derived_from,
-            as_of=day,
-            weights=merge_contributions(parts),
-            contributions=tuple(parts),
-        )
+        targets, state.held = apply_rebalance(targets, self.rules, state.held, self.prices.history)
+        return targets
 
     def step(self, targets: TargetAllocation, book: ReplayBook, session: Session) -> SessionStep:
         """Plan and fill one session with the live planner at the session's closes."""
@@ -215,21 +196,6 @@ class Backtest:
             taken_at=session.close,
             settings=self.settings.plan,
             costs=self.settings.costs,
-        )
-
-    def _hold(self, part: StrategyContribution, state: _State, day: date) -> StrategyContribution:
-        assert state.previous is not None  # a strategy is always rebalanced on the first session
-        weights = {w.symbol: w.weight for w in part.weights}
-        moves = {
-            s: self.prices.close(s, day) / self.prices.close(s, state.previous) for s in weights
-        }
-        return StrategyContribution(
-            strategy=part.strategy,
-            allocation=part.allocation,
-            weights=weights_from_mapping(drifted(weights, moves)),
-            kind=part.kind,
-            trace=(),
-            warnings=(),
         )
 
     def _asset(self, symbol: str) -> AssetInfo:
@@ -283,7 +249,7 @@ class Backtest:
                 held={h.symbol: h.market_value / value for h in after.holdings} if value else {},
                 strategies=curves,
                 traded=sum((t.value for t in trades), Decimal(0)),
-                rebalanced=tuple(s for s, d in state.last_rebalanced.items() if d == day),
+                rebalanced=tuple(c.strategy for c in targets.contributions if c.rebalanced),
             )
         )
         for part in targets.contributions:

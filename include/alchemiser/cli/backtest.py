@@ -2,12 +2,15 @@
 
 Contract: exits 0 and writes DIR/tearsheet.json (metrics, equity, targets per session),
 DIR/tearsheet.html and its PNG charts; bad input (an unknown file, a range with no sessions,
-missing prices) exits 1 with an error naming it. See docs/backtest.md.
+missing prices) exits 1 with an error naming it. Prices come from a CSV folder, the object
+store's bar cache (`--prices cache`) or the broker's bars fetched into it once (`--prices
+broker`). See docs/backtest.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from datetime import date
@@ -21,7 +24,9 @@ from alchemiser.backtest.settings import BacktestSettings
 from alchemiser.backtest.tearsheet import write_tearsheet
 from alchemiser.calendars.trading import calendar
 from alchemiser.cli.signals import add_sources, day_arg, explain_targets, load_strategies
+from alchemiser.cli.store import add_store_args
 from alchemiser.domain.errors import ConfigError, MarketDataError
+from alchemiser.domain.market import Bar
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import CostModel
 from alchemiser.marketdata.csvdir import read_csv_dir
@@ -30,9 +35,15 @@ from alchemiser.marketdata.csvdir import read_csv_dir
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `backtest` subcommand."""
     parser = sub.add_parser(
-        "backtest", help="backtest strategies on CSV prices", description=__doc__
+        "backtest", help="backtest strategies on CSV prices or the bar cache", description=__doc__
     )
-    add_sources(parser)
+    add_sources(
+        parser,
+        "DIR|cache|broker",
+        "a folder of <SYMBOL>.csv files; cache: the object store's bar cache; broker: the "
+        "broker's daily bars (APCA_API_KEY_ID, APCA_API_SECRET_KEY, APCA_API_BASE_URL), "
+        "fetched into the cache once (a folder named cache or broker: write ./cache)",
+    )
     parser.add_argument("--from", dest="start", type=day_arg, required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--to", dest="end", type=day_arg, required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
@@ -66,7 +77,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="symbols bought in whole shares only (default: every symbol is fractional)",
     )
     parser.add_argument("--explain", type=day_arg, metavar="YYYY-MM-DD", help="print a trace")
+    add_store_args(parser.add_argument_group("the store of --prices cache|broker"))
     parser.set_defaults(handler=run)
+
+
+STORE_SOURCES = {"cache": "alchemiser.cli.sources", "broker": "alchemiser.cli.sources"}
+"""--prices words -> the module that reads them; imported only when named (boto3, alpaca-py)."""
+
+
+def load_prices(
+    args: argparse.Namespace, symbols: set[str], start: date, end: date
+) -> dict[str, tuple[Bar, ...]]:
+    """Return the bars of `symbols` from `--prices`; a missing symbol is an error naming it."""
+    source = str(args.prices)
+    if source in STORE_SOURCES:
+        module = importlib.import_module(STORE_SOURCES[source])
+        bars, where = module.load_bars(source, args, symbols, start, end)
+        names = ", ".join(sorted(symbols - set(bars)))
+    else:
+        bars, where = read_csv_dir(args.prices, symbols), str(args.prices)
+        names = ", ".join(f"{s}.csv" for s in sorted(symbols - set(bars)))
+    if names:
+        raise MarketDataError(f"missing prices in {where}: no {names}")
+    return dict(bars)
 
 
 def _decimal(text: str) -> Decimal:
@@ -122,11 +155,7 @@ def run(args: argparse.Namespace) -> int:
     if not sessions:
         raise ConfigError(f"no trading session between {args.start} and {args.end}")
     wanted = portfolio_symbols(portfolio) | ({settings.benchmark} if settings.benchmark else set())
-    bars = read_csv_dir(args.prices, wanted)
-    missing = sorted(wanted - set(bars))
-    if missing:
-        names = ", ".join(f"{s}.csv" for s in missing)
-        raise MarketDataError(f"missing prices in {args.prices}: no {names}")
+    bars = load_prices(args, wanted, sessions[0].day, sessions[-1].day)
     started = time.perf_counter()
     progress = _Bar(sys.stderr) if sys.stderr.isatty() else None
     result = Backtest(portfolio, PriceTable(bars), settings).run(

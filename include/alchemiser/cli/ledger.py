@@ -1,33 +1,24 @@
 """`ledger show`: what was intended, sent and filled for one trading session.
 
-Reads the trade ledger where the runs wrote it, chosen as `make run` chooses: the local state
-folder (`--state-dir`, default $ALCHEMISER_STATE_DIR or `.alchemiser-state/` in the checkout)
-unless AIRFLOW_CONN_AWS_DEFAULT is set or `--s3`/`--endpoint-url` is given; then S3 with
-boto3's usual configuration (credentials from the environment, `--endpoint-url` or
-AWS_ENDPOINT_URL for a local S3 server).
+Reads the trade ledger where the runs wrote it, chosen as `make run` chooses (see cli.store):
+the local state folder unless S3 is configured or asked for.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import date
-from pathlib import Path
-
-import boto3
 
 from alchemiser.adapters.clock import SystemClock
-from alchemiser.adapters.local.folder import STATE_DIR_ENV, state_dir
-from alchemiser.bootstrap import build_store
+from alchemiser.cli.sources import open_store
+from alchemiser.cli.store import add_store_args
 from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.report import object_uri
 from alchemiser.ledger.keys import ROOT
 from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.ports import ObjectStore
-
-DEFAULT_BUCKET = "alchemiser"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,34 +28,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show = actions.add_parser("show", help="print one session's intents, orders and fills")
     show.add_argument("--session", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
     show.add_argument("--account", help="account id (default: the only one in the ledger)")
-    show.add_argument(
-        "--bucket",
-        default=os.environ.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEFAULT_BUCKET),
-        help="bucket, or the local store's folder below --state-dir "
-        "(default: $AIRFLOW_VAR_ALCHEMISER_BUCKET or alchemiser)",
-    )
-    show.add_argument(
-        "--state-dir",
-        type=Path,
-        help=f"the local state folder (default: ${STATE_DIR_ENV} or .alchemiser-state/)",
-    )
-    show.add_argument("--s3", action="store_true", help="read S3, not the local state folder")
-    show.add_argument("--endpoint-url", help="S3 endpoint, e.g. a local server (implies --s3)")
+    add_store_args(show)
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.set_defaults(handler=_show)
 
 
-def _store(args: argparse.Namespace) -> ObjectStore:
-    """Return the store `make run` would use: local unless S3 is configured or asked for."""
-    s3 = args.s3 or args.endpoint_url or "AIRFLOW_CONN_AWS_DEFAULT" in os.environ
-    folder = "" if s3 and args.state_dir is None else str(args.state_dir or state_dir())
-    return build_store(
-        args.bucket, folder, lambda: boto3.client("s3", endpoint_url=args.endpoint_url)
-    )
-
-
 def _show(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = open_store(args)
     account = args.account or _only_account(store)
     ledger = TradeLedger(store, account, SystemClock())
     session: date = args.session

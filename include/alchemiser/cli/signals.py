@@ -44,12 +44,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=run)
 
 
-def add_sources(parser: argparse.ArgumentParser) -> None:
+def add_sources(
+    parser: argparse.ArgumentParser,
+    metavar: str = "DIR",
+    prices_help: str = "a folder of <SYMBOL>.csv files (date,open,high,low,close,volume)",
+) -> None:
     """Add `--strategy FILE ... | --portfolio CONFIG` and `--prices DIR`."""
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--strategy", action="append", type=Path, metavar="FILE")
     source.add_argument("--portfolio", type=Path, metavar="CONFIG")
-    parser.add_argument("--prices", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--prices", type=Path, required=True, metavar=metavar, help=prices_help)
 
 
 def day_arg(text: str) -> date:

@@ -34,6 +34,15 @@ def bars_key(symbol: str) -> str:
     return f"{PREFIX}/{file_stem(symbol)}.parquet"
 
 
+def read_cached(store: ObjectStore, symbol: str) -> tuple[Bar, ...]:
+    """Return every cached bar of `symbol` as stored (empty when nothing is cached)."""
+    try:
+        body = store.get(bars_key(symbol))
+    except ArtifactNotFoundError:
+        return ()
+    return decode(symbol, body)
+
+
 @dataclass(frozen=True)
 class RefreshStats:
     """What one `load` did: for logs and tests."""
@@ -60,11 +69,7 @@ class BarCache:
         self.last_refresh = RefreshStats((), (), ())
 
     def _read(self, symbol: str) -> tuple[Bar, ...]:
-        try:
-            body = self._store.get(bars_key(symbol))
-        except ArtifactNotFoundError:
-            return ()
-        return decode(symbol, body)
+        return read_cached(self._store, symbol)
 
     def load(self, symbols: Sequence[str], as_of: date) -> dict[str, tuple[Bar, ...]]:
         """Return bars dated on or before `as_of` per symbol; unknown symbols are left out."""

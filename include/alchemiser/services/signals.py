@@ -15,7 +15,12 @@ from alchemiser.marketdata.calendar import SessionCalendar, XnysCalendar
 from alchemiser.ports import MarketData, ObjectStore
 from alchemiser.services.artifacts import save
 from alchemiser.services.context import RunContext
-from alchemiser.services.holdings import read_held, write_held
+from alchemiser.services.holdings import (
+    read_held,
+    read_replay_held,
+    write_held,
+    write_replay_held,
+)
 from alchemiser.strategy.history import PriceHistory
 from alchemiser.strategy.portfolio import (
     allocate_portfolio,
@@ -38,12 +43,14 @@ def compute_signals(
     calendar: SessionCalendar | None = None,
     *,
     on_targets: Callable[[TargetAllocation], None] | None = None,
+    replay: bool = False,
 ) -> ArtifactRef:
     """Evaluate every configured strategy as of the run's session and store the targets.
 
     Symphonies read daily bars through the bar cache in `store`, refreshed from `market_data`;
     a symbol without bars fails the run unless its strategy sets `allow_missing_data`. A symphony
-    with rebalance settings that is not due contributes what it holds (services/holdings.py).
+    with rebalance settings that is not due contributes what it holds (services/holdings.py):
+    its live state, or with `replay` (a past session) the state of the replayed sessions.
     `on_targets` sees the targets before they are stored (metrics).
     """
     portfolio = load_portfolio(load_portfolio_config(config_path), config_path)
@@ -66,7 +73,11 @@ def compute_signals(
         check_data(portfolio, history)
     targets = allocate_portfolio(portfolio, Engine(history), run.session, run.run_id)
     rules = rebalance_rules(portfolio)
-    if rules:
+    if rules and replay:
+        held = read_replay_held(store, rules, run.session)
+        targets, holding = apply_rebalance(targets, rules, held, history)
+        write_replay_held(store, run.session, holding)
+    elif rules:
         held = read_held(store, rules, run.session)
         targets, holding = apply_rebalance(targets, rules, held, history)
         write_held(store, held, holding)

@@ -45,6 +45,7 @@ from alchemiser.domain.errors import (
 from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.report import ArtifactRef, FailureKind, RunReport, TaskFailure
+from alchemiser.domain.sessions import session_of
 from alchemiser.execution.hours import check_timeline
 from alchemiser.execution.positions import PositionMismatchError
 from alchemiser.execution.settings import ExecutionSettings
@@ -213,8 +214,16 @@ def signals_task(context: Mapping[str, Any]) -> Json:
     run = run_context(context)
     ports = adapters()
     config = portfolio_path((context.get("params") or {}).get("portfolio"))
+    # A past session is replayed (build_plan decides the same way): its symphonies' rebalance
+    # state is the replay's, never the live one.
+    replay = run.session < session_of(ports.broker.get_clock().timestamp)
     ref = compute_signals(
-        run, config, ports.store, ports.market_data, on_targets=metrics.strategy_warnings
+        run,
+        config,
+        ports.store,
+        ports.market_data,
+        on_targets=metrics.strategy_warnings,
+        replay=replay,
     )
     return ref.model_dump(mode="json")
 
