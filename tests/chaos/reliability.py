@@ -29,6 +29,7 @@ from alchemiser.domain.plan import RebalancePlan
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.sandbox.processes import start_s3
 from alchemiser.services.artifacts import load
+from alchemiser.services.cleanup import cancel_run_orders
 from alchemiser.services.execute import execute_buys, execute_sells
 from tests.chaos.harness import (
     SETTINGS,
@@ -41,6 +42,9 @@ from tests.chaos.harness import (
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 ORDER_ROUTES = ["POST /v2/orders", "PATCH /v2/orders/{id}"]
+REPLACE_STORM: dict[str, Any] = {
+    "errors": {"rate": 1.0, "statuses": [503], "routes": ["PATCH /v2/orders/{id}"]}
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,10 @@ class Scenario:
     """Faults already on while the plan is made (default: planned calmly)."""
     settings: dict[str, Any] = field(default_factory=dict)
     """ExecutionSettings overrides (as Variable `alchemiser_execution` would give them)."""
+    rerun_faults: dict[str, Any] = field(default_factory=dict)
+    """Faults still on during the re-run (default: lifted): a storm that outlasts the retries."""
+    rerun_halt: str = ""
+    """The kill switch's reason during the re-run (flipped between tries), if any."""
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -70,6 +78,20 @@ SCENARIOS: tuple[Scenario, ...] = (
         "503 on every replace (retries run out)",
         {"errors": {"rate": 1.0, "statuses": [503], "routes": ["PATCH /v2/orders/{id}"]}},
         expect="replace order with alc-s-",
+    ),
+    Scenario(
+        "503 on every replace, outlasting every try",
+        REPLACE_STORM,
+        expect="replace order with alc-s-",
+        rerun_faults=REPLACE_STORM,
+        note="the last try fails too, its first limits still resting: the teardown cancels them",
+    ),
+    Scenario(
+        "kill switch flipped between tries",
+        REPLACE_STORM,
+        expect="replace order with alc-s-",
+        rerun_halt="kill switch on (Variable alchemiser_kill_switch=on)",
+        note="the retry adopts the first try's resting limits and cancels them; nothing new sent",
     ),
     Scenario(
         "429 burst of 5 (= max_429_retries)", {"burst_429": {"count": 5, "retry_after": 0.05}}
@@ -206,6 +228,10 @@ class Row:
     problems: tuple[str, ...]
     injected: dict[str, int]
     market_orders: int = 0
+    open_after_run: int = 0
+    """Orders of the run still open at the exchange when the last try ended."""
+    open_after_teardown: int = 0
+    """Still open after the teardown's cleanup (must be 0)."""
 
     @property
     def as_expected(self) -> bool:
@@ -215,12 +241,28 @@ class Row:
         return self.outcome == "failed" and self.scenario.expect in self.reason
 
 
-def _rebalance(venue: Venue, settings: ExecutionSettings = SETTINGS) -> None:
+def _rebalance(venue: Venue, settings: ExecutionSettings = SETTINGS, halt: str = "") -> None:
     run = run_context()
     plan = _plan(venue)
-    sold = execute_sells(run, run.task("execute_sells"), plan, venue.adapters, settings)
+    stop = (lambda: halt) if halt else (lambda: None)
+    sold = execute_sells(run, run.task("execute_sells"), plan, venue.adapters, settings, halt=stop)
     status = load(venue.adapters.store, sold.phase, PhaseResult).status
-    execute_buys(run, run.task("execute_buys"), plan, venue.adapters, settings, sells_status=status)
+    execute_buys(
+        run,
+        run.task("execute_buys"),
+        plan,
+        venue.adapters,
+        settings,
+        sells_status=status,
+        halt=stop,
+    )
+
+
+OPEN = {"new", "accepted", "partially_filled", "pending_new", "pending_replace"}
+
+
+def _open(venue: Venue) -> int:
+    return sum(1 for o in venue.orders() if o["status"] in OPEN)
 
 
 _plans: dict[str, Any] = {}
@@ -245,14 +287,18 @@ def run_scenario(venue: Venue, scenario: Scenario) -> Row:
     except AlchemiserError as exc:
         outcome, reason = "failed", f"{type(exc).__name__}: {exc}"
     injected = venue.injected()
-    venue.faults({})
+    venue.faults(scenario.rerun_faults)
     if outcome == "failed":
         try:
-            _rebalance(venue, settings)
+            _rebalance(venue, settings, scenario.rerun_halt)
             rerun = "completed"
         except AlchemiserError as exc:
             rerun = f"failed again: {type(exc).__name__}"
     run = run_context()
+    open_after_run = _open(venue)
+    # The DAG's teardown (the report task) after the last try, once the broker answers again.
+    venue.faults({})
+    cancel_run_orders(run, venue.ledger(), venue.broker, venue.clock, "teardown")
     plan = load(venue.adapters.store, _plan(venue), RebalancePlan)
     twice = order_problems(venue.orders(), plan, run, SETTINGS)
     ledger = ledger_problems(venue.ledger(), venue.broker)
@@ -268,6 +314,8 @@ def run_scenario(venue: Venue, scenario: Scenario) -> Row:
         problems=tuple(twice + ledger),
         injected=injected,
         market_orders=sum(1 for o in venue.orders() if o["type"] == "market"),
+        open_after_run=open_after_run,
+        open_after_teardown=_open(venue),
     )
 
 
@@ -328,9 +376,14 @@ def render(rows: list[Row]) -> str:
         "ids per intent (must be 0); *ledger matches* compares every ledger entry with the "
         "broker's order.",
         "",
+        "*Open after the run* counts the run's orders still working when its last try ended; "
+        "*after the teardown*, once the DAG's teardown (the report task) has canceled them "
+        "through the ledger (`services/cleanup.py`): always 0.",
+        "",
         "| scenario | outcome | re-run after the fix | orders | unpriced market orders "
-        "| refusals | intents sent twice | ledger matches | faults injected | note |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| refusals | intents sent twice | ledger matches | open after the run "
+        "| after the teardown | faults injected | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         outcome = "completed" if row.outcome == "completed" else f"failed: {_cell(row.reason)}"
@@ -338,7 +391,8 @@ def render(rows: list[Row]) -> str:
         lines.append(
             f"| {row.scenario.name} | {outcome} | {row.rerun or 'not needed'} | {row.orders} "
             f"| {row.market_orders} | {row.duplicate_refusals} | {row.sent_twice} "
-            f"| {'yes' if row.ledger_matches else 'NO'} | {injected} | {_cell(row.scenario.note)} |"
+            f"| {'yes' if row.ledger_matches else 'NO'} | {row.open_after_run} "
+            f"| {row.open_after_teardown} | {injected} | {_cell(row.scenario.note)} |"
         )
     lines += [
         "",

@@ -54,8 +54,15 @@ def test_each_scenario_completes_or_fails_with_its_reason_and_nothing_twice(
     assert row.as_expected, (row.outcome, row.reason)
     assert row.sent_twice == 0, row.problems
     assert row.ledger_matches, row.problems
-    if row.outcome == "failed" and name not in FINAL_FAILURES:
+    assert row.open_after_teardown == 0, "the teardown left an order of the run working"
+    if row.scenario.rerun_faults or row.scenario.rerun_halt:
+        assert row.rerun.startswith("failed again"), row.rerun
+        assert row.open_after_run > 0 or row.scenario.rerun_halt, "nothing was left to clean up"
+    elif row.outcome == "failed" and name not in FINAL_FAILURES:
         assert row.rerun == "completed", row.rerun
+    if row.scenario.rerun_halt:
+        assert row.rerun == "failed again: KillSwitchError"
+        assert row.open_after_run == 0  # the retry itself canceled what the first try left
     if row.scenario.faults and not ENGINE_FAULTS & set(row.scenario.faults):
         assert row.injected, "the fault never fired: the row proves nothing"
 
