@@ -32,6 +32,7 @@ from alchemiser.reporting.chart import weights_chart
 from alchemiser.risk.gate import LAST_TARGETS_KEY
 from alchemiser.services.artifacts import artifact_key, load, save
 from alchemiser.services.context import RunContext
+from alchemiser.services.history import record_run, summarize
 from alchemiser.services.render import render_html, render_text
 from alchemiser.services.snapshot import take_snapshot
 
@@ -167,6 +168,7 @@ def write_report(
     store.put(
         f"{run.prefix}/report.html", render_html(report, ref.uri, CHART).encode(), "text/html"
     )
+    record_run(store, summarize(report, ref.key, adapters.clock.now()))
     log.info("run report written", run_id=run.run_id, key=ref.key, outcome=report.outcome)
     return ref
 
