@@ -68,6 +68,10 @@ def _wait(ok: object, what: str, timeout: float = 60) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _text(driver: WebDriver) -> str:
+    return str(driver.find_element(By.TAG_NAME, "body").text)
+
+
 def _shot(driver: WebDriver, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
@@ -121,11 +125,10 @@ def test_an_operator_triggers_by_the_form_and_reads_the_portfolio_and_the_report
     field = browser.find_element(By.ID, "element_session")
     field.send_keys("11/20/2026")
     _submit(browser)
-    time.sleep(2)
+    _wait(lambda: "Failed to Trigger" in _text(browser), "the form's refusal")
     _shot(browser, "01-form-refuses-a-bad-session")
     assert airflow.runs() == []  # refused before any run was created
     # The UI shows only "Bad Request"; the API's answer it got names the param and the form.
-    assert "Failed to Trigger" in browser.find_element(By.TAG_NAME, "body").text
     refused = airflow._http.post(
         airflow._api("dags/daily_rebalance/dagRuns"),
         json={"logical_date": None, "conf": {"session": "11/20/2026"}},
@@ -172,7 +175,7 @@ def test_an_operator_triggers_by_the_form_and_reads_the_portfolio_and_the_report
     browser.get(f"{airflow.api_url}/plugin/portfolio")
     frame = browser.find_element(By.TAG_NAME, "iframe")
     browser.switch_to.frame(frame)
-    assert "Positions versus targets" in browser.find_element(By.TAG_NAME, "body").text
+    _wait(lambda: "Positions versus targets" in _text(browser), "the framed console")
     browser.switch_to.default_content()
     _shot(browser, "04-portfolio-in-airflow")
 
