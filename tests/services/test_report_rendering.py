@@ -12,16 +12,16 @@ from PIL import Image
 from alchemiser.domain.allocation import DecisionStep
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import RunReport, TaskFailure
-from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
-from alchemiser.services.execute import execute_buys, execute_sells
+from alchemiser.services.history import load_history
 from alchemiser.services.plan import plan_rebalance
 from alchemiser.services.render import render_html, render_text
 from alchemiser.services.replay import ReplaySettings
 from alchemiser.services.report import ReportRefs, write_report
 from alchemiser.services.signals import compute_signals
 from tests.builders import SESSION, D
+from tests.console.test_console import traded_store
 from tests.fakes import FakeBroker, FakeClock, FakeMarketData, FakeStore
 
 PRICES = {"SPY": D(100), "QQQ": D(50)}
@@ -88,26 +88,9 @@ def test_a_held_symbol_is_named_in_the_plan_summary_and_the_report_with_its_reas
 
 def _rich_report(tmp_path: Path) -> tuple[RunReport, str, str]:
     """A traded run with a decision trace, a warning, a failure and a note: every section."""
-    config = tmp_path / "p.yaml"
-    config.write_text(
-        "strategies:\n  - {name: a, kind: fixed, allocation: 1, weights: {SPY: 0.5, QQQ: 0.5}}\n"
-    )
-    store = FakeStore()
-    adapters = Adapters(
-        broker=FakeBroker(prices=dict(PRICES), positions={"QQQ": D(40)}, cash=D(1000)),
-        market_data=FakeMarketData(PRICES),
-        store=store,
-        clock=FakeClock(),
-    )
-    fast = ExecutionSettings(walk_seconds=5, market_fill_seconds=5, poll_interval_seconds=0.1)
-    targets = compute_signals(RUN, config, store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
-    sells = execute_sells(RUN, RUN.task("execute_sells"), planned.plan, adapters, fast)
-    buys = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, fast)
-    refs = ReportRefs(
-        targets=targets, plan=planned.plan, snapshot=planned.snapshot, sells=sells.phase, buys=buys
-    )
-    report = RunReport.model_validate_json(store.get(write_report(RUN, refs, adapters).key))
+    store = traded_store(tmp_path)
+    (line,) = load_history(store).runs
+    report = RunReport.model_validate_json(store.get(line.report_key))
     assert report.targets is not None
     why = DecisionStep(where="a.clj:8:4", what="current-price(SPY)=100 > 90 is true: then")
     contribution = report.targets.contributions[0].model_copy(
