@@ -61,19 +61,23 @@ with DAG(
         "session": Param(
             None,
             type=["null", "string"],
-            format="date",
+            # A plain pattern, not format=date: the browser's date picker mangles typed dates.
+            pattern=r"^(\d{4}-\d{2}-\d{2})?$",
             title="Trading session",
-            description="YYYY-MM-DD. Empty: the run's logical date, or for a manual run the "
-            "latest session that has opened. A past session is replayed, never traded.",
+            description="A date typed as YYYY-MM-DD, e.g. 2026-11-20. Empty: the run's logical "
+            "date, or for a manual run the latest session that has opened. A past session is "
+            "replayed, never traded. Ignored in a backfill: each backfill run replays its own "
+            "date.",
         ),
         "mode": Param(
             "paper",
             type="string",
             enum=["paper-exchange", "paper", "live"],
             title="Venue",
-            description="Manual runs: must match the alpaca_default connection: "
-            "paper-exchange (a local Alpaca-compatible server in the connection's host, as "
-            "make run and make airflow set up), paper (an Alpaca paper account), live (needs "
+            description="A local paper exchange (make run, make airflow) needs "
+            "paper-exchange. Manual runs: must match the alpaca_default connection: "
+            "paper-exchange (a local Alpaca-compatible server in the connection's host), "
+            "paper (an Alpaca paper account), live (needs "
             "the connection's extra paper=false as well). Scheduled runs ignore it: they trade "
             "the connection's venue, and a live one only when Variable alchemiser_live_account "
             "names its account number.",

@@ -29,6 +29,7 @@ from tests.benchmarks import (
     BenchmarkFailedError,
     Row,
     bench_backtest,
+    bench_console,
     bench_execution,
     bench_ledger,
     bench_parse,
@@ -40,6 +41,7 @@ DEFAULT_OUTPUT = ROOT / ".bench" / "results.json"
 
 BENCHMARKS: dict[str, Benchmark] = {
     "backtest": bench_backtest.run,
+    "console": bench_console.run,
     "dag_parse": bench_parse.run,
     "execution": bench_execution.run,
     "ledger": bench_ledger.run,

@@ -112,13 +112,26 @@ def test_the_schedule_is_the_trading_session_timetable(dagbag: DagBag) -> None:
     assert timetable.serialize() == {"minutes_before_close": 30, "calendar_name": "XNYS"}
 
 
-def test_session_param_is_a_validated_optional_date(dagbag: DagBag) -> None:
+def test_session_param_takes_a_typed_date_and_refuses_another_form(dagbag: DagBag) -> None:
     dag = dagbag.dags["daily_rebalance"]
     param = dag.params.get_param("session")
-    assert param.schema["format"] == "date"
-    param.resolve("2026-11-20")
-    with pytest.raises(ParamValidationError, match="session"):
-        param.resolve("yesterday")
+    # format=date renders the browser's date picker, which turned a typed 2026-11-20 into
+    # 02/02/61120: a plain string with a pattern is typed as it is.
+    assert "format" not in param.schema
+    assert "2026-11-20" in param.description
+    assert param.resolve("2026-11-20") == "2026-11-20"
+    assert param.resolve("") == ""  # an emptied field: the default session
+    params = copy.deepcopy(dag.params)
+    for bad in ("yesterday", "11/20/2026", "2026-11-20x", "02/02/61120"):
+        with pytest.raises(ParamValidationError, match=r"param session: .* does not match"):
+            params["session"] = bad
+
+
+def test_mode_description_names_what_a_local_paper_exchange_needs(dagbag: DagBag) -> None:
+    description = dagbag.dags["daily_rebalance"].params.get_param("mode").description
+    assert description.startswith(
+        "A local paper exchange (make run, make airflow) needs paper-exchange"
+    )
 
 
 def test_parsing_the_dag_loads_no_heavy_sdk() -> None:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import io
+import re
+from html import unescape
 from pathlib import Path
 
 from PIL import Image
 
+from alchemiser.domain.allocation import DecisionStep
 from alchemiser.domain.plan import PlanSettings
-from alchemiser.domain.report import RunReport
+from alchemiser.domain.report import RunReport, TaskFailure
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
+from alchemiser.services.history import load_history
 from alchemiser.services.plan import plan_rebalance
+from alchemiser.services.render import render_html, render_text
 from alchemiser.services.replay import ReplaySettings
 from alchemiser.services.report import ReportRefs, write_report
 from alchemiser.services.signals import compute_signals
 from tests.builders import SESSION, D
+from tests.console.test_console import traded_store
 from tests.fakes import FakeBroker, FakeClock, FakeMarketData, FakeStore
 
 PRICES = {"SPY": D(100), "QQQ": D(50)}
@@ -78,3 +84,62 @@ def test_a_held_symbol_is_named_in_the_plan_summary_and_the_report_with_its_reas
     held = text.split("Held this session")[1]
     assert held.splitlines()[3].startswith("QQQ")
     assert "the broker reports it not tradable" in held.splitlines()[3]
+
+
+def _rich_report(tmp_path: Path) -> tuple[RunReport, str, str]:
+    """A traded run with a decision trace, a warning, a failure and a note: every section."""
+    store = traded_store(tmp_path)
+    (line,) = load_history(store).runs
+    report = RunReport.model_validate_json(store.get(line.report_key))
+    assert report.targets is not None
+    why = DecisionStep(where="a.clj:8:4", what="current-price(SPY)=100 > 90 is true: then")
+    contribution = report.targets.contributions[0].model_copy(
+        update={"trace": (why,), "warnings": ("QQQ has 20 bars < 200",)}
+    )
+    rich = report.model_copy(
+        update={
+            "targets": report.targets.model_copy(update={"contributions": (contribution,)}),
+            "note": "session already rebalanced: nothing placed (trigger with force=true)",
+            "failures": (TaskFailure(task_id="execute_buys", kind="error", error="E: <boom>"),),
+            "cleanup": "canceled 1 open order",
+        }
+    )
+    return (
+        rich,
+        render_text(rich, "s3://b/report.json"),
+        render_html(rich, "s3://b/report.json", "w.png"),
+    )
+
+
+def _visible_text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_the_html_report_carries_every_fact_the_text_report_carries(tmp_path: Path) -> None:
+    report, text, html = _rich_report(tmp_path)
+    page = _visible_text(html)
+    cells = [
+        cell
+        for line in text.splitlines()
+        if line.strip() and not set(line.strip()) <= {"-", " "}
+        for cell in re.split(r"\s{2,}", line.strip())
+    ]
+    missing = [c for c in cells if " ".join(c.split()) not in page]
+    assert missing == []
+    # the sections an operator missed in the old page
+    for fact in (
+        "Why a holds QQQ, SPY:",
+        "a.clj:8:4 current-price(SPY)=100 > 90 is true: then",
+        "warning: QQQ has 20 bars < 200",
+        "slip bps",
+        "Buys: ",
+        "After: portfolio",
+        "trigger with force=true",
+        "E: <boom>",
+    ):
+        assert fact in page
+    assert report.buys is not None
+    assert report.buys.budget is not None
+    assert f"budget {report.buys.budget:,.2f}" in page
+    assert "<img alt='target versus actual weights' src='w.png'>" in html
+    assert "<boom>" not in html  # escaped, never injected

@@ -22,14 +22,17 @@ def resolve_session(
     logical_date: datetime | None,
     run_after: datetime,
     latest_opened: Callable[[datetime], date],
+    *,
+    backfill: bool = False,
 ) -> tuple[date, SessionSource]:
     """Return the session a run is for, and where that came from.
 
     The `session` param wins; else the logical date (scheduled and backfill runs: the timetable's
     data interval is the session); else, for manual runs (no logical date in Airflow 3), the
-    latest session that had opened when the run was triggered.
+    latest session that had opened when the run was triggered. A backfill ignores the param
+    (see `ignored_session_param`): it would replay one session in every run of the range.
     """
-    if param:
+    if param and not (backfill and logical_date is not None):
         try:
             return date.fromisoformat(str(param)), "param"
         except ValueError as exc:
@@ -37,6 +40,16 @@ def resolve_session(
     if logical_date is not None:
         return session_of(logical_date), "logical_date"
     return latest_opened(run_after), "run_after"
+
+
+def ignored_session_param(param: object, backfill: bool) -> str:
+    """Return why a backfill run ignores its `session` param, or "" when it does not."""
+    if not (param and backfill):
+        return ""
+    return (
+        f"param session={param} ignored: this is a backfill run, which replays its own "
+        "logical date's session (a session param would replay that one session in every run)"
+    )
 
 
 class RunContext(Frozen):

@@ -29,11 +29,11 @@ from alchemiser.domain.types import Frozen
 from alchemiser.ledger.entry import LedgerEntry, LedgerState
 from alchemiser.ports import Adapters
 from alchemiser.reporting.chart import weights_chart
-from alchemiser.reporting.html import render_html
 from alchemiser.risk.gate import LAST_TARGETS_KEY
 from alchemiser.services.artifacts import artifact_key, load, save
 from alchemiser.services.context import RunContext
-from alchemiser.services.render import render_text
+from alchemiser.services.history import record_run, summarize
+from alchemiser.services.render import render_html, render_text
 from alchemiser.services.snapshot import take_snapshot
 
 log = structlog.get_logger(__name__)
@@ -165,7 +165,10 @@ def write_report(
         store.put(LAST_TARGETS_KEY, targets.model_dump_json(indent=2).encode())
     store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode(), "text/plain")
     store.put(f"{run.prefix}/{CHART}", weights_chart(report.weights), "image/png")
-    store.put(f"{run.prefix}/report.html", render_html(report, CHART).encode(), "text/html")
+    store.put(
+        f"{run.prefix}/report.html", render_html(report, ref.uri, CHART).encode(), "text/html"
+    )
+    record_run(store, summarize(report, ref.key, adapters.clock.now()))
     log.info("run report written", run_id=run.run_id, key=ref.key, outcome=report.outcome)
     return ref
 

@@ -57,7 +57,7 @@ from alchemiser.risk.gate import SignalGateError
 from alchemiser.risk.limits import RiskLimitError, RiskLimits
 from alchemiser.services.artifacts import load
 from alchemiser.services.cleanup import CleanupIncompleteError, cancel_run_orders
-from alchemiser.services.context import RunContext, resolve_session
+from alchemiser.services.context import RunContext, ignored_session_param, resolve_session
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
 from alchemiser.services.failures import recorded_failures, save_failure
 from alchemiser.services.plan import PlanOutput, plan_rebalance
@@ -78,11 +78,12 @@ _ON = {"on", "true", "1", "yes"}
 def run_context(context: Mapping[str, Any]) -> RunContext:
     """Resolve the run's trading session the same way in every task (see resolve_session)."""
     dag_run = context["dag_run"]
+    param = (context.get("params") or {}).get("session")
+    backfill = _run_type(context) == "backfill"
+    if ignored := ignored_session_param(param, backfill):
+        log.warning("session param ignored", reason=ignored, run_id=dag_run.run_id)
     session, source = resolve_session(
-        (context.get("params") or {}).get("session"),
-        dag_run.logical_date,
-        dag_run.run_after,
-        _latest_opened_session,
+        param, dag_run.logical_date, dag_run.run_after, _latest_opened_session, backfill=backfill
     )
     return RunContext(
         dag_id=dag_run.dag_id, run_id=dag_run.run_id, session=session, session_source=source
@@ -317,15 +318,31 @@ def execution_settings() -> ExecutionSettings:
 def route_task(context: Mapping[str, Any], plan: Json) -> list[str]:
     """Choose what follows the plan: live execution, a replay, or nothing."""
     planned = PlanOutput.model_validate(plan)
+    run_id = context["dag_run"].run_id
     if planned.mode == "replay":
+        log.info(
+            "route: replay", reason="a past session: fills simulated at the close", run_id=run_id
+        )
         return ["replay_session"]
-    if (
-        (context.get("params") or {}).get("plan_only") is True
-        or planned.trades == 0
-        or planned.rebalanced_by is not None
-    ):
+    if why := _nothing_to_place(planned, (context.get("params") or {}).get("plan_only") is True):
+        log.info("route: nothing placed", reason=why, run_id=run_id)
         return []
+    log.info("route: trade", trades=planned.trades, run_id=run_id)
     return ["execute_sells"]
+
+
+def _nothing_to_place(planned: PlanOutput, plan_only: bool) -> str:
+    """Return why a run for today's session places no order, or "" when it trades."""
+    if plan_only:
+        return "plan_only=true: the plan is reported, nothing is placed"
+    if planned.rebalanced_by is not None:
+        return (
+            f"session already rebalanced by run {planned.rebalanced_by} "
+            "(trigger with force=true to trade it again)"
+        )
+    if planned.trades == 0:
+        return "the book is within its rebalance band of the targets: nothing to trade"
+    return ""
 
 
 @final_on_bad_input

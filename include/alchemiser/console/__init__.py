@@ -1,0 +1,1 @@
+"""The operator's console: pages built only from what runs wrote to the object store."""

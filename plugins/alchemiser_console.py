@@ -1,0 +1,45 @@
+"""Registers the console: a "Portfolio" page in the navigation and a "Report" tab on each run.
+
+Airflow 3.1+ adds UI through a FastAPI app mounted on the API server (`fastapi_apps`) and
+`external_views` that frame its pages; the app checks the signed-in user itself.
+"""
+
+from __future__ import annotations
+
+from airflow.plugins_manager import AirflowPlugin
+
+from alchemiser.adapters.airflow.console import console_app
+from alchemiser.ports import ObjectStore
+
+PREFIX = "/alchemiser"
+
+
+def _store() -> ObjectStore:
+    # The task runtime (alpaca-py, pandas, boto3) loads only when a page is first served.
+    from alchemiser.adapters.airflow import runtime  # noqa: PLC0415 - runtime only
+
+    return runtime.object_store()
+
+
+class AlchemiserConsolePlugin(AirflowPlugin):
+    """The portfolio console and the run report view."""
+
+    name = "alchemiser_console"
+    fastapi_apps = [  # noqa: RUF012 - the attribute Airflow reads
+        {"app": console_app(_store, PREFIX), "url_prefix": PREFIX, "name": "alchemiser console"}
+    ]
+    external_views = [  # noqa: RUF012 - the attribute Airflow reads
+        {
+            "name": "Portfolio",
+            "href": f"{PREFIX}/",
+            "destination": "nav",
+            "url_route": "portfolio",
+            "nav_top_level": True,
+        },
+        {
+            "name": "Report",
+            "href": f"{PREFIX}/runs/{{RUN_ID}}",
+            "destination": "dag_run",
+            "url_route": "report",
+        },
+    ]

@@ -1,0 +1,168 @@
+"""The console: what its pages show from what runs wrote; it answers only signed-in users."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from airflow.api_fastapi.core_api.security import get_user
+from fastapi.testclient import TestClient
+
+from alchemiser.adapters.airflow.console import console_app
+from alchemiser.console.pages import mask
+from alchemiser.domain.history import RunSummary
+from alchemiser.domain.plan import PlanSettings
+from alchemiser.domain.replay import EquityCurve, EquityPoint
+from alchemiser.execution.settings import ExecutionSettings
+from alchemiser.ports import Adapters
+from alchemiser.services.context import RunContext
+from alchemiser.services.execute import execute_buys, execute_sells
+from alchemiser.services.history import load_history, record_run
+from alchemiser.services.plan import plan_rebalance
+from alchemiser.services.replay import EQUITY_CURVE, ReplaySettings
+from alchemiser.services.report import ReportRefs, write_report
+from alchemiser.services.signals import compute_signals
+from tests.builders import SESSION, D
+from tests.fakes import FakeBroker, FakeClock, FakeMarketData, FakeStore
+
+PRICES = {"SPY": D(100), "QQQ": D(50)}
+RUN = RunContext(
+    dag_id="daily_rebalance",
+    run_id="manual__2026-11-20T20:30:00+00:00",
+    session=SESSION,
+    session_source="param",
+)
+FAST = ExecutionSettings(walk_seconds=5, market_fill_seconds=5, poll_interval_seconds=0.1)
+
+
+def traded_store(tmp_path: Path) -> FakeStore:
+    """A store after one traded run of SPY/QQQ 50/50 and a replayed equity curve."""
+    config = tmp_path / "p.yaml"
+    config.write_text(
+        "strategies:\n  - {name: a, kind: fixed, allocation: 1, weights: {SPY: 0.5, QQQ: 0.5}}\n"
+    )
+    store = FakeStore()
+    adapters = Adapters(
+        broker=FakeBroker(prices=dict(PRICES), positions={"QQQ": D(40)}, cash=D(1000)),
+        market_data=FakeMarketData(PRICES),
+        store=store,
+        clock=FakeClock(),
+    )
+    targets = compute_signals(RUN, config, store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    sells = execute_sells(RUN, RUN.task("execute_sells"), planned.plan, adapters, FAST)
+    buys = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
+    refs = ReportRefs(
+        targets=targets, plan=planned.plan, snapshot=planned.snapshot, sells=sells.phase, buys=buys
+    )
+    write_report(RUN, refs, adapters)
+    curve = EquityCurve(
+        points=tuple(
+            EquityPoint(session=date(2026, 11, d), value=D(v))
+            for d, v in ((9, 100000), (10, 104000), (11, 98000), (12, 101000))
+        )
+    )
+    store.put(EQUITY_CURVE, curve.model_dump_json().encode())
+    return store
+
+
+def signed_in(store: FakeStore) -> TestClient:
+    app = console_app(lambda: store, "/alchemiser")
+    app.dependency_overrides[get_user] = object  # a signed-in user
+    return TestClient(app)
+
+
+def test_an_anonymous_request_is_refused_on_every_page(tmp_path: Path) -> None:
+    client = TestClient(console_app(lambda: traded_store(tmp_path), "/alchemiser"))
+    for path in ("/", "/ledger", f"/runs/{RUN.run_id}", f"/runs/{RUN.run_id}/weights.svg"):
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert "Nov" not in response.text  # nothing of the portfolio leaks
+    refused = client.get("/", headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
+    assert refused.status_code == 401
+
+
+def test_the_report_records_the_run_in_the_history(tmp_path: Path) -> None:
+    store = traded_store(tmp_path)
+    (run,) = load_history(store).runs
+    assert run.run_id == RUN.run_id
+    assert run.outcome == "success"
+    assert run.traded_value > 0
+    assert run.portfolio_value is not None
+    assert run.account_id
+
+
+def test_the_portfolio_page_shows_positions_targets_drift_runs_and_charts(tmp_path: Path) -> None:
+    store = traded_store(tmp_path)
+    (run,) = load_history(store).runs
+    page = signed_in(store).get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert f"{run.portfolio_value:,.2f}" in html
+    assert "<th>drift</th>" in html
+    rows = re.findall(r"<tr><td>(SPY|QQQ)</td>.*?</tr>", html)
+    assert sorted(rows) == ["QQQ", "SPY"]
+    assert "50.00%" in html  # the targets
+    assert f"{run.traded_value:,.2f}" in html  # recent runs: traded value
+    assert html.count("<svg class='chart'") == 4  # weights, slippage, equity, drawdown
+    assert "-5.77%" in html  # the curve's worst drawdown: 98,000 after a 104,000 peak
+    assert "aria-label='drawdown, %'" in html
+    assert run.account_id not in html  # masked: only the last four characters
+    assert f"…{run.account_id[-4:]}" in html
+
+
+def test_the_report_view_shows_the_run_report_with_its_chart(tmp_path: Path) -> None:
+    store = traded_store(tmp_path)
+    client = signed_in(store)
+    page = client.get("/runs/manual__2026-11-20T20%3A30%3A00%2B00%3A00")
+    assert page.status_code == 200
+    assert "outcome SUCCESS" in page.text
+    assert "slip bps" in page.text
+    text = store.get(f"{RUN.prefix}/report.txt").decode()
+    assert text.splitlines()[0] in page.text
+    chart = client.get(f"/runs/{RUN.run_id}/weights.svg")
+    assert chart.headers["content-type"] == "image/svg+xml"
+    assert "SPY" in chart.text
+    assert client.get("/runs/manual__nope").status_code == 404
+
+
+def test_the_ledger_page_lists_every_intent_of_a_session(tmp_path: Path) -> None:
+    store = traded_store(tmp_path)
+    entries = [k for k in store.objects if "/orders/" in k]
+    page = signed_in(store).get("/ledger", params={"session": SESSION.isoformat()})
+    assert page.status_code == 200
+    for key in entries:
+        assert key.rsplit("/", 1)[1].removesuffix(".json") in page.text
+    assert "terminal" in page.text
+    assert "filled" in page.text
+
+
+def test_a_rerun_report_replaces_its_history_line_and_others_are_kept() -> None:
+    store = FakeStore()
+    line = RunSummary(
+        run_id="a",
+        session=SESSION,
+        outcome="failed",
+        written_at="2026-11-20T21:00:00+00:00",
+        report_key="runs/x/a/report.json",
+        traded_value=Decimal(0),
+        slippage_bps=None,
+        orders_placed=0,
+        portfolio_value=None,
+    )
+    record_run(store, line)
+    record_run(store, line.model_copy(update={"run_id": "b"}))
+    record_run(store, line.model_copy(update={"outcome": "success"}))
+    assert [(r.run_id, r.outcome) for r in load_history(store).runs] == [
+        ("b", "failed"),
+        ("a", "success"),
+    ]
+
+
+@pytest.mark.parametrize("account", ["PA3XYZ1234", "12"])
+def test_account_numbers_are_masked(account: str) -> None:
+    assert mask(account).endswith(account[-4:])
+    assert len(account) <= 4 or account not in mask(account)
