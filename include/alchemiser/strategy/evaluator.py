@@ -42,10 +42,11 @@ from alchemiser.strategy.values import (
 
 @dataclass
 class Workspace:
-    """What evaluations of one run share: indicator series and group weights per day."""
+    """What evaluations of one run share: indicator series, group weights and returns per day."""
 
     book: IndicatorBook
     group_days: dict[tuple[Group, int], dict[str, float] | None] = field(default_factory=dict)
+    group_returns: dict[tuple[Group, int, int], float] = field(default_factory=dict)
     backfilling: set[Group] = field(default_factory=set)
 
 

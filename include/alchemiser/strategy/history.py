@@ -8,8 +8,8 @@ binary search.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -23,22 +23,37 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class SymbolHistory:
     """One symbol's closes, oldest first, one per date."""
 
-    symbol: str
-    dates: IntArray
-    close: FloatArray
+    __slots__ = ("_closes", "_days", "close", "dates", "symbol")
+
+    def __init__(self, symbol: str, dates: IntArray, close: FloatArray) -> None:
+        self.symbol = symbol
+        self.dates = dates
+        self.close = close
+        # Python lists for the scalar look-ups of the evaluator (a bisect on a list is several
+        # times faster than numpy's searchsorted on one value); built on first use, so a
+        # symbol nobody reads costs only its arrays.
+        self._days: list[int] | None = None
+        self._closes: list[float] | None = None
 
     def count_until(self, day: int) -> int:
         """Return how many bars are dated on or before ordinal `day`."""
-        return int(np.searchsorted(self.dates, day, side="right"))
+        days = self._days
+        if days is None:
+            days = self._days = self.dates.tolist()
+        return bisect_right(days, day)
 
     def close_at(self, day: int) -> float | None:
         """Return the latest close on or before ordinal `day`, None when there is none."""
         n = self.count_until(day)
-        return float(self.close[n - 1]) if n else None
+        if not n:
+            return None
+        closes = self._closes
+        if closes is None:
+            closes = self._closes = self.close.tolist()
+        return closes[n - 1]
 
 
 class PriceHistory:

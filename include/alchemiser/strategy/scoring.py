@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -149,11 +150,12 @@ def group_weights(ev: Evaluator, group: Group, day: int) -> dict[str, float] | N
     return memo[key]
 
 
-def _days(as_of: int, window: int) -> list[int]:
+@lru_cache(maxsize=4096)
+def _days(as_of: int, window: int) -> tuple[int, ...]:
     lookback = min(int(2.5 * window) + 10, MAX_LOOKBACK_DAYS)
     first = date.fromordinal(as_of) - timedelta(days=lookback)
     days = (first + timedelta(days=i) for i in range(lookback + 1))
-    return [d.toordinal() for d in days if d.weekday() < 5]
+    return tuple(d.toordinal() for d in days if d.weekday() < 5)
 
 
 def group_returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
@@ -168,20 +170,31 @@ def group_returns(ev: Evaluator, group: Group, window: int) -> list[float] | Non
         ev.space.backfilling.discard(group)
     if any(w is None for w in weights):
         return None
+    # A day's return depends only on the weights held the day before (memoised per group and
+    # day) and two closes, so it is computed once per run, not once per scoring date.
+    memo = ev.space.group_returns
     returns: list[float] = []
     for (prev_day, day), held in zip(pairwise(days), weights, strict=False):
-        assert held is not None
-        earned, covered = 0.0, 0.0
-        for symbol, weight in held.items():
-            hist = ev.book.history.get(symbol)
-            now = hist.close_at(day) if hist else None
-            before = hist.close_at(prev_day) if hist else None
-            if now is None or before is None:
-                continue
-            earned += weight * (now / before - 1.0)
-            covered += weight
-        returns.append(earned / covered if covered > 0 else 0.0)
+        key = (group, prev_day, day)
+        found = memo.get(key)
+        if found is None:
+            assert held is not None
+            found = memo[key] = _held_return(ev, held, prev_day, day)
+        returns.append(found)
     return returns
+
+
+def _held_return(ev: Evaluator, held: dict[str, float], prev_day: int, day: int) -> float:
+    earned, covered = 0.0, 0.0
+    for symbol, weight in held.items():
+        hist = ev.book.history.get(symbol)
+        now = hist.close_at(day) if hist else None
+        before = hist.close_at(prev_day) if hist else None
+        if now is None or before is None:
+            continue
+        earned += weight * (now / before - 1.0)
+        covered += weight
+    return earned / covered if covered > 0 else 0.0
 
 
 def _group_score(ev: Evaluator, metric: Indicator, group: Group) -> float | None:
