@@ -26,17 +26,16 @@ IntArray = npt.NDArray[np.int64]
 class SymbolHistory:
     """One symbol's closes, oldest first, one per date."""
 
-    __slots__ = ("_closes", "_days", "close", "dates", "symbol")
+    __slots__ = ("_days", "close", "dates", "symbol")
 
     def __init__(self, symbol: str, dates: IntArray, close: FloatArray) -> None:
         self.symbol = symbol
         self.dates = dates
         self.close = close
-        # Python lists for the scalar look-ups of the evaluator (a bisect on a list is several
+        # The dates as a list for the evaluator's scalar look-ups (a bisect on a list is several
         # times faster than numpy's searchsorted on one value); built on first use, so a
         # symbol nobody reads costs only its arrays.
         self._days: list[int] | None = None
-        self._closes: list[float] | None = None
 
     def count_until(self, day: int) -> int:
         """Return how many bars are dated on or before ordinal `day`."""
@@ -48,12 +47,7 @@ class SymbolHistory:
     def close_at(self, day: int) -> float | None:
         """Return the latest close on or before ordinal `day`, None when there is none."""
         n = self.count_until(day)
-        if not n:
-            return None
-        closes = self._closes
-        if closes is None:
-            closes = self._closes = self.close.tolist()
-        return closes[n - 1]
+        return self.close.item(n - 1) if n else None
 
 
 class PriceHistory:

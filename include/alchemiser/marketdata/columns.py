@@ -1,0 +1,114 @@
+"""Daily bars straight into the evaluator's arrays: no `Bar` per row, the same checks per column.
+
+The evaluator needs only dates (ordinals) and closes (float64). Building them through validated
+`Bar`s (Decimal per field, a pydantic model per row) is most of a small evaluation, so a CSV file
+is parsed into float columns here and checked column-wise with the rules of `validation.py`
+(finite, positive prices, volume at least 0, low <= open, close <= high, dates strictly
+increasing); errors name the file, line or date as `read_csv_bars` does. Money is not computed
+from these floats: the backtest's fills and the planner keep their Decimal closes.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from alchemiser.domain.errors import MarketDataError
+from alchemiser.marketdata.csvdir import HEADER, csv_path
+from alchemiser.strategy.history import FloatArray, IntArray, PriceHistory, SymbolHistory
+
+FIELDS = ("open", "high", "low", "close", "volume")
+
+
+def read_csv_history(folder: Path, symbols: Iterable[str]) -> PriceHistory:
+    """Return the closes of each symbol that has a file in `folder` (others are left out)."""
+    if not folder.is_dir():
+        raise MarketDataError(f"prices folder {folder} is not a directory")
+    series: dict[str, SymbolHistory] = {}
+    for symbol in sorted(set(symbols)):
+        path = csv_path(folder, symbol)
+        if path is not None:
+            found = read_csv_closes(path, symbol)
+            if len(found.dates):
+                series[symbol] = found
+    return PriceHistory(series)
+
+
+def read_csv_closes(path: Path, symbol: str) -> SymbolHistory:
+    """Read and check one symbol's CSV into dates and closes."""
+    days: list[int] = []
+    rows: list[list[str]] = []
+    numbers: list[float] = []
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip().lower() for h in next(reader, [])]
+            if header != HEADER:
+                raise MarketDataError(f"{path}: header must be {','.join(HEADER)}")
+            for line, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                if len(row) != len(HEADER):
+                    raise MarketDataError(f"{path}:{line}: expected {len(HEADER)} columns")
+                try:
+                    days.append(date.fromisoformat(row[0].strip()).toordinal())
+                except ValueError as exc:
+                    raise MarketDataError(f"{path}:{line}: bad date {row[0]!r}") from exc
+                rows.append(row)
+                numbers.extend(_floats(symbol, row))
+    except OSError as exc:
+        raise MarketDataError(f"cannot read {path}: {exc.strerror}") from exc
+    table = np.array(numbers, dtype=np.float64).reshape(len(rows), len(FIELDS))
+    dates = np.array(days, dtype=np.int64)
+    check_columns(symbol, dates, table, lambda i, j: rows[i][j + 1].strip())
+    return SymbolHistory(symbol, dates, np.ascontiguousarray(table[:, 3]))
+
+
+def _floats(symbol: str, row: list[str]) -> list[float]:
+    try:
+        return [float(raw) for raw in row[1:]]
+    except ValueError:
+        for name, raw in zip(FIELDS, row[1:], strict=True):
+            try:
+                float(raw)
+            except ValueError:
+                raise MarketDataError(
+                    f"{symbol} {row[0].strip()}: {name} {raw.strip()!r} is not a number"
+                ) from None
+        raise
+
+
+def check_columns(
+    symbol: str, dates: IntArray, table: FloatArray, raw: Callable[[int, int], object]
+) -> None:
+    """Apply `validation.to_bar` and `check_series` to whole columns (open..volume).
+
+    `raw(i, j)` is row i, column j as read, only to word an error like `to_bar` does.
+    """
+    positive = table > 0
+    positive[:, 4] = table[:, 4] >= 0
+    bad = ~(np.isfinite(table) & positive)
+    o, h, low, c = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+    outside = ~((low <= np.minimum(o, c)) & (np.maximum(o, c) <= h))
+    bad_row = int(np.argmax(bad.any(axis=1))) if bool(bad.any()) else len(dates)
+    outside_row = int(np.argmax(outside)) if bool(outside.any()) else len(dates)
+    if bad_row < len(dates) and bad_row <= outside_row:
+        j = int(np.argmax(bad[bad_row]))
+        day = date.fromordinal(int(dates[bad_row]))
+        raise MarketDataError(
+            f"{symbol} {day}: {FIELDS[j]} {raw(bad_row, j)!r} is not a positive price"
+        )
+    if outside_row < len(dates):
+        day = date.fromordinal(int(dates[outside_row]))
+        raise MarketDataError(f"{symbol} {day}: need low <= open, close <= high")
+    steps = np.diff(dates)
+    if len(steps) and not bool((steps > 0).all()):
+        i = int(np.argmax(steps <= 0))
+        before, after = date.fromordinal(int(dates[i])), date.fromordinal(int(dates[i + 1]))
+        if before == after:
+            raise MarketDataError(f"{symbol}: two bars dated {after}")
+        raise MarketDataError(f"{symbol}: bar dated {after} after {before}")
