@@ -47,6 +47,8 @@ class Workspace:
     book: IndicatorBook
     group_days: dict[tuple[Group, int], dict[str, float] | None] = field(default_factory=dict)
     group_returns: dict[tuple[Group, int, int], float] = field(default_factory=dict)
+    group_values: dict[tuple[Group, int], Value] = field(default_factory=dict)
+    return_streams: dict[tuple[Group, int, int], list[float] | None] = field(default_factory=dict)
     backfilling: set[Group] = field(default_factory=set)
 
 
@@ -156,6 +158,18 @@ class Evaluator:
 
     def group_result(self, expr: Group) -> Value:
         """Evaluate a group's body: the last result, a str or portfolio tagged with the group."""
+        if self.trace is not None:
+            return self._group_body(expr)
+        # Untraced (a group back-fill): a group's value on a day is the same wherever it is
+        # nested, and nested back-fills ask for it again and again.
+        key = (expr, self.day)
+        memo = self.space.group_values
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._group_body(expr)
+        return found
+
+    def _group_body(self, expr: Group) -> Value:
         result: Value = []
         for item in expr.body:
             result = self.eval(item)

@@ -162,14 +162,26 @@ def group_returns(ev: Evaluator, group: Group, window: int) -> list[float] | Non
     """Return the group's daily returns over the look-back, re-evaluating it on each day."""
     if group in ev.space.backfilling:
         return None  # the group is already being back-filled: it must not score itself
+    key = (group, ev.day, window)
+    streams = ev.space.return_streams
+    if key not in streams:
+        streams[key] = _returns(ev, group, window)
+    return streams[key]
+
+
+def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
+    days = _days(ev.day, window)
+    weights: list[dict[str, float]] = []
+    known = ev.space.group_days
     ev.space.backfilling.add(group)
     try:
-        days = _days(ev.day, window)
-        weights = [group_weights(ev, group, d) for d in days]
+        for day in days:
+            held = known[(group, day)] if (group, day) in known else group_weights(ev, group, day)
+            if held is None:
+                return None  # one day without weights and the group has no score
+            weights.append(held)
     finally:
         ev.space.backfilling.discard(group)
-    if any(w is None for w in weights):
-        return None
     # A day's return depends only on the weights held the day before (memoised per group and
     # day) and two closes, so it is computed once per run, not once per scoring date.
     memo = ev.space.group_returns
@@ -178,7 +190,6 @@ def group_returns(ev: Evaluator, group: Group, window: int) -> list[float] | Non
         key = (group, prev_day, day)
         found = memo.get(key)
         if found is None:
-            assert held is not None
             found = memo[key] = _held_return(ev, held, prev_day, day)
         returns.append(found)
     return returns
