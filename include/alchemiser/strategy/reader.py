@@ -7,6 +7,7 @@ bounded by `ReadLimits`, not by Python's recursion limit.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _ATOM = re.compile(r"[^\s,;()\[\]{}\"]+")
 _SKIP = re.compile(r"(?:[\s,]+|;[^\n]*)+")
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_NEWLINE = re.compile("\n")
 
 
 class _Reader:
@@ -40,20 +42,17 @@ class _Reader:
         self.file = file
         self.limits = limits
         self.i = 0
-        self.line = 1
-        self.line_start = 0
         self.nodes = 0
+        # Line numbers are looked up when a position is made, not counted while reading.
+        self.newlines = [m.start() for m in _NEWLINE.finditer(text)]
 
     def pos(self, at: int | None = None) -> SourcePos:
         at = self.i if at is None else at
-        return SourcePos(self.file, self.line, at - self.line_start + 1)
+        line = bisect_left(self.newlines, at)
+        line_start = self.newlines[line - 1] + 1 if line else 0
+        return SourcePos(self.file, line + 1, at - line_start + 1)
 
     def advance_to(self, end: int) -> None:
-        chunk = self.text[self.i : end]
-        newlines = chunk.count("\n")
-        if newlines:
-            self.line += newlines
-            self.line_start = self.i + chunk.rfind("\n") + 1
         self.i = end
 
     def skip(self) -> None:
@@ -61,11 +60,11 @@ class _Reader:
         if match:
             self.advance_to(match.end())
 
-    def count(self, pos: SourcePos, token: str) -> None:
+    def count(self, token: str) -> None:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
             raise SymphonyLimitError(
-                f"more than {self.limits.max_nodes} forms in one file", pos, token
+                f"more than {self.limits.max_nodes} forms in one file", self.pos(), token
             )
 
     def string(self) -> Str:
@@ -128,7 +127,7 @@ class _Reader:
                     raise SymphonyLimitError(
                         f"nested deeper than {self.limits.max_depth} levels", where, ch
                     )
-                self.count(where, ch)
+                self.count(ch)
                 stack.append((_OPEN[ch], where, []))
                 self.advance_to(self.i + 1)
             elif ch in _CLOSE:
@@ -142,10 +141,10 @@ class _Reader:
                 self.advance_to(self.i + 1)
                 (stack[-1][2] if stack else top).append(Seq(kind, tuple(children), opened))
             elif ch == '"':
-                self.count(self.pos(), ch)
+                self.count(ch)
                 items.append(self.string())
             else:
-                self.count(self.pos(), ch)
+                self.count(ch)
                 items.append(self.atom())
 
 
