@@ -131,3 +131,22 @@ def test_a_wrong_header_or_missing_folder_is_refused(tmp_path: Path) -> None:
         read_csv_history(tmp_path, ["X"])
     with pytest.raises(MarketDataError, match="is not a directory"):
         read_csv_history(tmp_path / "nowhere", ["X"])
+
+
+def test_quoted_cells_crlf_line_ends_and_padded_cells_read_like_the_bar_path(
+    tmp_path: Path,
+) -> None:
+    bars = synthetic_bars(["AAA"], START, END)["AAA"]
+    rows = [f'"{b.session}", {b.open},{b.high} ,{b.low},"{b.close}",{b.volume}' for b in bars]
+    (tmp_path / "AAA.csv").write_text(HEADER.replace("\n", "\r\n") + "\r\n".join(rows) + "\r\n")
+    (tmp_path / "BBB.csv").write_text(HEADER + "\n".join(rows[:5]).replace('"', ""))
+    _same(
+        read_csv_history(tmp_path, ["AAA", "BBB"]),
+        PriceHistory.from_bars(read_csv_dir(tmp_path, ["AAA", "BBB"])),
+    )
+
+
+def test_a_header_only_file_is_a_symbol_without_bars(tmp_path: Path) -> None:
+    (tmp_path / "AAA.csv").write_text(HEADER)
+    assert read_csv_history(tmp_path, ["AAA"]).symbols == ()
+    assert read_csv_dir(tmp_path, ["AAA"]) == {"AAA": ()}

@@ -16,12 +16,16 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from alchemiser.domain.errors import MarketDataError
 from alchemiser.marketdata.csvdir import HEADER, csv_path
 from alchemiser.strategy.history import FloatArray, IntArray, PriceHistory, SymbolHistory
 
 FIELDS = ("open", "high", "low", "close", "volume")
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+LAST_ORDINAL = date.max.toordinal()
+Cells = npt.NDArray[np.object_]
 
 
 def read_csv_history(folder: Path, symbols: Iterable[str]) -> PriceHistory:
@@ -40,6 +44,59 @@ def read_csv_history(folder: Path, symbols: Iterable[str]) -> PriceHistory:
 
 def read_csv_closes(path: Path, symbol: str) -> SymbolHistory:
     """Read and check one symbol's CSV into dates and closes."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MarketDataError(f"cannot read {path}: {exc.strerror}") from exc
+    plain = _plain_columns(text)
+    if plain is None:  # quoting, odd dates or line ends, or an error to word: read row by row
+        return _read_rows(path, symbol)
+    dates, table, cells = plain
+    check_columns(symbol, dates, table, lambda i, j: str(cells[i, j + 1]).strip())
+    return SymbolHistory(symbol, dates, np.ascontiguousarray(table[:, 3]))
+
+
+def _plain_columns(text: str) -> tuple[IntArray, FloatArray, Cells] | None:
+    """Parse a plain file (no quotes, `\n` line ends, YYYY-MM-DD dates) a column at a time.
+
+    None when the file is anything else, or is malformed: the row reader then reads it (or
+    words its error). numpy parses a decimal string to the same double as `float` does.
+    """
+    lines = _plain_lines(text)
+    if lines is None:
+        return None
+    if not lines:
+        return np.empty(0, dtype=np.int64), np.empty((0, len(FIELDS))), np.empty((0, 6), object)
+    cells = np.array(",".join(lines).split(","), dtype=object).reshape(len(lines), len(HEADER))
+    days = cells[:, 0].astype(str)
+    try:
+        parsed = days.astype("datetime64[D]")
+        table = cells[:, 1:].astype(np.float64)
+    except ValueError:
+        return None
+    if not bool((np.datetime_as_string(parsed) == days).all()):  # only YYYY-MM-DD, as written
+        return None
+    dates = parsed.astype(np.int64) + EPOCH_ORDINAL
+    if not bool(((dates >= 1) & (dates <= LAST_ORDINAL)).all()):  # years `date` cannot hold
+        return None
+    return dates, table, cells
+
+
+def _plain_lines(text: str) -> list[str] | None:
+    """Return the data lines of a file with the header, six cells a line and nothing quoted."""
+    if '"' in text or "\r" in text:
+        return None
+    header, _, body = text.partition("\n")
+    if [h.strip().lower() for h in header.split(",")] != HEADER:
+        return None
+    lines = [line for line in body.split("\n") if line]
+    commas = [line.count(",") for line in lines]
+    if lines and not min(commas) == max(commas) == len(HEADER) - 1:
+        return None
+    return lines
+
+
+def _read_rows(path: Path, symbol: str) -> SymbolHistory:
     days: list[int] = []
     rows: list[list[str]] = []
     numbers: list[float] = []
