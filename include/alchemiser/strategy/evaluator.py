@@ -49,6 +49,7 @@ class Workspace:
     group_returns: dict[tuple[Group, int, int], float] = field(default_factory=dict)
     group_values: dict[tuple[Group, int], Value] = field(default_factory=dict)
     return_streams: dict[tuple[Group, int, int], list[float] | None] = field(default_factory=dict)
+    labels: dict[Indicator, str] = field(default_factory=dict)
     backfilling: set[Group] = field(default_factory=set)
 
 
@@ -64,6 +65,8 @@ class Evaluation:
 def _numeric(value: Value) -> float:
     # The reference converts each side to Decimal; comparing the floats themselves gives the
     # same answer (see docs: a float and the shortest decimal that prints it order alike).
+    if type(value) is float:  # the common case first: an indicator value
+        return value
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, float | int):
@@ -120,7 +123,11 @@ class Evaluator:
     def _operand(self, expr: Expr) -> tuple[float, str]:
         value = _numeric(self.eval(expr))
         if isinstance(expr, Indicator):
-            return value, f"{expr.label()}={number(value)}"
+            labels = self.space.labels
+            label = labels.get(expr)
+            if label is None:
+                label = labels[expr] = expr.label()
+            return value, f"{label}={number(value)}"
         if isinstance(expr, Lit):
             return value, expr.text
         return value, number(value)
