@@ -92,9 +92,16 @@ class PriceHistory:
     @classmethod
     def from_bars(cls, bars: Mapping[str, Sequence[Bar]]) -> PriceHistory:
         """Build from domain bars (already validated Decimals)."""
-        return cls.from_closes(
-            {s: [(b.session, b.close) for b in rows] for s, rows in bars.items()}
-        )
+        series: dict[str, SymbolHistory] = {}
+        for symbol, rows in bars.items():
+            if not rows:
+                continue
+            # numpy turns each Decimal into the float `float()` gives, without a generator.
+            days = np.array([b.session.toordinal() for b in rows], dtype=np.int64)
+            values = np.array([b.close for b in rows], dtype=np.float64)
+            _check(symbol, days, values)
+            series[symbol] = SymbolHistory(symbol, days, values)
+        return cls(series)
 
 
 def _check(symbol: str, days: IntArray, values: FloatArray) -> None:
