@@ -46,7 +46,7 @@ class Workspace:
 
     book: IndicatorBook
     group_days: dict[tuple[Group, int], dict[str, float] | None] = field(default_factory=dict)
-    group_returns: dict[tuple[Group, int, int], float] = field(default_factory=dict)
+    group_returns: dict[tuple[Group, int], float] = field(default_factory=dict)
     group_values: dict[tuple[Group, int], Value] = field(default_factory=dict)
     return_streams: dict[tuple[Group, int, int], list[float] | None] = field(default_factory=dict)
     labels: dict[Indicator, str] = field(default_factory=dict)

@@ -30,6 +30,7 @@ GROUP_METRICS = frozenset(
 )
 ANNUALISE = 15.8745078664  # sqrt(252) to the reference's 10 decimals
 MAX_LOOKBACK_DAYS = 45
+_UNKNOWN: dict[str, float] = {}  # a sentinel: not yet in the group-day memo
 
 
 def _score(ev: Evaluator, metric: Indicator, symbol: str, dropper: str = "filter") -> float | None:
@@ -170,28 +171,29 @@ def group_returns(ev: Evaluator, group: Group, window: int) -> list[float] | Non
 
 
 def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
-    days = _days(ev.day, window)
-    weights: list[dict[str, float]] = []
-    known = ev.space.group_days
+    # A day's return depends only on the weights held the weekday before (memoised per group
+    # and day) and two closes, so it is computed once per run, not once per scoring date; the
+    # days are consecutive weekdays, so (group, day) names it.
+    known, memo = ev.space.group_days, ev.space.group_returns
+    returns: list[float] = []
+    before: tuple[int, dict[str, float]] | None = None
     ev.space.backfilling.add(group)
     try:
-        for day in days:
-            held = known[(group, day)] if (group, day) in known else group_weights(ev, group, day)
+        for day in _days(ev.day, window):
+            key = (group, day)
+            held = known.get(key, _UNKNOWN)
+            if held is _UNKNOWN:
+                held = group_weights(ev, group, day)
             if held is None:
                 return None  # one day without weights and the group has no score
-            weights.append(held)
+            if before is not None:
+                found = memo.get(key)
+                if found is None:
+                    found = memo[key] = _held_return(ev, before[1], before[0], day)
+                returns.append(found)
+            before = (day, held)
     finally:
         ev.space.backfilling.discard(group)
-    # A day's return depends only on the weights held the day before (memoised per group and
-    # day) and two closes, so it is computed once per run, not once per scoring date.
-    memo = ev.space.group_returns
-    returns: list[float] = []
-    for (prev_day, day), held in zip(pairwise(days), weights, strict=False):
-        key = (group, prev_day, day)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = _held_return(ev, held, prev_day, day)
-        returns.append(found)
     return returns
 
 
