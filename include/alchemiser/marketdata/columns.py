@@ -10,7 +10,6 @@ from these floats: the backtest's fills and the planner keep their Decimal close
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alchemiser.domain.errors import MarketDataError
-from alchemiser.marketdata.csvdir import HEADER, csv_path
+from alchemiser.marketdata.csvdir import HEADER, csv_path, csv_rows
 from alchemiser.strategy.history import FloatArray, IntArray, PriceHistory, SymbolHistory
 
 FIELDS = ("open", "high", "low", "close", "volume")
@@ -101,41 +100,27 @@ def _read_rows(path: Path, symbol: str) -> SymbolHistory:
     rows: list[list[str]] = []
     numbers: list[float] = []
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = [h.strip().lower() for h in next(reader, [])]
-            if header != HEADER:
-                raise MarketDataError(f"{path}: header must be {','.join(HEADER)}")
-            for line, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                if len(row) != len(HEADER):
-                    raise MarketDataError(f"{path}:{line}: expected {len(HEADER)} columns")
-                try:
-                    days.append(date.fromisoformat(row[0].strip()).toordinal())
-                except ValueError as exc:
-                    raise MarketDataError(f"{path}:{line}: bad date {row[0]!r}") from exc
-                rows.append(row)
-                numbers.extend(_floats(symbol, row))
+        for day, values in csv_rows(path):
+            numbers.extend(_floats(symbol, day, values))
+            days.append(day.toordinal())
+            rows.append(values)
     except OSError as exc:
         raise MarketDataError(f"cannot read {path}: {exc.strerror}") from exc
     table = np.array(numbers, dtype=np.float64).reshape(len(rows), len(FIELDS))
     dates = np.array(days, dtype=np.int64)
-    check_columns(symbol, dates, table, lambda i, j: rows[i][j + 1].strip())
+    check_columns(symbol, dates, table, lambda i, j: rows[i][j])
     return SymbolHistory(symbol, dates, np.ascontiguousarray(table[:, 3]))
 
 
-def _floats(symbol: str, row: list[str]) -> list[float]:
+def _floats(symbol: str, day: date, values: list[str]) -> list[float]:
     try:
-        return [float(raw) for raw in row[1:]]
+        return [float(raw) for raw in values]
     except ValueError:
-        for name, raw in zip(FIELDS, row[1:], strict=True):
+        for name, raw in zip(FIELDS, values, strict=True):
             try:
                 float(raw)
             except ValueError:
-                raise MarketDataError(
-                    f"{symbol} {row[0].strip()}: {name} {raw.strip()!r} is not a number"
-                ) from None
+                raise MarketDataError(f"{symbol} {day}: {name} {raw!r} is not a number") from None
         raise
 
 
