@@ -17,6 +17,7 @@ class Row(TypedDict):
     value: Value
     unit: str
     ok: NotRequired[bool]  # present on checks; False makes the run exit 1
+    target: NotRequired[str]  # the promise a check holds the value to, e.g. "<= 10 ms"
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,9 @@ def _time(portfolio: LoadedPortfolio, label: str, target: float) -> list[Row]:
     started = time.perf_counter()
     prices = PriceTable(_bars(symbols))
     load = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = Backtest(portfolio, prices, BacktestSettings()).run(SESSIONS)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return [
         {"metric": f"prices to arrays, {label}", "value": round(load, 2), "unit": "s"},
         {
@@ -68,7 +68,14 @@ def _time(portfolio: LoadedPortfolio, label: str, target: float) -> list[Row]:
             f"{len(result.trades)} trades)",
             "value": round(seconds, 2),
             "unit": "s",
+            "target": f"<= {target:g} s",
             "ok": seconds <= target,
+        },
+        # On a shared machine the wall time includes waiting for a CPU; this does not.
+        {
+            "metric": f"  the same, CPU time of this process, {label}",
+            "value": round(cpu, 2),
+            "unit": "s",
         },
     ]
 

@@ -85,12 +85,14 @@ def _sizes(ctx: BenchContext, history: PriceHistory) -> list[Row]:
                 "metric": f"evaluate warm, new day {label}",
                 "value": round(new_day_ms, 2),
                 "unit": "ms",
+                "target": f"<= {LARGE_TARGET_MS:g} ms",
                 "ok": new_day_ms <= LARGE_TARGET_MS,
             },
             {
                 "metric": f"evaluate warm, same day {label}",
                 "value": round(same_day_ms, 3),
                 "unit": "ms",
+                "target": f"<= {LARGE_TARGET_MS:g} ms",
                 "ok": same_day_ms <= LARGE_TARGET_MS,
             },
         ]
@@ -109,6 +111,7 @@ def _replay(symphonies: list[Symphony], history: PriceHistory, label: str) -> li
             "metric": f"5-year daily replay, {label} ({len(REPLAY_DAYS)} days, cold start)",
             "value": round(seconds, 2),
             "unit": "s",
+            "target": f"<= {REPLAY_TARGET_S:g} s",
             "ok": seconds <= REPLAY_TARGET_S,
         }
     ]
@@ -147,6 +150,7 @@ def _shared(ctx: BenchContext, folder: Path) -> list[Row]:
                 "metric": f"evaluate warm {symphony.source}",
                 "value": round(warm, 3),
                 "unit": "ms",
+                "target": f"<= {SHARED_TARGET_MS:g} ms",
                 "ok": warm <= SHARED_TARGET_MS,
             }
         )

@@ -33,6 +33,7 @@ from tests.benchmarks import (
     bench_execution,
     bench_ledger,
     bench_parse,
+    bench_signals,
     bench_strategy,
 )
 
@@ -45,6 +46,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "dag_parse": bench_parse.run,
     "execution": bench_execution.run,
     "ledger": bench_ledger.run,
+    "signals": bench_signals.run,
     "strategy": bench_strategy.run,
 }
 
@@ -76,6 +78,7 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "apache_airflow": metadata.version("apache-airflow"),
         "git_commit": _git_commit(),
     }
@@ -106,9 +109,10 @@ def render_table(results: dict[str, dict[str, Any]]) -> str:
             rows = [{"metric": "FAILED", "value": result["error"], "unit": "", "ok": False}]
         for row in rows:
             ok = row.get("ok")
-            flag = "" if ok is None else ("ok" if ok else "FAIL")
-            lines.append((name, row["metric"], _format_value(row["value"]), row["unit"], flag))
-    header = ("benchmark", "metric", "value", "unit", "check")
+            flag = "" if ok is None else ("PASS" if ok else "FAIL")
+            value, target = _format_value(row["value"]), row.get("target", "")
+            lines.append((name, row["metric"], value, row["unit"], target, flag))
+    header = ("benchmark", "metric", "value", "unit", "target", "check")
     widths = [max(len(str(col)) for col in column) for column in zip(header, *lines, strict=False)]
     # Numbers align on the right; a long list or error may overflow the column instead of
     # stretching every row.
@@ -167,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "--symphonies",
         type=Path,
         metavar="DIR",
-        help="also check and time the *.clj symphonies in DIR (benchmarks `strategy`, `backtest`)",
+        help="also check and time the *.clj symphonies in DIR (`strategy`, `signals`, `backtest`)",
     )
     args = parser.parse_args(argv)
     if args.symphonies is not None:
@@ -178,13 +182,21 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or list(BENCHMARKS)
     # The results carry a timestamp; this CLI is the edge where reading the clock belongs.
     stamp = datetime.now(UTC).isoformat(timespec="seconds")  # noqa: TID251
+    load_before = os.getloadavg()
     results = run(names, args.repeat)
     _say(render_table(results))
+    # The machine may be shared: timings mean little without how busy it was.
+    load_after = os.getloadavg()
+    _say(
+        f"\nload average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+        f"on {os.cpu_count()} CPUs"
+    )
 
     passed = _passed(results)
     document = {
         "timestamp": stamp,
         "machine": machine_info(),
+        "load_average_before": [round(x, 2) for x in load_before],
         "options": {"repeat": args.repeat, "benchmarks": names},
         "passed": passed,
         "benchmarks": results,

@@ -143,3 +143,26 @@ def test_a_share_class_in_the_symphony_is_read_from_its_underscored_file(
     result = _program("--strategy", str(path), "--prices", str(folder), "--as-of", "2024-06-28")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"BRK.B": "1"}
+
+
+HEAVY = ("pandas", "pyarrow", "alpaca", "boto3", "botocore", "airflow")
+
+
+def test_signals_starts_without_the_heavy_libraries(prices: Path, strategy: Path) -> None:
+    """Its start-up is most of its wall time: a CLI for one file must not pay for the rest."""
+    argv = ["signals", "--strategy", str(strategy), "--prices", str(prices)]
+    argv += ["--as-of", "2024-06-28", "--format", "json"]
+    probe = (
+        "import sys; from alchemiser.cli.main import main; code = main(sys.argv[1:]); "
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"PYTHONPATH": str(ROOT / "include"), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"

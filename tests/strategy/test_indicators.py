@@ -125,3 +125,21 @@ def test_a_reading_uses_only_bars_on_or_before_the_day() -> None:
     assert (
         book.read("rsi", "AAA", (("window", 10),), mid_day.toordinal()).value == full == truncated
     )
+
+
+@pytest.mark.parametrize("window", [2, 3, 10, 14, 60])
+def test_rsi_is_exactly_the_wilder_mean_of_gains_over_losses_flat_days_included(
+    window: int,
+) -> None:
+    # RSI runs the gain and loss recursions in one fused loop; it must give the very floats of
+    # `ewm_mean` (pandas' recursion) on each series, where repeated closes and reversals are
+    # where a reordered computation would drift.
+    close = CLOSE.copy()
+    close[100:110] = close[100]
+    close[200:204] = [close[199], close[198], close[199], close[198]]
+    delta = np.diff(close, prepend=close[0])
+    gain = ind.ewm_mean(np.where(delta > 0, delta, 0.0), 1 / window)
+    loss = ind.ewm_mean(np.where(delta < 0, -delta, 0.0), 1 / window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = 100.0 - 100.0 / (1.0 + gain / loss)
+    np.testing.assert_array_equal(ind.rsi(close, window), expected)

@@ -19,8 +19,7 @@ from typing import TextIO
 
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import ConfigError
-from alchemiser.marketdata.csvdir import read_csv_dir
-from alchemiser.strategy.history import PriceHistory
+from alchemiser.marketdata.columns import read_csv_history
 from alchemiser.strategy.portfolio import (
     LoadedPortfolio,
     allocate_portfolio,
@@ -69,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     portfolio = load_strategies(args)
     parse_seconds = time.perf_counter() - started
-    bars = read_csv_dir(args.prices, portfolio.symbols)  # not timed: the contract excludes it
+    history = read_csv_history(args.prices, portfolio.symbols)  # not timed: reading files
     started = time.perf_counter()
-    engine = Engine(PriceHistory.from_bars(bars))
+    engine = Engine(history)
     targets = allocate_portfolio(portfolio, engine, args.as_of, run_id="cli")
     seconds = parse_seconds + time.perf_counter() - started
     out, err = sys.stdout, sys.stderr

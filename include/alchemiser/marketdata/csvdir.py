@@ -6,7 +6,7 @@ A share class is stored as `BRK_B.csv` (see domain/symbols.py); `BRK.B.csv` is r
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -20,28 +20,31 @@ HEADER = ["date", "open", "high", "low", "close", "volume"]
 
 def read_csv_bars(path: Path, symbol: str) -> tuple[Bar, ...]:
     """Read and validate one symbol's CSV; errors name the file, line or date."""
-    bars: list[Bar] = []
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = [h.strip().lower() for h in next(reader, [])]
-            if header != HEADER:
-                raise MarketDataError(f"{path}: header must be {','.join(HEADER)}")
-            for line, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                if len(row) != len(HEADER):
-                    raise MarketDataError(f"{path}:{line}: expected {len(HEADER)} columns")
-                try:
-                    day = date.fromisoformat(row[0].strip())
-                except ValueError as exc:
-                    raise MarketDataError(f"{path}:{line}: bad date {row[0]!r}") from exc
-                o, h, low, c, v = (x.strip() for x in row[1:])
-                bars.append(to_bar(symbol, (day, o, h, low, c, v)))
+        bars = [to_bar(symbol, (day, o, h, low, c, v)) for day, (o, h, low, c, v) in csv_rows(path)]
     except OSError as exc:
         raise MarketDataError(f"cannot read {path}: {exc.strerror}") from exc
     check_series(symbol, bars, None)
     return tuple(bars)
+
+
+def csv_rows(path: Path) -> Iterator[tuple[date, list[str]]]:
+    """Yield each row's date and its five number cells, stripped; layout errors name the line."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = [h.strip().lower() for h in next(reader, [])]
+        if header != HEADER:
+            raise MarketDataError(f"{path}: header must be {','.join(HEADER)}")
+        for line, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(HEADER):
+                raise MarketDataError(f"{path}:{line}: expected {len(HEADER)} columns")
+            try:
+                day = date.fromisoformat(row[0].strip())
+            except ValueError as exc:
+                raise MarketDataError(f"{path}:{line}: bad date {row[0]!r}") from exc
+            yield day, [x.strip() for x in row[1:]]
 
 
 def read_csv_dir(folder: Path, symbols: Iterable[str]) -> dict[str, tuple[Bar, ...]]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type stubs
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from alchemiser.domain.errors import MarketDataError
 from alchemiser.domain.market import Bar
+from alchemiser.marketdata.columns import check_columns
 from alchemiser.marketdata.validation import check_series, to_bar
+from alchemiser.strategy.history import FloatArray, SymbolHistory
 
 SCALE = Decimal("0.0000000001")
 PRICE = pa.decimal128(38, 10)
@@ -26,6 +30,9 @@ SCHEMA = pa.schema(
     ]
 )
 COLUMNS = ("open", "high", "low", "close", "volume")
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+EXACT_INT = 2**53
+MAX_EXACT_SCALE = 22
 
 
 def encode(bars: Sequence[Bar]) -> bytes:
@@ -39,8 +46,7 @@ def encode(bars: Sequence[Bar]) -> bytes:
     return sink.getvalue()
 
 
-def decode(symbol: str, body: bytes) -> tuple[Bar, ...]:
-    """Read and validate bars written by `encode` (or any file with the same columns)."""
+def _table(symbol: str, body: bytes) -> pa.Table:
     try:
         table = pq.read_table(io.BytesIO(body))
     except (pa.ArrowInvalid, OSError) as exc:
@@ -48,6 +54,66 @@ def decode(symbol: str, body: bytes) -> tuple[Bar, ...]:
     missing = [c for c in ("date", *COLUMNS) if c not in table.column_names]
     if missing:
         raise MarketDataError(f"{symbol}: cached bars lack columns {', '.join(missing)}")
+    return table
+
+
+def decode(symbol: str, body: bytes) -> tuple[Bar, ...]:
+    """Read and validate bars written by `encode` (or any file with the same columns)."""
+    return _bars(symbol, _table(symbol, body))
+
+
+def decode_closes(symbol: str, body: bytes) -> SymbolHistory:
+    """Read and check cached bars straight into the evaluator's dates and closes.
+
+    The same checks as `decode`, on whole columns; each float is the one `float(Decimal)` gives
+    (see `_exact_floats`). A file this path cannot take exactly (nulls, other column types) goes
+    through `decode`, so it is accepted or refused with the same words.
+    """
+    table = _table(symbol, body)
+    columns = [_column(table, name) for name in COLUMNS]
+    floats = [f for c in columns if (f := _exact_floats(c)) is not None]
+    if len(floats) < len(columns) or table.column("date").null_count:
+        return _history_of_bars(symbol, _bars(symbol, table))
+    dates = table.column("date").cast(pa.int32()).to_numpy().astype(np.int64) + EPOCH_ORDINAL
+    matrix = np.column_stack(floats)
+    check_columns(symbol, dates, matrix, lambda i, j: columns[j][i].as_py())
+    return SymbolHistory(symbol, dates, np.ascontiguousarray(matrix[:, 3]))
+
+
+def _history_of_bars(symbol: str, bars: Sequence[Bar]) -> SymbolHistory:
+    dates = np.array([b.session.toordinal() for b in bars], dtype=np.int64)
+    return SymbolHistory(symbol, dates, np.array([float(b.close) for b in bars], dtype=np.float64))
+
+
+def _column(table: pa.Table, name: str) -> pa.Array:
+    column = table.column(name)
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _exact_floats(column: pa.Array) -> FloatArray | None:
+    """Return the column as float64 exactly as `float(Decimal)` rounds it, None if it cannot.
+
+    Arrow's own decimal-to-double cast is not correctly rounded; an unscaled integer below 2**53
+    and a power of ten up to 1e22 are exact doubles, and one IEEE division of two exact values
+    is correctly rounded, so `unscaled / 10**scale` is. Other rows convert one by one.
+    """
+    if column.null_count:
+        return None
+    if pa.types.is_float64(column.type):
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not pa.types.is_decimal128(column.type) or not 0 <= column.type.scale <= MAX_EXACT_SCALE:
+        return None
+    start, stop = 2 * column.offset, 2 * (column.offset + len(column))
+    words = np.frombuffer(column.buffers()[1], dtype="<i8")[start:stop].reshape(-1, 2)
+    low, high = words[:, 0], words[:, 1]
+    out: FloatArray = low.astype(np.float64) / float(10**column.type.scale)
+    slow = np.flatnonzero((high != 0) | (low < 0) | (low >= EXACT_INT))
+    for i in slow.tolist():
+        out[i] = float(column[i].as_py())
+    return out
+
+
+def _bars(symbol: str, table: pa.Table) -> tuple[Bar, ...]:
     data = {name: table.column(name).to_pylist() for name in ("date", *COLUMNS)}
     rows = zip(*(data[name] for name in ("date", *COLUMNS)), strict=True)
     bars = tuple(to_bar(symbol, row) for row in rows)

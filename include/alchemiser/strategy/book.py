@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from alchemiser.strategy import indicators as ind
 from alchemiser.strategy.history import FloatArray, PriceHistory, SymbolHistory
 
@@ -75,6 +73,7 @@ class IndicatorBook:
     def __init__(self, history: PriceHistory) -> None:
         self.history = history
         self._series: dict[SeriesKey, FloatArray] = {}
+        self._windows: dict[Params, int] = {}
 
     def symbol(self, symbol: str) -> SymbolHistory:
         """Return a symbol's history or raise MissingDataError."""
@@ -99,20 +98,24 @@ class IndicatorBook:
         if kind == "current-price":
             if n == 0:
                 raise MissingDataError(f"no bars for {symbol} on or before the as-of date")
-            return Reading(float(hist.close[n - 1]))
-        p = dict(params)
-        window = p.get("window", p.get("long-window", 1))
-        label = _Label(kind, symbol, window)
+            return Reading(hist.close.item(n - 1))
+        window = self._windows.get(params)
+        if window is None:
+            p = dict(params)
+            window = self._windows[params] = p.get("window", p.get("long-window", 1))
         if kind == "rsi" and n < window:
+            label = _Label(kind, symbol, window)
             return Reading(50.0, f"{label}: {n} bars < {window}, RSI taken as 50")
         if kind in _ZERO_WHEN_SHORT and n <= window - 1 + _ZERO_WHEN_SHORT[kind]:
-            return Reading(0.0, f"{label}: only {n} bars, taken as 0")
+            return Reading(0.0, f"{_Label(kind, symbol, window)}: only {n} bars, taken as 0")
         if kind == "moving-average-price" and n < window:
+            label = _Label(kind, symbol, window)
             raise MissingDataError(f"{label} needs {window} bars, {symbol} has {n}")
         if n == 0:
             raise MissingDataError(f"no bars for {symbol} on or before the as-of date")
-        value = float(self.series(kind, symbol, params)[n - 1])
-        if np.isnan(value):
+        value: float = self.series(kind, symbol, params).item(n - 1)
+        if value != value:  # noqa: PLR0124 - NaN test without a call, on the hot path
+            label = _Label(kind, symbol, window)
             if kind == "rsi":
                 return Reading(50.0, f"{label}: undefined (no moves), RSI taken as 50")
             if kind in _ZERO_WHEN_SHORT:

@@ -42,10 +42,14 @@ from alchemiser.strategy.values import (
 
 @dataclass
 class Workspace:
-    """What evaluations of one run share: indicator series and group weights per day."""
+    """What evaluations of one run share: indicator series, group weights and returns per day."""
 
     book: IndicatorBook
     group_days: dict[tuple[Group, int], dict[str, float] | None] = field(default_factory=dict)
+    group_returns: dict[tuple[Group, int], float] = field(default_factory=dict)
+    group_values: dict[tuple[Group, int], Value] = field(default_factory=dict)
+    return_streams: dict[tuple[Group, int, int], list[float] | None] = field(default_factory=dict)
+    labels: dict[Indicator, str] = field(default_factory=dict)
     backfilling: set[Group] = field(default_factory=set)
 
 
@@ -61,6 +65,8 @@ class Evaluation:
 def _numeric(value: Value) -> float:
     # The reference converts each side to Decimal; comparing the floats themselves gives the
     # same answer (see docs: a float and the shortest decimal that prints it order alike).
+    if type(value) is float:  # the common case first: an indicator value
+        return value
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, float | int):
@@ -117,7 +123,11 @@ class Evaluator:
     def _operand(self, expr: Expr) -> tuple[float, str]:
         value = _numeric(self.eval(expr))
         if isinstance(expr, Indicator):
-            return value, f"{expr.label()}={number(value)}"
+            labels = self.space.labels
+            label = labels.get(expr)
+            if label is None:
+                label = labels[expr] = expr.label()
+            return value, f"{label}={number(value)}"
         if isinstance(expr, Lit):
             return value, expr.text
         return value, number(value)
@@ -155,6 +165,18 @@ class Evaluator:
 
     def group_result(self, expr: Group) -> Value:
         """Evaluate a group's body: the last result, a str or portfolio tagged with the group."""
+        if self.trace is not None:
+            return self._group_body(expr)
+        # Untraced (a group back-fill): a group's value on a day is the same wherever it is
+        # nested, and nested back-fills ask for it again and again.
+        key = (expr, self.day)
+        memo = self.space.group_values
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._group_body(expr)
+        return found
+
+    def _group_body(self, expr: Group) -> Value:
         result: Value = []
         for item in expr.body:
             result = self.eval(item)

@@ -8,8 +8,8 @@ binary search.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -23,22 +23,31 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class SymbolHistory:
     """One symbol's closes, oldest first, one per date."""
 
-    symbol: str
-    dates: IntArray
-    close: FloatArray
+    __slots__ = ("_days", "close", "dates", "symbol")
+
+    def __init__(self, symbol: str, dates: IntArray, close: FloatArray) -> None:
+        self.symbol = symbol
+        self.dates = dates
+        self.close = close
+        # The dates as a list for the evaluator's scalar look-ups (a bisect on a list is several
+        # times faster than numpy's searchsorted on one value); built on first use, so a
+        # symbol nobody reads costs only its arrays.
+        self._days: list[int] | None = None
 
     def count_until(self, day: int) -> int:
         """Return how many bars are dated on or before ordinal `day`."""
-        return int(np.searchsorted(self.dates, day, side="right"))
+        days = self._days
+        if days is None:
+            days = self._days = self.dates.tolist()
+        return bisect_right(days, day)
 
     def close_at(self, day: int) -> float | None:
         """Return the latest close on or before ordinal `day`, None when there is none."""
         n = self.count_until(day)
-        return float(self.close[n - 1]) if n else None
+        return self.close.item(n - 1) if n else None
 
 
 class PriceHistory:
@@ -83,9 +92,16 @@ class PriceHistory:
     @classmethod
     def from_bars(cls, bars: Mapping[str, Sequence[Bar]]) -> PriceHistory:
         """Build from domain bars (already validated Decimals)."""
-        return cls.from_closes(
-            {s: [(b.session, b.close) for b in rows] for s, rows in bars.items()}
-        )
+        series: dict[str, SymbolHistory] = {}
+        for symbol, rows in bars.items():
+            if not rows:
+                continue
+            # numpy turns each Decimal into the float `float()` gives, without a generator.
+            days = np.array([b.session.toordinal() for b in rows], dtype=np.int64)
+            values = np.array([b.close for b in rows], dtype=np.float64)
+            _check(symbol, days, values)
+            series[symbol] = SymbolHistory(symbol, days, values)
+        return cls(series)
 
 
 def _check(symbol: str, days: IntArray, values: FloatArray) -> None:

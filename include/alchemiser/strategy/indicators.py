@@ -27,18 +27,55 @@ def ewm_mean(values: FloatArray, alpha: float) -> FloatArray:
 
     NaNs before the first value are skipped (the first value seeds the mean), as pandas does.
     """
-    out = _nan(len(values))
     old_wt = 1.0 - alpha
     denominator = old_wt + alpha  # pandas divides by this sum, which is not always exactly 1.0
     weighted = math.nan
-    for i, cur in enumerate(values.tolist()):
+    out: list[float] = []
+    append = out.append
+    for cur in values.tolist():
         if weighted == weighted:  # noqa: PLR0124 - NaN test without a call, in the hot loop
             if cur == cur and weighted != cur:  # noqa: PLR0124
                 weighted = (old_wt * weighted + alpha * cur) / denominator
         elif cur == cur:  # noqa: PLR0124
             weighted = cur
-        out[i] = weighted
-    return out
+        append(weighted)
+    return np.array(out, dtype=np.float64)
+
+
+def _wilder_means(close: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
+    """Return `ewm_mean` of the gains and of the losses of `close` (alpha 1/n) in one pass.
+
+    The same operations as two `ewm_mean` calls on the gain and loss series, fused because RSI
+    is the indicator symphonies read most: a move of 0 contributes `alpha * 0.0 == 0.0`, so
+    that step is `old_wt * mean / denominator`, exactly.
+    """
+    alpha = 1.0 / n
+    old_wt = 1.0 - alpha
+    denominator = old_wt + alpha
+    closes = close.tolist()
+    gains = [0.0] * len(closes)
+    losses = [0.0] * len(closes)
+    gain = loss = 0.0  # the first bar has no move: both means are seeded with 0
+    for i in range(1, len(closes)):
+        move = closes[i] - closes[i - 1]
+        if move > 0:
+            if gain != move:
+                gain = (old_wt * gain + alpha * move) / denominator
+            if loss != 0.0:
+                loss = old_wt * loss / denominator
+        elif move < 0:
+            if gain != 0.0:
+                gain = old_wt * gain / denominator
+            if loss != -move:
+                loss = (old_wt * loss + alpha * -move) / denominator
+        else:
+            if gain != 0.0:
+                gain = old_wt * gain / denominator
+            if loss != 0.0:
+                loss = old_wt * loss / denominator
+        gains[i] = gain
+        losses[i] = loss
+    return np.array(gains, dtype=np.float64), np.array(losses, dtype=np.float64)
 
 
 def _windows(values: FloatArray, n: int) -> FloatArray:
@@ -66,11 +103,7 @@ def pct_change(close: FloatArray) -> FloatArray:
 
 def rsi(close: FloatArray, n: int) -> FloatArray:
     """Wilder's RSI over all history: EWM(alpha=1/n) of gains and losses, seeded with 0."""
-    delta = np.zeros(len(close))
-    delta[1:] = np.diff(close)
-    gain = np.where(delta > 0, delta, 0.0)
-    loss = np.where(delta < 0, -delta, 0.0)
-    avg_gain, avg_loss = ewm_mean(gain, 1.0 / n), ewm_mean(loss, 1.0 / n)
+    avg_gain, avg_loss = _wilder_means(close, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         rs = avg_gain / avg_loss  # x/0 is inf (RSI 100); 0/0 is NaN (RSI 50, see book.py)
         return 100.0 - 100.0 / (1.0 + rs)

@@ -7,6 +7,7 @@ bounded by `ReadLimits`, not by Python's recursion limit.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,9 +30,9 @@ _OPEN: dict[str, SeqKind] = {"(": "list", "[": "vector", "{": "map"}
 _CLOSE: dict[str, SeqKind] = {")": "list", "]": "vector", "}": "map"}
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
-_ATOM = re.compile(r"[^\s,;()\[\]{}\"]+")
-_SKIP = re.compile(r"(?:[\s,]+|;[^\n]*)+")
+_NEXT = re.compile(r'(?:[\s,]+|;[^\n]*)*(?:([^\s,;()\[\]{}"]+)|(.))?', re.DOTALL)
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_NEWLINE = re.compile("\n")
 
 
 class _Reader:
@@ -40,32 +41,24 @@ class _Reader:
         self.file = file
         self.limits = limits
         self.i = 0
-        self.line = 1
-        self.line_start = 0
         self.nodes = 0
+        # Line numbers are looked up when a position is made, not counted while reading.
+        self.newlines = [m.start() for m in _NEWLINE.finditer(text)]
 
     def pos(self, at: int | None = None) -> SourcePos:
         at = self.i if at is None else at
-        return SourcePos(self.file, self.line, at - self.line_start + 1)
+        line = bisect_left(self.newlines, at)
+        line_start = self.newlines[line - 1] + 1 if line else 0
+        return SourcePos(self.file, line + 1, at - line_start + 1)
 
     def advance_to(self, end: int) -> None:
-        chunk = self.text[self.i : end]
-        newlines = chunk.count("\n")
-        if newlines:
-            self.line += newlines
-            self.line_start = self.i + chunk.rfind("\n") + 1
         self.i = end
 
-    def skip(self) -> None:
-        match = _SKIP.match(self.text, self.i)
-        if match:
-            self.advance_to(match.end())
-
-    def count(self, pos: SourcePos, token: str) -> None:
+    def count(self, token: str) -> None:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
             raise SymphonyLimitError(
-                f"more than {self.limits.max_nodes} forms in one file", pos, token
+                f"more than {self.limits.max_nodes} forms in one file", self.pos(), token
             )
 
     def string(self) -> Str:
@@ -94,13 +87,7 @@ class _Reader:
             self.advance_to(k + 1)
             return Str("".join(chars), start)
 
-    def atom(self) -> Node:
-        start = self.pos()
-        match = _ATOM.match(self.text, self.i)
-        if match is None:  # only a stray closing quote-like char can get here
-            raise SymphonySyntaxError("unexpected character", start, self.text[self.i])
-        token = match.group()
-        self.advance_to(match.end())
+    def atom(self, token: str, start: SourcePos) -> Node:
         if _NUMBER.fullmatch(token):
             return Num(Decimal(token), start)
         if token[0].isdigit() or (token[0] in "+-." and token[1:2].isdigit()):
@@ -112,41 +99,49 @@ class _Reader:
         stack: list[tuple[SeqKind, SourcePos, list[Node]]] = []
         top: list[Node] = []
         text = self.text
+        following = _NEXT.match
         while True:
-            self.skip()
-            if self.i >= len(text):
+            # One match skips separators and takes the next token: an atom or one character.
+            found = following(text, self.i)
+            assert found is not None  # every part of the pattern is optional: it always matches
+            token, ch = found.group(1, 2)
+            items = stack[-1][2] if stack else top
+            if token is not None:
+                self.i = found.start(1)
+                self.count(token)
+                items.append(self.atom(token, self.pos()))
+                self.i = found.end()
+            elif ch is None:
+                self.i = found.end()
                 if stack:
                     kind, where, _ = stack[-1]
                     opener = next(o for o, k in _OPEN.items() if k == kind)
                     raise SymphonySyntaxError("unclosed bracket at end of file", where, opener)
                 return top
-            ch = text[self.i]
-            items = stack[-1][2] if stack else top
-            if ch in _OPEN:
+            elif ch in _OPEN:
+                self.i = found.start(2)
                 where = self.pos()
                 if len(stack) >= self.limits.max_depth:
                     raise SymphonyLimitError(
                         f"nested deeper than {self.limits.max_depth} levels", where, ch
                     )
-                self.count(where, ch)
+                self.count(ch)
                 stack.append((_OPEN[ch], where, []))
-                self.advance_to(self.i + 1)
+                self.i += 1
             elif ch in _CLOSE:
-                where = self.pos()
+                self.i = found.start(2)
                 if not stack or stack[-1][0] != _CLOSE[ch]:
                     message = "unexpected closing bracket" if not stack else "mismatched bracket"
-                    raise SymphonySyntaxError(message, where, ch)
+                    raise SymphonySyntaxError(message, self.pos(), ch)
                 kind, opened, children = stack.pop()
                 if kind == "map" and len(children) % 2:
                     raise SymphonySyntaxError("a map needs key value pairs", opened, "{")
-                self.advance_to(self.i + 1)
+                self.i += 1
                 (stack[-1][2] if stack else top).append(Seq(kind, tuple(children), opened))
-            elif ch == '"':
-                self.count(self.pos(), ch)
+            else:  # a string: the only other character a token can start with
+                self.i = found.start(2)
+                self.count(ch)
                 items.append(self.string())
-            else:
-                self.count(self.pos(), ch)
-                items.append(self.atom())
 
 
 def read_forms(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ GROUP_METRICS = frozenset(
 )
 ANNUALISE = 15.8745078664  # sqrt(252) to the reference's 10 decimals
 MAX_LOOKBACK_DAYS = 45
+_UNKNOWN: dict[str, float] = {}  # a sentinel: not yet in the group-day memo
 
 
 def _score(ev: Evaluator, metric: Indicator, symbol: str, dropper: str = "filter") -> float | None:
@@ -149,39 +151,63 @@ def group_weights(ev: Evaluator, group: Group, day: int) -> dict[str, float] | N
     return memo[key]
 
 
-def _days(as_of: int, window: int) -> list[int]:
+@lru_cache(maxsize=4096)
+def _days(as_of: int, window: int) -> tuple[int, ...]:
     lookback = min(int(2.5 * window) + 10, MAX_LOOKBACK_DAYS)
     first = date.fromordinal(as_of) - timedelta(days=lookback)
     days = (first + timedelta(days=i) for i in range(lookback + 1))
-    return [d.toordinal() for d in days if d.weekday() < 5]
+    return tuple(d.toordinal() for d in days if d.weekday() < 5)
 
 
 def group_returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
     """Return the group's daily returns over the look-back, re-evaluating it on each day."""
     if group in ev.space.backfilling:
         return None  # the group is already being back-filled: it must not score itself
+    key = (group, ev.day, window)
+    streams = ev.space.return_streams
+    if key not in streams:
+        streams[key] = _returns(ev, group, window)
+    return streams[key]
+
+
+def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
+    # A day's return depends only on the weights held the weekday before (memoised per group
+    # and day) and two closes, so it is computed once per run, not once per scoring date; the
+    # days are consecutive weekdays, so (group, day) names it.
+    known, memo = ev.space.group_days, ev.space.group_returns
+    returns: list[float] = []
+    before: tuple[int, dict[str, float]] | None = None
     ev.space.backfilling.add(group)
     try:
-        days = _days(ev.day, window)
-        weights = [group_weights(ev, group, d) for d in days]
+        for day in _days(ev.day, window):
+            key = (group, day)
+            held = known.get(key, _UNKNOWN)
+            if held is _UNKNOWN:
+                held = group_weights(ev, group, day)
+            if held is None:
+                return None  # one day without weights and the group has no score
+            if before is not None:
+                found = memo.get(key)
+                if found is None:
+                    found = memo[key] = _held_return(ev, before[1], before[0], day)
+                returns.append(found)
+            before = (day, held)
     finally:
         ev.space.backfilling.discard(group)
-    if any(w is None for w in weights):
-        return None
-    returns: list[float] = []
-    for (prev_day, day), held in zip(pairwise(days), weights, strict=False):
-        assert held is not None
-        earned, covered = 0.0, 0.0
-        for symbol, weight in held.items():
-            hist = ev.book.history.get(symbol)
-            now = hist.close_at(day) if hist else None
-            before = hist.close_at(prev_day) if hist else None
-            if now is None or before is None:
-                continue
-            earned += weight * (now / before - 1.0)
-            covered += weight
-        returns.append(earned / covered if covered > 0 else 0.0)
     return returns
+
+
+def _held_return(ev: Evaluator, held: dict[str, float], prev_day: int, day: int) -> float:
+    earned, covered = 0.0, 0.0
+    for symbol, weight in held.items():
+        hist = ev.book.history.get(symbol)
+        now = hist.close_at(day) if hist else None
+        before = hist.close_at(prev_day) if hist else None
+        if now is None or before is None:
+            continue
+        earned += weight * (now / before - 1.0)
+        covered += weight
+    return earned / covered if covered > 0 else 0.0
 
 
 def _group_score(ev: Evaluator, metric: Indicator, group: Group) -> float | None:
