@@ -54,8 +54,8 @@ lint: $(STAMP) ## ruff: lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(STAMP) ## mypy --strict on the package and plugins
-	$(VENV)/bin/mypy include plugins
+typecheck: $(STAMP) ## mypy --strict on the package, plugins, DAGs and tests
+	$(VENV)/bin/mypy include plugins dags tests
 
 pytest: $(STAMP) ## The whole test suite without lint (WORKERS=N xdist workers, default 2)
 	$(PY) -m pytest $(PYTEST_PARALLEL)

@@ -57,7 +57,7 @@ def test_a_monthly_strategy_keeps_its_drifted_holdings_between_month_starts(
             assert "trend" in result.sessions[i].rebalanced
         # The fixed strategy still rebalances every session.
         assert "core" in result.sessions[i].rebalanced
-        assert abs(sum(w.weight for w in seen[i].weights) - 1) < Decimal("1e-9")
+        assert abs(sum((w.weight for w in seen[i].weights), Decimal(0)) - 1) < Decimal("1e-9")
     # The symphony's own decision does change inside a month when it rebalances daily.
     daily = Backtest(portfolio, prices, BacktestSettings()).run(SESSIONS)
     assert {tuple(r.targets) for r in daily.sessions} != {tuple(r.targets) for r in result.sessions}
