@@ -69,14 +69,18 @@ def _missing_services() -> tuple[str, ...]:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.stash.get(TIER, ("", ""))[0] != "deployment":
+    if item.stash.get(TIER, ("", ""))[0] == "deployment":
+        require_services(_missing_services(), ci=os.environ.get("CI", "").lower() == "true")
+
+
+def require_services(missing: tuple[str, ...], *, ci: bool) -> None:
+    """Skip the test (fail it in CI) naming each service that does not answer."""
+    if not missing:
         return
-    missing = _missing_services()
-    if missing:
-        reason = f"the deployment tier needs {' and '.join(missing)}, which do not answer"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
-        pytest.skip(reason)
+    reason = f"the deployment tier needs {' and '.join(missing)}, which do not answer"
+    if ci:
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 
 from alchemiser.exchange import ExchangeConfig, PaperExchange
 from alchemiser.sandbox.deployment import Deployment, DeploymentConfig
-from tests.conftest import TIER
+from tests.conftest import TIER, require_services
 from tests.fakes import FakeStore
 from tests.tiers import Reach
 
@@ -62,3 +62,12 @@ def test_pure_code_and_fakes_reach_no_starter() -> None:
 
 def test_an_explicit_marker_wins_over_what_the_code_reaches(request: pytest.FixtureRequest) -> None:
     assert request.node.stash[TIER] == ("unit", "marked")
+
+
+def test_a_missing_service_skips_with_its_name_locally_and_fails_in_ci() -> None:
+    missing = ("Redis on 127.0.0.1:6379",)
+    with pytest.raises(pytest.skip.Exception, match=r"needs Redis on 127\.0\.0\.1:6379"):
+        require_services(missing, ci=False)
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        require_services(missing, ci=True)
+    require_services((), ci=True)  # all there: runs
