@@ -1,5 +1,5 @@
-# alchemiser: `make run` for one full daily rebalance on the embedded defaults, `make test` for
-# the whole suite. Both create and refresh .venv themselves.
+# alchemiser: `make run` for one full daily rebalance on the embedded defaults, `make test-fast`
+# while you work, `make test` for the whole suite (CI). All create and refresh .venv themselves.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -10,9 +10,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: help venv run airflow test test-deploy check lint typecheck pytest bench backtest fmt clean reset-state
+.PHONY: help venv run airflow test test-fast test-deploy check lint typecheck pytest bench backtest fmt clean reset-state
 
-help: ## Show the targets
+help: ## Show every target
 	@grep -E '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -35,22 +35,30 @@ run: $(STAMP) ## Run one daily_rebalance on the paper exchange, state kept in .a
 airflow: $(STAMP) ## Start a local Airflow (UI, scheduler, triggerer...) with the paper exchange, state kept in .alchemiser-state/; Ctrl-C stops
 	@$(PY) -m alchemiser.sandbox airflow
 
-test: $(STAMP) check pytest ## Lint, type-check and run the whole test suite
+# xdist workers for `make test` (tests/conftest.py keeps the Airflow-starting tiers on one worker
+# each). WORKERS=0 runs in one process.
+WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadgroup)
 
-test-deploy: $(STAMP) ## Only the multi-process deployment tests (PostgreSQL, Redis; a few minutes)
+test: $(STAMP) check pytest ## Lint, type-check and run the whole test suite, all four tiers (CI runs this)
+
+test-fast: $(STAMP) lint ## Lint and the unit tier: the loop while you work (under a minute)
+	$(PY) -m pytest -m unit -q
+
+test-deploy: $(STAMP) ## Only the deployment tier: multi-process Airflow (PostgreSQL, Redis; a few minutes)
 	$(PY) -m pytest -m deployment
 
 check: lint typecheck ## Lint and type-check
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff: lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(STAMP)
-	$(VENV)/bin/mypy include plugins
+typecheck: $(STAMP) ## mypy --strict on the package, plugins, DAGs and tests
+	$(VENV)/bin/mypy include plugins dags tests
 
-pytest: $(STAMP)
-	$(PY) -m pytest
+pytest: $(STAMP) ## The whole test suite without lint (WORKERS=N xdist workers, default 2)
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 bench: $(STAMP) ## Run the benchmarks: prints a table, writes .bench/results.json
 	$(PY) -m tests.benchmarks.run

@@ -18,7 +18,7 @@ from tests.fakes import T0
 SESSION = date(2026, 11, 20)
 
 
-def D(value: str | int) -> Decimal:
+def D(value: str | int | Decimal) -> Decimal:
     """Return a Decimal from a literal."""
     return Decimal(str(value))
 

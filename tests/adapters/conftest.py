@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -13,6 +14,9 @@ import pytest
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
 from alchemiser.sandbox.processes import Server, start_s3
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 SESSION = date(2025, 6, 2)
 
@@ -45,7 +49,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture
-def s3_client(s3_server: Server):  # type: ignore[no-untyped-def]
+def s3_client(s3_server: Server) -> S3Client:
     client = boto3.client(
         "s3",
         endpoint_url=s3_server.url,
@@ -57,7 +61,7 @@ def s3_client(s3_server: Server):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def bucket(s3_client, request: pytest.FixtureRequest) -> str:  # type: ignore[no-untyped-def]
+def bucket(s3_client: S3Client, request: pytest.FixtureRequest) -> str:
     name = f"test-{abs(hash(request.node.nodeid)) % 10**10}"
     s3_client.create_bucket(Bucket=name)
     return name

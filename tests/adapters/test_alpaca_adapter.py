@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from requests.adapters import HTTPAdapter
 
 from alchemiser.adapters.alpaca.broker import AlpacaBroker
 from alchemiser.adapters.alpaca.http import TimeoutHTTPAdapter
@@ -26,7 +25,7 @@ from tests.adapters.conftest import SESSION
 
 
 def _intent(cid: str, symbol: str, side: Side, **size: Decimal) -> OrderIntent:
-    return OrderIntent(client_order_id=cid, run_id="r", symbol=symbol, side=side, **size)  # type: ignore[arg-type]
+    return OrderIntent(client_order_id=cid, run_id="r", symbol=symbol, side=side, **size)
 
 
 def test_account_positions_assets_and_clock_translate_to_decimals(alpaca: AlpacaSettings) -> None:
@@ -113,7 +112,7 @@ def test_a_crossed_or_zero_quote_is_left_out_and_the_others_kept(
 
 def test_every_sdk_client_gets_a_request_timeout(alpaca: AlpacaSettings) -> None:
     broker = AlpacaBroker(alpaca)
-    adapter: HTTPAdapter = broker._client._session.get_adapter("http://x")
+    adapter = broker._client._session.get_adapter("http://x")
     assert isinstance(adapter, TimeoutHTTPAdapter)
 
 

@@ -46,7 +46,7 @@ def _live(
     source = CountingSource(dict(bars))
     adapters = Adapters(
         broker=FakeBroker(prices={}, fractionable=None),
-        market_data=source,  # type: ignore[arg-type]  # serves bars only, as replay needs
+        market_data=source,
         store=store,
         clock=FakeClock(),
     )
@@ -56,7 +56,7 @@ def _live(
         session=day,
         session_source="logical_date",
     )
-    ref = compute_signals(run, config, store, source, XnysCalendar(), replay=True)  # type: ignore[arg-type]
+    ref = compute_signals(run, config, store, source, XnysCalendar(), replay=True)
     targets = TargetAllocation.model_validate_json(store.get(ref.key))
     plan, _ = plan_replay(run, targets, adapters, PlanSettings(), ReplaySettings())
     plan_ref = save(store, run.prefix, "rebalance_plan", plan, "")

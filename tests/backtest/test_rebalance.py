@@ -140,4 +140,4 @@ def test_strategies_without_settings_rebalance_every_session(
         not any(c.trace[:1] and "rebalance" in c.trace[0].where for c in t.contributions)
         for t in seen
     )
-    assert abs(sum(w.weight for w in seen[-1].weights) - 1) < Decimal("1e-9")
+    assert abs(sum((w.weight for w in seen[-1].weights), Decimal(0)) - 1) < Decimal("1e-9")

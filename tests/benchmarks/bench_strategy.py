@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from alchemiser.strategy.errors import SymphonyError
@@ -76,7 +77,7 @@ def _sizes(ctx: BenchContext, history: PriceHistory) -> list[Row]:
         started = time.perf_counter()
         engine.evaluate(symphony, AS_OF)  # warm series, a new day: tree walk + group back-fill
         new_day_ms = (time.perf_counter() - started) * 1000
-        same_day_ms = _ms(lambda s=symphony, e=engine: e.evaluate(s, AS_OF), ctx.repeat)
+        same_day_ms = _ms(partial(engine.evaluate, symphony, AS_OF), ctx.repeat)
         label = f"{nodes} nodes"
         rows += [
             {"metric": f"parse {label}", "value": round(parse_ms, 2), "unit": "ms"},
@@ -144,7 +145,7 @@ def _shared(ctx: BenchContext, folder: Path) -> list[Row]:
         }
     )
     for symphony in symphonies:
-        warm = _ms(lambda s=symphony: engine.evaluate(s, AS_OF), max(ctx.repeat, 20))
+        warm = _ms(partial(engine.evaluate, symphony, AS_OF), max(ctx.repeat, 20))
         rows.append(
             {
                 "metric": f"evaluate warm {symphony.source}",

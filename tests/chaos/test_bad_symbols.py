@@ -59,7 +59,7 @@ def test_a_held_symbol_the_broker_will_not_trade_is_kept_and_the_rest_rebalanced
     v = venue()
     ref, plan = _plan(v, {"untradable": ["QQQ"]})
     (held,) = plan.held
-    assert (held.symbol, held.reason, held.qty) == ("QQQ", HoldReason.NOT_TRADABLE, 30)
+    assert (held.symbol, held.reason, held.qty) == ("QQQ", HoldReason.NOT_TRADABLE, Decimal(30))
     _sells, buys, failure = _trade(v, ref)
     assert "QQQ" not in {o["symbol"] for o in v.orders()}  # never even tried
     assert _filled(v) >= {("buy", "XLE"), ("buy", "BIL")}
@@ -73,7 +73,9 @@ def test_a_held_symbol_the_broker_will_not_trade_is_kept_and_the_rest_rebalanced
 def test_a_target_the_broker_will_not_trade_leaves_its_weight_in_cash(venue: StartVenue) -> None:
     v = venue()
     ref, plan = _plan(v, {"untradable": ["XLE"]})
-    assert [(h.symbol, h.qty, h.target_weight) for h in plan.held] == [("XLE", 0, Decimal("0.35"))]
+    assert [(h.symbol, h.qty, h.target_weight) for h in plan.held] == [
+        ("XLE", Decimal(0), Decimal("0.35"))
+    ]
     (bil,) = plan.buys
     assert bil.target_value == (plan.investable_value * Decimal("0.35")).quantize(Decimal("0.01"))
     _sells, _buys, failure = _trade(v, ref)

@@ -15,7 +15,7 @@ import pytest
 from alchemiser.domain.errors import BrokerError
 from alchemiser.domain.orders import OrderIntent, OrderResult
 from alchemiser.domain.plan import Side
-from alchemiser.exchange.faults import FaultSet, LostFault
+from alchemiser.exchange.faults import FaultSet, LostFault, LostMode
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
 from alchemiser.services.execute import execute_buys, execute_sells
@@ -57,7 +57,7 @@ def test_a_calm_rebalance_passes_every_check(venue: StartVenue) -> None:
 
 @pytest.mark.parametrize("mode", ["504", "drop"])
 def test_order_responses_lost_after_acceptance_are_resolved_by_lookup(
-    venue: StartVenue, mode: str
+    venue: StartVenue, mode: LostMode
 ) -> None:
     # Every order POST and replace PATCH is applied, then its response is lost: the transport's
     # retry meets "client_order_id must be unique" (or, for a replace, "already replaced"),
@@ -162,7 +162,7 @@ def test_the_process_dying_around_a_submission_then_the_same_task_rerun(
     run = run_context()
     plan = _plan_of(v, run)
     crashing = Adapters(
-        broker=CrashingBroker(v.broker, method, at=at, after=after),  # type: ignore[arg-type]
+        broker=CrashingBroker(v.broker, method, at=at, after=after),
         market_data=v.adapters.market_data,
         store=v.store,
         clock=v.clock,

@@ -63,7 +63,8 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, Any]:
-    return compose["services"]
+    found: dict[str, Any] = compose["services"]
+    return found
 
 
 def env_of(service: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, str]:

@@ -95,7 +95,7 @@ def test_naive_snapshot_time_is_refused() -> None:
 )
 def test_order_intent_sizing_rules(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        OrderIntent(client_order_id="c1", run_id="r", symbol="SPY", side=Side.BUY, **kwargs)  # type: ignore[arg-type]
+        OrderIntent(client_order_id="c1", run_id="r", symbol="SPY", side=Side.BUY, **kwargs)
 
 
 def test_plan_item_for_non_fractionable_asset_must_be_whole_shares() -> None:

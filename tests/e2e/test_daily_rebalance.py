@@ -48,7 +48,7 @@ class StatsdListener:
         }
 
     def names(self) -> set[str]:
-        names = set()
+        names: set[str] = set()
         while True:
             try:
                 packet = self.sock.recv(65535).decode(errors="replace")

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 import requests
-from alpaca.data.historical.stock import StockHistoricalDataClient
-from alpaca.trading.client import TradingClient
 
 from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
+from tests.exchange.clients import ModelDataClient, ModelTradingClient
 
 SESSION = date(2025, 6, 2)  # a regular Monday session
 EARLY_CLOSE_SESSION = date(2025, 11, 28)  # day after Thanksgiving, closes 13:00
@@ -76,13 +75,13 @@ def exchange(start_exchange: StartExchange) -> PaperExchange:
 
 
 @pytest.fixture
-def trading(exchange: PaperExchange) -> TradingClient:
-    return TradingClient("key", "secret", paper=True, url_override=exchange.url)
+def trading(exchange: PaperExchange) -> ModelTradingClient:
+    return ModelTradingClient("key", "secret", paper=True, url_override=exchange.url)
 
 
 @pytest.fixture
-def data(exchange: PaperExchange) -> StockHistoricalDataClient:
-    return StockHistoricalDataClient("key", "secret", url_override=exchange.url)
+def data(exchange: PaperExchange) -> ModelDataClient:
+    return ModelDataClient("key", "secret", url_override=exchange.url)
 
 
 @pytest.fixture

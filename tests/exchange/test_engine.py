@@ -6,6 +6,7 @@ import ast
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from tests.exchange.conftest import FakeClock, make_config
 PACKAGE = Path(__file__).resolve().parents[2] / "include" / "alchemiser" / "exchange"
 
 
-def order(symbol: str, qty: str, side: str = "buy", **extra: str) -> dict[str, object]:
+def order(symbol: str, qty: str, side: str = "buy", **extra: str) -> dict[str, Any]:
     return {
         "symbol": symbol,
         "qty": qty,

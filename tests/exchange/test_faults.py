@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import requests
 from alpaca.common.exceptions import APIError
-from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import MarketOrderRequest
 
@@ -21,6 +20,7 @@ from alchemiser.exchange import PaperExchange
 from alchemiser.exchange.__main__ import _parser, build_faults
 from alchemiser.exchange.errors import ConfigError
 from alchemiser.exchange.faults import FaultSet, LostFault, parse_faults
+from tests.exchange.clients import ModelTradingClient
 from tests.exchange.conftest import AUTH, FakeClock, StartExchange
 
 Http = Callable[..., requests.Response]
@@ -171,7 +171,7 @@ def test_a_halted_symbol_set_at_runtime_accepts_but_never_fills_until_released(
 
 
 def test_an_untradable_symbol_reports_so_and_its_orders_get_alpaca_s_403(
-    exchange: PaperExchange, http: Http, trading: TradingClient
+    exchange: PaperExchange, http: Http, trading: ModelTradingClient
 ) -> None:
     _faults(exchange, {"untradable": ["spy"]})
     assert http("GET", "/v2/assets/SPY").json()["tradable"] is False

@@ -1,4 +1,4 @@
-"""Market data through alpaca-py's StockHistoricalDataClient and raw HTTP for paging."""
+"""Market data through alpaca-py's ModelDataClient and raw HTTP for paging."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import requests
 from alpaca.common.exceptions import APIError
-from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import (
     StockBarsRequest,
     StockLatestQuoteRequest,
@@ -18,6 +17,7 @@ from alpaca.data.requests import (
 from alpaca.data.timeframe import TimeFrame
 
 from alchemiser.exchange import AccountSeed, PaperExchange
+from tests.exchange.clients import ModelDataClient
 from tests.exchange.conftest import AUTH, SESSION, StartExchange, make_config
 
 Http = Callable[..., requests.Response]
@@ -28,7 +28,7 @@ def daily(symbols: list[str], start: datetime, **kw: object) -> StockBarsRequest
 
 
 def test_daily_bars_cover_every_session_through_the_simulated_one(
-    data: StockHistoricalDataClient, exchange: PaperExchange
+    data: ModelDataClient, exchange: PaperExchange
 ) -> None:
     bars = data.get_stock_bars(daily(["SPY", "AAPL"], datetime(2025, 5, 1, tzinfo=UTC))).data
     calendar = exchange.engine.session.calendar
@@ -43,7 +43,7 @@ def test_daily_bars_cover_every_session_through_the_simulated_one(
         assert bar.vwap is not None
 
 
-def test_unknown_symbol_is_omitted_from_bars(data: StockHistoricalDataClient) -> None:
+def test_unknown_symbol_is_omitted_from_bars(data: ModelDataClient) -> None:
     bars = data.get_stock_bars(daily(["SPY", "NOPE"], datetime(2025, 5, 1, tzinfo=UTC))).data
     assert set(bars) == {"SPY"}
 
@@ -57,9 +57,7 @@ def test_range_without_bars_returns_empty_object_not_null(http: Http) -> None:
     assert response.json() == {"bars": {}, "next_page_token": None, "currency": "USD"}
 
 
-def test_bars_paginate_across_symbols_with_small_limit(
-    http: Http, data: StockHistoricalDataClient
-) -> None:
+def test_bars_paginate_across_symbols_with_small_limit(http: Http, data: ModelDataClient) -> None:
     params = {"symbols": "SPY,QQQ", "timeframe": "1Day", "start": "2025-05-01", "limit": 7}
     pages, token = [], None
     while True:
@@ -81,7 +79,7 @@ def test_bars_paginate_across_symbols_with_small_limit(
     }
 
 
-def test_bars_respect_sort_desc_and_limit(data: StockHistoricalDataClient) -> None:
+def test_bars_respect_sort_desc_and_limit(data: ModelDataClient) -> None:
     bars = data.get_stock_bars(
         daily(["SPY"], datetime(2025, 5, 1, tzinfo=UTC), limit=3, sort="desc")
     ).data
@@ -90,7 +88,7 @@ def test_bars_respect_sort_desc_and_limit(data: StockHistoricalDataClient) -> No
     assert stamps == sorted(stamps, reverse=True)
 
 
-def test_intraday_timeframe_is_rejected_422(data: StockHistoricalDataClient) -> None:
+def test_intraday_timeframe_is_rejected_422(data: ModelDataClient) -> None:
     with pytest.raises(APIError) as err:
         data.get_stock_bars(StockBarsRequest(symbol_or_symbols="SPY", timeframe=TimeFrame.Minute))
     assert err.value.status_code == 422
@@ -101,7 +99,7 @@ def test_same_seed_gives_identical_bars_and_other_seed_differs(
 ) -> None:
     def closes(seed: int) -> list[float]:
         exchange = start_exchange(make_config(seed=seed))
-        client = StockHistoricalDataClient("k", "s", url_override=exchange.url)
+        client = ModelDataClient("k", "s", url_override=exchange.url)
         return [
             b.close
             for b in client.get_stock_bars(daily(["TQQQ"], datetime(2025, 1, 1, tzinfo=UTC))).data[
@@ -114,7 +112,7 @@ def test_same_seed_gives_identical_bars_and_other_seed_differs(
 
 
 def test_latest_quote_matches_engine_and_has_positive_spread(
-    data: StockHistoricalDataClient, exchange: PaperExchange
+    data: ModelDataClient, exchange: PaperExchange
 ) -> None:
     quotes = data.get_stock_latest_quote(StockLatestQuoteRequest(symbol_or_symbols=["SPY", "NOPE"]))
     assert set(quotes) == {"SPY"}
@@ -127,7 +125,7 @@ def test_latest_quote_matches_engine_and_has_positive_spread(
 
 
 def test_latest_trade_prints_between_bid_and_ask(
-    data: StockHistoricalDataClient, exchange: PaperExchange
+    data: ModelDataClient, exchange: PaperExchange
 ) -> None:
     trade = data.get_stock_latest_trade(StockLatestTradeRequest(symbol_or_symbols="AAPL"))["AAPL"]
     quote = exchange.engine.quote("AAPL", exchange.engine.sim_now())
@@ -146,7 +144,7 @@ def test_bars_dir_csv_defines_universe_and_history(
     (tmp_path / "XYZ.csv").write_text("date,open,high,low,close,volume\n2025-06-02,1,1,1,1,5\n")
     config = make_config(bars_dir=tmp_path, account=AccountSeed())
     exchange = start_exchange(config)
-    client = StockHistoricalDataClient("k", "s", url_override=exchange.url)
+    client = ModelDataClient("k", "s", url_override=exchange.url)
     bars = client.get_stock_bars(
         daily(["ABC", "XYZ", "SPY"], datetime(2025, 5, 1, tzinfo=UTC))
     ).data

@@ -8,16 +8,18 @@ from decimal import Decimal
 import pytest
 import requests
 from alpaca.common.exceptions import APIError
-from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 
 from alchemiser.exchange import PaperExchange
+from tests.exchange.clients import ModelTradingClient
 
 Http = Callable[..., requests.Response]
 
 
-def reject(trading: TradingClient, request: MarketOrderRequest | LimitOrderRequest) -> APIError:
+def reject(
+    trading: ModelTradingClient, request: MarketOrderRequest | LimitOrderRequest
+) -> APIError:
     with pytest.raises(APIError) as err:
         trading.submit_order(request)
     return err.value
@@ -28,7 +30,7 @@ def buy(symbol: str, qty: float, **kw: object) -> MarketOrderRequest:
 
 
 def test_client_order_id_reuse_after_cancel_is_422(
-    trading: TradingClient, exchange: PaperExchange
+    trading: ModelTradingClient, exchange: PaperExchange
 ) -> None:
     bid = exchange.engine.quote("SPY", exchange.engine.sim_now()).bid
     order = trading.submit_order(
@@ -47,12 +49,12 @@ def test_client_order_id_reuse_after_cancel_is_422(
     assert err.message == "client_order_id must be unique"
 
 
-def test_buy_beyond_buying_power_is_403(trading: TradingClient) -> None:
+def test_buy_beyond_buying_power_is_403(trading: ModelTradingClient) -> None:
     err = reject(trading, buy("SPY", 100000))
     assert (err.status_code, err.code, err.message) == (403, 40310000, "insufficient buying power")
 
 
-def test_sell_more_than_held_is_403_with_quantities(trading: TradingClient) -> None:
+def test_sell_more_than_held_is_403_with_quantities(trading: ModelTradingClient) -> None:
     err = reject(
         trading, MarketOrderRequest(symbol="SPY", qty=12, side="sell", time_in_force="day")
     )
@@ -61,7 +63,7 @@ def test_sell_more_than_held_is_403_with_quantities(trading: TradingClient) -> N
 
 
 def test_sell_of_shares_held_by_open_sell_counts_as_unavailable(
-    trading: TradingClient, exchange: PaperExchange
+    trading: ModelTradingClient, exchange: PaperExchange
 ) -> None:
     ask = exchange.engine.quote("SPY", exchange.engine.sim_now()).ask
     trading.submit_order(
@@ -74,7 +76,7 @@ def test_sell_of_shares_held_by_open_sell_counts_as_unavailable(
     assert trading.get_open_position("SPY").qty_available == "3"
 
 
-def test_sub_penny_limit_price_is_422(trading: TradingClient) -> None:
+def test_sub_penny_limit_price_is_422(trading: ModelTradingClient) -> None:
     err = reject(
         trading,
         LimitOrderRequest(
@@ -85,7 +87,7 @@ def test_sub_penny_limit_price_is_422(trading: TradingClient) -> None:
     assert "sub-penny increment does not fulfill minimum pricing criteria" in err.message
 
 
-def test_notional_below_one_dollar_is_403(trading: TradingClient) -> None:
+def test_notional_below_one_dollar_is_403(trading: ModelTradingClient) -> None:
     err = reject(
         trading, MarketOrderRequest(symbol="SPY", notional=0.5, side="buy", time_in_force="day")
     )
@@ -93,7 +95,7 @@ def test_notional_below_one_dollar_is_403(trading: TradingClient) -> None:
 
 
 def test_buy_while_sell_open_is_wash_trade_403(
-    trading: TradingClient, exchange: PaperExchange
+    trading: ModelTradingClient, exchange: PaperExchange
 ) -> None:
     ask = exchange.engine.quote("SPY", exchange.engine.sim_now()).ask
     trading.submit_order(
@@ -106,13 +108,13 @@ def test_buy_while_sell_open_is_wash_trade_403(
     assert err.message == "potential wash trade detected. use complex orders"
 
 
-def test_fractional_qty_on_non_fractionable_asset_is_422(trading: TradingClient) -> None:
+def test_fractional_qty_on_non_fractionable_asset_is_422(trading: ModelTradingClient) -> None:
     err = reject(trading, buy("UVXY", 1.5))
     assert (err.status_code, err.code) == (422, 42210000)
     assert "UVXY" in err.message
 
 
-def test_fractional_gtc_order_is_422(trading: TradingClient) -> None:
+def test_fractional_gtc_order_is_422(trading: ModelTradingClient) -> None:
     err = reject(
         trading,
         MarketOrderRequest(symbol="SPY", qty=0.5, side="buy", time_in_force=TimeInForce.GTC),
@@ -120,12 +122,12 @@ def test_fractional_gtc_order_is_422(trading: TradingClient) -> None:
     assert (err.status_code, err.code) == (422, 42210000)
 
 
-def test_untradable_asset_is_422(trading: TradingClient) -> None:
+def test_untradable_asset_is_422(trading: ModelTradingClient) -> None:
     err = reject(trading, buy("DELIST", 1))
     assert (err.status_code, err.message) == (422, "asset DELIST is not tradable")
 
 
-def test_unknown_symbol_is_422_naming_it(trading: TradingClient) -> None:
+def test_unknown_symbol_is_422_naming_it(trading: ModelTradingClient) -> None:
     err = reject(trading, buy("ZZZZ", 1))
     assert err.status_code == 422
     assert "ZZZZ" in err.message
@@ -152,7 +154,7 @@ def test_malformed_quantities_and_types_are_422(
         assert response.json()["message"] == message
 
 
-def test_rejections_are_counted_by_the_oracle(trading: TradingClient, http: Http) -> None:
+def test_rejections_are_counted_by_the_oracle(trading: ModelTradingClient, http: Http) -> None:
     reject(trading, buy("ZZZZ", 1))
     trading.submit_order(buy("AAPL", 1))
     oracle = http("GET", "/_exchange/orders").json()

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 from alpaca.common.exceptions import APIError
-from alpaca.trading.client import TradingClient
 
 from alchemiser.exchange import ConfigError, PaperExchange
+from tests.exchange.clients import ModelTradingClient
 from tests.exchange.conftest import AUTH, make_config
 
 Http = Callable[..., requests.Response]
@@ -32,7 +32,7 @@ def test_missing_credentials_are_401(exchange: PaperExchange, headers: dict[str,
 
 
 def test_any_non_empty_credentials_are_accepted_by_alpaca_py(exchange: PaperExchange) -> None:
-    assert TradingClient("anything", "else", url_override=exchange.url).get_account().id
+    assert ModelTradingClient("anything", "else", url_override=exchange.url).get_account().id
 
 
 def test_unknown_route_is_404_json(http: Http) -> None:
@@ -41,7 +41,7 @@ def test_unknown_route_is_404_json(http: Http) -> None:
     assert set(response.json()) == {"code", "message"}
 
 
-def test_unknown_order_id_surfaces_as_404_api_error(trading: TradingClient) -> None:
+def test_unknown_order_id_surfaces_as_404_api_error(trading: ModelTradingClient) -> None:
     with pytest.raises(APIError) as err:
         trading.get_order_by_id("00000000-0000-0000-0000-000000000000")
     assert err.value.status_code == 404

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import MarketOrderRequest
 
 from alchemiser.exchange import AccountSeed
+from tests.exchange.clients import ModelTradingClient, decimal_of
 from tests.exchange.conftest import FakeClock, StartExchange, make_config
 
 
-def sell_spy(trading: TradingClient, clock: FakeClock) -> Decimal:
+def sell_spy(trading: ModelTradingClient, clock: FakeClock) -> Decimal:
     order = trading.submit_order(
         MarketOrderRequest(symbol="SPY", qty=10, side="sell", time_in_force="day")
     )
     clock.advance(0.5)
     filled = trading.get_order_by_id(order.id)
-    return Decimal(filled.filled_avg_price) * 10
+    return decimal_of(filled.filled_avg_price) * 10
 
 
 def test_margin_account_can_reuse_sale_proceeds_immediately(
@@ -25,9 +25,9 @@ def test_margin_account_can_reuse_sale_proceeds_immediately(
 ) -> None:
     seed = AccountSeed(cash=Decimal(0), positions={"SPY": Decimal(10)}, account_type="margin")
     exchange = start_exchange(make_config(account=seed))
-    trading = TradingClient("k", "s", url_override=exchange.url)
+    trading = ModelTradingClient("k", "s", url_override=exchange.url)
     proceeds = sell_spy(trading, clock)
-    assert Decimal(trading.get_account().buying_power) == proceeds.quantize(Decimal("0.01"))
+    assert decimal_of(trading.get_account().buying_power) == proceeds.quantize(Decimal("0.01"))
 
 
 def test_cash_account_proceeds_usable_only_after_settlement_delay(
@@ -40,10 +40,10 @@ def test_cash_account_proceeds_usable_only_after_settlement_delay(
         settlement_delay_seconds=5,
     )
     exchange = start_exchange(make_config(account=seed))
-    trading = TradingClient("k", "s", url_override=exchange.url)
+    trading = ModelTradingClient("k", "s", url_override=exchange.url)
     proceeds = sell_spy(trading, clock).quantize(Decimal("0.01"))
     account = trading.get_account()
-    assert Decimal(account.cash) == proceeds
-    assert Decimal(account.buying_power) == 0
+    assert decimal_of(account.cash) == proceeds
+    assert decimal_of(account.buying_power) == 0
     clock.advance(5)
-    assert Decimal(trading.get_account().buying_power) == proceeds
+    assert decimal_of(trading.get_account().buying_power) == proceeds

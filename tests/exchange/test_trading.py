@@ -1,4 +1,4 @@
-"""Trading endpoints driven through alpaca-py's real TradingClient."""
+"""Trading endpoints driven through alpaca-py's real ModelTradingClient."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from alpaca.common.exceptions import APIError
-from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, QueryOrderStatus, TimeInForce
 from alpaca.trading.requests import (
     GetCalendarRequest,
@@ -18,6 +17,7 @@ from alpaca.trading.requests import (
 )
 
 from alchemiser.exchange import PaperExchange
+from tests.exchange.clients import ModelTradingClient, decimal_of
 from tests.exchange.conftest import (
     EARLY_CLOSE_SESSION,
     SESSION,
@@ -45,7 +45,7 @@ def current_quote(exchange: PaperExchange, symbol: str):  # type: ignore[no-unty
     return exchange.engine.quote(symbol, exchange.engine.sim_now())
 
 
-def test_clock_reports_open_session_an_hour_after_open(trading: TradingClient) -> None:
+def test_clock_reports_open_session_an_hour_after_open(trading: ModelTradingClient) -> None:
     clock = trading.get_clock()
     assert clock.is_open is True
     assert clock.timestamp.date() == SESSION
@@ -56,28 +56,30 @@ def test_clock_reports_open_session_an_hour_after_open(trading: TradingClient) -
 
 def test_clock_on_early_close_session_still_open_at_start(start_exchange: StartExchange) -> None:
     exchange = start_exchange(make_config(session=EARLY_CLOSE_SESSION, minutes_after_open=500))
-    clock = TradingClient("k", "s", url_override=exchange.url).get_clock()
+    clock = ModelTradingClient("k", "s", url_override=exchange.url).get_clock()
     assert clock.is_open is True
     assert (clock.next_close.hour, clock.next_close.minute) == (13, 0)
 
 
-def test_calendar_lists_sessions_with_early_close(trading: TradingClient) -> None:
+def test_calendar_lists_sessions_with_early_close(trading: ModelTradingClient) -> None:
     days = trading.get_calendar(GetCalendarRequest(start="2025-11-26", end="2025-12-01"))
     assert [d.date.isoformat() for d in days] == ["2025-11-26", "2025-11-28", "2025-12-01"]
     assert days[1].close.strftime("%H:%M") == "13:00"
     assert days[0].open.strftime("%H:%M") == "09:30"
 
 
-def test_account_starts_with_seed_cash_and_no_leverage(trading: TradingClient) -> None:
+def test_account_starts_with_seed_cash_and_no_leverage(trading: ModelTradingClient) -> None:
     account = trading.get_account()
     assert account.status == "ACTIVE"
     assert account.cash == "100000.00"
     assert account.buying_power == account.non_marginable_buying_power == "100000.00"
     assert account.multiplier == "1"
-    assert Decimal(account.equity) == Decimal(account.cash) + Decimal(account.long_market_value)
+    assert decimal_of(account.equity) == decimal_of(account.cash) + decimal_of(
+        account.long_market_value
+    )
 
 
-def test_assets_include_flags_and_untradable_symbol(trading: TradingClient) -> None:
+def test_assets_include_flags_and_untradable_symbol(trading: ModelTradingClient) -> None:
     assert trading.get_asset("UVXY").fractionable is False
     assert trading.get_asset("DELIST").tradable is False
     with pytest.raises(APIError) as err:
@@ -86,7 +88,7 @@ def test_assets_include_flags_and_untradable_symbol(trading: TradingClient) -> N
 
 
 def test_seed_position_is_marked_at_the_anchor(
-    trading: TradingClient, exchange: PaperExchange
+    trading: ModelTradingClient, exchange: PaperExchange
 ) -> None:
     position = trading.get_open_position("SPY")
     assert position.qty == "10"
@@ -96,14 +98,14 @@ def test_seed_position_is_marked_at_the_anchor(
     assert [p.symbol for p in trading.get_all_positions()] == ["SPY"]
 
 
-def test_unknown_position_is_404_with_alpaca_code(trading: TradingClient) -> None:
+def test_unknown_position_is_404_with_alpaca_code(trading: ModelTradingClient) -> None:
     with pytest.raises(APIError) as err:
         trading.get_open_position("AAPL")
     assert (err.value.status_code, err.value.code) == (404, 40410000)
 
 
 def test_market_buy_fills_at_ask_after_fill_delay(
-    trading: TradingClient, exchange: PaperExchange, clock: FakeClock
+    trading: ModelTradingClient, exchange: PaperExchange, clock: FakeClock
 ) -> None:
     ask = current_quote(exchange, "AAPL").ask
     order = trading.submit_order(market("AAPL", 2, OrderSide.BUY))
@@ -111,25 +113,25 @@ def test_market_buy_fills_at_ask_after_fill_delay(
     clock.advance(0.25)
     filled = trading.get_order_by_id(order.id)
     assert filled.status == OrderStatus.FILLED
-    assert Decimal(filled.filled_avg_price) == ask
+    assert decimal_of(filled.filled_avg_price) == ask
     assert filled.filled_qty == "2"
     assert trading.get_open_position("AAPL").qty == "2"
-    assert Decimal(trading.get_account().cash) == Decimal(100000) - 2 * ask
+    assert decimal_of(trading.get_account().cash) == Decimal(100000) - 2 * ask
 
 
 def test_market_sell_fills_at_bid(
-    trading: TradingClient, exchange: PaperExchange, clock: FakeClock
+    trading: ModelTradingClient, exchange: PaperExchange, clock: FakeClock
 ) -> None:
     bid = current_quote(exchange, "SPY").bid
     order = trading.submit_order(market("SPY", 4, OrderSide.SELL))
     clock.advance(1)
     filled = trading.get_order_by_id(order.id)
-    assert Decimal(filled.filled_avg_price) == bid
+    assert decimal_of(filled.filled_avg_price) == bid
     assert trading.get_open_position("SPY").qty == "6"
 
 
 def test_notional_buy_sizes_qty_to_nine_decimals(
-    trading: TradingClient, exchange: PaperExchange, clock: FakeClock
+    trading: ModelTradingClient, exchange: PaperExchange, clock: FakeClock
 ) -> None:
     ask = current_quote(exchange, "MSFT").ask
     order = trading.submit_order(
@@ -140,11 +142,11 @@ def test_notional_buy_sizes_qty_to_nine_decimals(
     clock.advance(1)
     filled = trading.get_order_by_id(order.id)
     expected = (Decimal(250) / ask).quantize(Decimal("0.000000001"), rounding="ROUND_DOWN")
-    assert Decimal(filled.filled_qty) == expected
+    assert decimal_of(filled.filled_qty) == expected
 
 
 def test_limit_buy_below_ask_rests_then_fills_when_quote_crosses(
-    trading: TradingClient, exchange: PaperExchange, clock: FakeClock
+    trading: ModelTradingClient, exchange: PaperExchange, clock: FakeClock
 ) -> None:
     engine = exchange.engine
     start = engine.sim_now()
@@ -158,23 +160,23 @@ def test_limit_buy_below_ask_rests_then_fills_when_quote_crosses(
     clock.advance(minute * 60)
     filled = trading.get_order_by_id(order.id)
     assert filled.status == OrderStatus.FILLED
-    assert Decimal(filled.filled_avg_price) == best_ask
+    assert decimal_of(filled.filled_avg_price) == best_ask
 
 
 def test_marketable_limit_fills_at_the_better_quote(
-    trading: TradingClient, exchange: PaperExchange, clock: FakeClock
+    trading: ModelTradingClient, exchange: PaperExchange, clock: FakeClock
 ) -> None:
     ask = current_quote(exchange, "NVDA").ask
     order = trading.submit_order(limit("NVDA", 1, OrderSide.BUY, float(ask + 5)))
     clock.advance(1)
-    assert Decimal(trading.get_order_by_id(order.id).filled_avg_price) == ask
+    assert decimal_of(trading.get_order_by_id(order.id).filled_avg_price) == ask
 
 
 def test_partial_fills_arrive_in_chunks_with_weighted_average(
     start_exchange: StartExchange, clock: FakeClock
 ) -> None:
     exchange = start_exchange(make_config(partial_fills=3))
-    trading = TradingClient("k", "s", url_override=exchange.url)
+    trading = ModelTradingClient("k", "s", url_override=exchange.url)
     order = trading.submit_order(market("IWM", 9, OrderSide.BUY))
     seen = []
     for _ in range(3):
@@ -187,13 +189,13 @@ def test_partial_fills_arrive_in_chunks_with_weighted_average(
         (OrderStatus.FILLED, "9"),
     ]
     fills = next(o for o in exchange.engine.orders() if o.id == str(order.id))
-    assert Decimal(current.filled_avg_price) == (fills.filled_cost / 9).quantize(
+    assert decimal_of(current.filled_avg_price) == (fills.filled_cost / 9).quantize(
         Decimal("0.000000001")
     )
 
 
 def test_replace_creates_new_order_and_marks_old_replaced(
-    trading: TradingClient, exchange: PaperExchange
+    trading: ModelTradingClient, exchange: PaperExchange
 ) -> None:
     bid = current_quote(exchange, "TLT").bid
     old = trading.submit_order(limit("TLT", 5, OrderSide.BUY, float(bid - 2)))
@@ -203,13 +205,13 @@ def test_replace_creates_new_order_and_marks_old_replaced(
     assert new.id != old.id
     assert new.replaces == old.id
     assert new.qty == "7"
-    assert Decimal(new.limit_price) == bid - 1
+    assert decimal_of(new.limit_price) == bid - 1
     previous = trading.get_order_by_id(old.id)
     assert previous.status == OrderStatus.REPLACED
     assert previous.replaced_by == new.id
 
 
-def test_replace_of_filled_order_is_422(trading: TradingClient, clock: FakeClock) -> None:
+def test_replace_of_filled_order_is_422(trading: ModelTradingClient, clock: FakeClock) -> None:
     order = trading.submit_order(market("GLD", 1, OrderSide.BUY))
     clock.advance(1)
     with pytest.raises(APIError) as err:
@@ -218,11 +220,11 @@ def test_replace_of_filled_order_is_422(trading: TradingClient, clock: FakeClock
 
 
 def test_cancel_open_order_then_cancel_again_is_422(
-    trading: TradingClient, exchange: PaperExchange
+    trading: ModelTradingClient, exchange: PaperExchange
 ) -> None:
     bid = current_quote(exchange, "XLE").bid
     order = trading.submit_order(limit("XLE", 1, OrderSide.BUY, float(bid - 3)))
-    assert trading.cancel_order_by_id(order.id) is None
+    trading.cancel_order_by_id(order.id)
     assert trading.get_order_by_id(order.id).status == OrderStatus.CANCELED
     with pytest.raises(APIError) as err:
         trading.cancel_order_by_id(order.id)
@@ -230,7 +232,7 @@ def test_cancel_open_order_then_cancel_again_is_422(
 
 
 def test_cancel_all_returns_207_entries_for_open_orders(
-    trading: TradingClient, exchange: PaperExchange
+    trading: ModelTradingClient, exchange: PaperExchange
 ) -> None:
     ids = set()
     for symbol in ("XLF", "XLK"):
@@ -242,7 +244,7 @@ def test_cancel_all_returns_207_entries_for_open_orders(
     assert trading.get_orders() == []
 
 
-def test_order_found_by_client_order_id_and_unknown_is_404(trading: TradingClient) -> None:
+def test_order_found_by_client_order_id_and_unknown_is_404(trading: ModelTradingClient) -> None:
     order = trading.submit_order(market("AMZN", 1, OrderSide.BUY, client_order_id="run-1-AMZN"))
     assert trading.get_order_by_client_id("run-1-AMZN").id == order.id
     with pytest.raises(APIError) as err:
@@ -250,13 +252,13 @@ def test_order_found_by_client_order_id_and_unknown_is_404(trading: TradingClien
     assert err.value.status_code == 404
 
 
-def test_order_without_client_id_gets_generated_one(trading: TradingClient) -> None:
+def test_order_without_client_id_gets_generated_one(trading: ModelTradingClient) -> None:
     order = trading.submit_order(market("AMZN", 1, OrderSide.BUY))
     assert order.client_order_id
 
 
 def test_list_orders_filters_by_status_symbol_and_direction(
-    trading: TradingClient, exchange: PaperExchange, clock: FakeClock
+    trading: ModelTradingClient, exchange: PaperExchange, clock: FakeClock
 ) -> None:
     filled = trading.submit_order(market("META", 1, OrderSide.BUY))
     clock.advance(1)
@@ -271,7 +273,7 @@ def test_list_orders_filters_by_status_symbol_and_direction(
     assert [o.id for o in by_symbol] == [filled.id]
 
 
-def test_close_position_sells_whole_quantity(trading: TradingClient, clock: FakeClock) -> None:
+def test_close_position_sells_whole_quantity(trading: ModelTradingClient, clock: FakeClock) -> None:
     order = trading.close_position("SPY")
     assert (order.side, order.qty) == (OrderSide.SELL, "10")
     clock.advance(1)
@@ -281,7 +283,7 @@ def test_close_position_sells_whole_quantity(trading: TradingClient, clock: Fake
 
 
 def test_order_after_close_is_accepted_and_stays_open(
-    trading: TradingClient, clock: FakeClock
+    trading: ModelTradingClient, clock: FakeClock
 ) -> None:
     clock.advance(6 * 3600)
     assert trading.get_clock().is_open is False
@@ -290,8 +292,10 @@ def test_order_after_close_is_accepted_and_stays_open(
     assert trading.get_order_by_id(order.id).status == OrderStatus.ACCEPTED
 
 
-def test_open_buy_reserves_buying_power(trading: TradingClient, exchange: PaperExchange) -> None:
+def test_open_buy_reserves_buying_power(
+    trading: ModelTradingClient, exchange: PaperExchange
+) -> None:
     bid = current_quote(exchange, "VOO").bid
     price = bid - 1
     trading.submit_order(limit("VOO", 10, OrderSide.BUY, float(price)))
-    assert Decimal(trading.get_account().buying_power) == Decimal(100000) - 10 * price
+    assert decimal_of(trading.get_account().buying_power) == Decimal(100000) - 10 * price

@@ -90,7 +90,9 @@ def test_a_partial_fill_keeps_walking_and_the_remainder_completes(venue: StartVe
     assert len(with_fills) >= 2  # the first limit filled in part, a later step did the rest
     assert walk.outcome is WalkOutcome.FILLED
     assert walk.filled_qty == Decimal(9) == sum(Decimal(o["filled_qty"]) for o in orders)
-    cost = sum(Decimal(o["filled_qty"]) * Decimal(o["filled_avg_price"]) for o in with_fills)
+    cost = sum(
+        (Decimal(o["filled_qty"]) * Decimal(o["filled_avg_price"]) for o in with_fills), Decimal(0)
+    )
     assert walk.avg_fill_price == (cost / 9).quantize(Decimal("0.000000001"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from alchemiser.ledger.ids import TaskKey, client_order_id
 from alchemiser.ledger.ledger import LeaseHeldError, LedgerConflictError, TradeLedger
 from tests.builders import SESSION, D
 from tests.fakes import FakeClock, FakeStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 TASK = TaskKey(dag_id="daily_rebalance", run_id="manual__1", task_id="execute_sells")
 CID = client_order_id(TASK, "SPY", Side.SELL)
@@ -102,8 +106,8 @@ def test_phase_records_and_the_rebalanced_marker_keep_the_first_writer() -> None
 
 
 def test_concurrent_writers_on_s3_create_one_entry_and_lose_no_update(
-    s3_client, bucket: str
-) -> None:  # type: ignore[no-untyped-def]
+    s3_client: S3Client, bucket: str
+) -> None:
     store = S3ObjectStore(s3_client, bucket)
     ledgers = [TradeLedger(store, "acct-1", FakeClock()) for _ in range(4)]
     with ThreadPoolExecutor(4) as pool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alchemiser.domain.errors import MarketDataError
-from alchemiser.domain.market import Bar
+from alchemiser.domain.market import Bar, Quote
 from alchemiser.marketdata.cache import BarCache, bars_key
 from alchemiser.marketdata.calendar import WeekdayCalendar, XnysCalendar
 from alchemiser.marketdata.csvdir import read_csv_dir
@@ -41,7 +41,7 @@ class CountingSource:
             if s in self.bars
         }
 
-    def get_latest_quotes(self, symbols: Sequence[str]) -> dict[str, object]:
+    def get_latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
         raise NotImplementedError
 
 

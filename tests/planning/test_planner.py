@@ -129,8 +129,8 @@ def test_a_halted_holding_is_kept_and_the_rest_rebalances_with_what_is_left() ->
     assert (xle.symbol, xle.reason, xle.qty, xle.value) == (
         "XLE",
         HoldReason.NOT_TRADABLE,
-        40,
-        4000,
+        D(40),
+        D(4000),
     )
     assert "not tradable" in xle.detail
     # The $6,000 left is split 50/50 among the tradable targets, not the $10,000 book.
@@ -148,7 +148,7 @@ def test_a_halted_target_leaves_its_weight_in_cash_and_the_others_get_theirs() -
     )
     assert [(i.symbol, i.trade_amount) for i in plan.buys] == [("SPY", D(6000))]
     (xle,) = plan.held
-    assert (xle.symbol, xle.qty, xle.target_weight) == ("XLE", 0, D("0.4"))
+    assert (xle.symbol, xle.qty, xle.target_weight) == ("XLE", D(0), D("0.4"))
     assert plan.held_line() == "XLE held: the broker reports it not tradable"
 
 

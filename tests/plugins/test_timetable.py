@@ -11,8 +11,8 @@ from airflow.timetables.base import DataInterval, TimeRestriction
 from alchemiser_airflow.timetable import TradingSessionTimetable
 
 
-def _utc(*args: int) -> pendulum.DateTime:
-    return pendulum.instance(datetime(*args, tzinfo=UTC))
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> pendulum.DateTime:
+    return pendulum.instance(datetime(year, month, day, hour, minute, tzinfo=UTC))
 
 
 def _runs(
@@ -28,6 +28,7 @@ def _runs(
         )
         assert info is not None
         assert info.data_interval is not None
+        assert info.logical_date is not None
         last = info.data_interval
         runs.append(
             (

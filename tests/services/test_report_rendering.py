@@ -78,6 +78,7 @@ def test_a_held_symbol_is_named_in_the_plan_summary_and_the_report_with_its_reas
     assert "QQQ held: the broker reports it not tradable" in planned.plan.summary
     refs = ReportRefs(targets=targets, plan=planned.plan, snapshot=planned.snapshot)
     report = RunReport.model_validate_json(store.get(write_report(RUN, refs, adapters).key))
+    assert report.plan is not None
     assert [h.symbol for h in report.plan.held] == ["QQQ"]
     text = store.get(f"{RUN.prefix}/report.txt").decode()
     assert "Held this session" in text

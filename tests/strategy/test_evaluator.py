@@ -43,7 +43,7 @@ def weights(body: str, as_of: date = AS_OF) -> dict[str, Decimal]:
     return Engine(HISTORY).evaluate(symphony, as_of).weights
 
 
-def D(text: str) -> Decimal:
+def D(text: str | int) -> Decimal:
     return Decimal(text)
 
 

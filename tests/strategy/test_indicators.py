@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ import pytest
 
 from alchemiser.strategy import indicators as ind
 from alchemiser.strategy.book import IndicatorBook, MissingDataError
-from alchemiser.strategy.history import PriceHistory
+from alchemiser.strategy.history import FloatArray, PriceHistory
 from tests.strategy.symphony_gen import synthetic_closes
 
 CLOSES = synthetic_closes(["AAA"], date(2020, 1, 1), date(2021, 12, 31))["AAA"]
@@ -29,7 +31,8 @@ def _pandas_mdd(n: int) -> pd.Series:
     return S.rolling(n).apply(lambda x: (1 - x / np.maximum.accumulate(x)).max() * 100, raw=True)
 
 
-REFERENCE = {
+# name -> (ours, pandas's) as functions of the window.
+REFERENCE: dict[str, tuple[Callable[[int], FloatArray], Callable[[int], Any]]] = {
     "rsi": (lambda n: ind.rsi(CLOSE, n), _pandas_rsi),
     "ema": (
         lambda n: ind.ema(CLOSE, n),

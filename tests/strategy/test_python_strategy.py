@@ -101,7 +101,7 @@ def weights(view):
 def test_a_python_strategy_cannot_see_a_bar_after_the_as_of_date(tmp_path: Path) -> None:
     portfolio = _load(tmp_path, LEAK_PROBE)
     allocate_portfolio(portfolio, Engine(_history()), AS_OF, "t")
-    seen = portfolio.python["py"].function.__globals__["SEEN"]  # type: ignore[attr-defined]
+    seen = portfolio.python["py"].function.__globals__["SEEN"]
     floats = [x for x in seen if isinstance(x, float)]
     assert floats  # the probe did reach the closes...
     assert SPIKE not in floats  # ...but never the bar after the as-of date

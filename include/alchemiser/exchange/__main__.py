@@ -106,7 +106,7 @@ def _read_faults_arg(raw: str) -> object:
         raise ConfigError(f"--faults is not valid JSON: {exc.msg}") from exc
 
 
-def build_faults(args: argparse.Namespace) -> FaultSet:
+def build_faults(args: argparse.Namespace) -> FaultSet:  # noqa: C901 - one flat branch per fault flag
     """Merge --faults and the single-fault flags (the flags win) into one FaultSet."""
     raw = _read_faults_arg(args.faults) if args.faults else {}
     if not isinstance(raw, dict):

@@ -103,7 +103,8 @@ class _Reader:
         while True:
             # One match skips separators and takes the next token: an atom or one character.
             found = following(text, self.i)
-            assert found is not None  # every part of the pattern is optional: it always matches
+            if found is None:  # every part of the pattern is optional: it always matches
+                raise SymphonySyntaxError("unreadable text", self.pos(), text[self.i : self.i + 20])
             token, ch = found.group(1, 2)
             items = stack[-1][2] if stack else top
             if token is not None:
