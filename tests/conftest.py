@@ -12,6 +12,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from tests.tiers import TIERS, Reach, classify, shared_fixture_group
 
@@ -49,7 +50,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group = GROUPS.get(tier) or shared_fixture_group(item)
             if group:
                 item.add_marker(pytest.mark.xdist_group(group))
+        if config.getoption("loadgroup", default=False):  # set on xdist workers only
+            _name_group(item)
     config.stash[COUNTS] = counts
+
+
+def _name_group(item: pytest.Item) -> None:
+    """Suffix the node id with its xdist group, as `--dist loadgroup` schedules by it.
+
+    pytest-xdist 3.8 writes the suffix to `item._nodeid`, which pytest 9 no longer reads (the id
+    lives in `item._id`), so without this every group would be spread over the workers.
+    """
+    names = sorted(
+        {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+            for m in item.iter_markers("xdist_group")
+        }
+    )
+    suffix = "@" + "_".join(names)
+    if names and not item.nodeid.endswith(suffix):
+        item._id = NodeId.parse(item.nodeid + suffix)
 
 
 def pytest_report_collectionfinish(config: pytest.Config) -> str:
