@@ -25,7 +25,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 CASH_ACCOUNT = {
     "cash": "100",
     "account_type": "cash",
-    "settlement_delay_seconds": 6,
+    # Settles after the sensor first looks (even on a loaded machine) and inside its 30 s wait.
+    "settlement_delay_seconds": 20,
     "positions": {"XLE": "2000", "SPY": "40"},
 }
 BACKFILL_SESSIONS = 5

@@ -184,7 +184,7 @@ def test_on_a_cash_account_the_buys_wait_for_the_sale_proceeds(
             {
                 "cash": "100",
                 "account_type": "cash",
-                "settlement_delay_seconds": 6,
+                "settlement_delay_seconds": 20,  # after the first look, inside the 30 s wait
                 "positions": {"XLE": "2000", "SPY": "40"},
             }
         )
