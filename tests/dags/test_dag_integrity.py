@@ -158,3 +158,18 @@ def test_parsing_the_dag_loads_no_heavy_sdk() -> None:
         timeout=120,
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_dag_docs_diagram_is_a_fenced_block_markdown_keeps_as_drawn(dagbag: DagBag) -> None:
+    # The UI renders doc_md as Markdown: outside a fence the diagram collapsed into one line,
+    # and a backslash in it was eaten (`execute_buys \-> replay_session`).
+    doc = dagbag.dags["daily_rebalance"].doc_md
+    assert doc is not None
+    fenced = doc.split("```")
+    assert len(fenced) >= 3, "the diagram must sit between ``` fences"
+    diagram = fenced[1]
+    assert "compute_signals" in diagram
+    assert "replay_session" in diagram
+    assert "report (teardown)" in diagram
+    assert "\\" not in diagram
+    assert len(diagram.strip().splitlines()) >= 3
