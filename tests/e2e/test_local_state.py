@@ -68,7 +68,7 @@ def test_make_run_twice_on_one_account_remembers_the_session_and_force_trades_it
     runs = state / "alchemiser" / "runs"
     (page,) = runs.glob("*/*/report.html")  # the report is a file a browser can open
     assert f"{(state / 'alchemiser').as_uri()}/runs/" in first.stdout
-    assert "<h1>Run report" in page.read_text()
+    assert "alchemiser run report: venue" in page.read_text()  # the report page's h1
 
     # Someone moves the book by hand (not an alc- order: not the ledger's business).
     position = requests.get(f"{exchange.url}/v2/positions", headers=AUTH, timeout=5).json()[0]
