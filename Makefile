@@ -30,10 +30,10 @@ STATE_DIR := $(or $(ALCHEMISER_STATE_DIR),$(CURDIR)/.alchemiser-state)
 
 # Only `make run FORCE=1` on the command line forces: a FORCE left in the environment does not.
 run: $(STAMP) ## Run one daily_rebalance on the paper exchange, state kept in .alchemiser-state/ (FORCE=1: trade a rebalanced session again)
-	@$(PY) -m alchemiser.sandbox run $(if $(filter command line,$(origin FORCE)),$(if $(FORCE),--force))
+	@$(PY) -m sandbox run $(if $(filter command line,$(origin FORCE)),$(if $(FORCE),--force))
 
 airflow: $(STAMP) ## Start a local Airflow (UI, scheduler, triggerer...) with the paper exchange, state kept in .alchemiser-state/; Ctrl-C stops
-	@$(PY) -m alchemiser.sandbox airflow
+	@$(PY) -m sandbox airflow
 
 # xdist workers for `make test` (tests/conftest.py keeps the Airflow-starting tiers on one worker
 # each). WORKERS=0 runs in one process.

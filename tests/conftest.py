@@ -27,7 +27,7 @@ os.environ.setdefault("AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES", "airflow
 TIER = pytest.StashKey[tuple[str, str]]()
 COUNTS = pytest.StashKey[dict[str, int]]()
 
-# What the deployment tier runs on (alchemiser.sandbox.deployment's defaults).
+# What the deployment tier runs on (sandbox.deployment's defaults).
 SERVICES = {"PostgreSQL": ("127.0.0.1", 5432), "Redis": ("127.0.0.1", 6379)}
 
 # Tests that share one process-wide thing run on one xdist worker, in order: e2e tests share a

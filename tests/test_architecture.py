@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "include" / "alchemiser"
+EXCHANGE = ROOT / "include" / "paper_exchange"
+SANDBOX = ROOT / "include" / "sandbox"
 OUTSIDE = ("airflow", "alpaca", "boto3", "botocore", "requests")
 
 
@@ -67,30 +69,127 @@ def test_domain_imports_nothing_but_itself_and_pydantic() -> None:
     assert offenders == []
 
 
-def test_only_the_airflow_adapter_and_the_sandbox_import_airflow() -> None:
-    allowed = ("adapters/airflow/", "sandbox/")
+# What each room of the product package may import from the others: the tree's story, checked.
+# Dependencies point inward, towards `domain`; adapters and the entry points sit outside.
+ALLOWED: dict[str, set[str]] = {
+    "domain": set(),
+    "ports": {"domain"},
+    "planning": {"domain"},
+    "risk": {"domain"},
+    "notify": {"domain"},
+    "reporting": {"domain"},
+    "strategy": {"domain"},
+    "calendars": {"domain"},
+    "ledger": {"domain", "ports"},
+    "execution": {"domain", "ledger", "ports"},
+    "marketdata": {"domain", "ports", "strategy"},
+    "replay": {"domain", "execution", "planning"},
+    "backtest": {"calendars", "domain", "replay", "reporting", "strategy"},
+    "console": {"domain", "ledger", "ports", "reporting", "services"},
+    "services": {
+        "calendars",
+        "domain",
+        "execution",
+        "ledger",
+        "marketdata",
+        "planning",
+        "ports",
+        "replay",
+        "reporting",
+        "risk",
+        "strategy",
+    },
+    "bootstrap": {"adapters", "ports"},
+    "adapters": {
+        "bootstrap",
+        "calendars",
+        "console",
+        "domain",
+        "execution",
+        "ledger",
+        "notify",
+        "ports",
+        "risk",
+        "services",
+        "strategy",
+    },
+    "cli": {
+        "adapters",
+        "backtest",
+        "bootstrap",
+        "calendars",
+        "domain",
+        "ledger",
+        "marketdata",
+        "ports",
+        "strategy",
+    },
+    "__main__": {"cli"},
+    "__init__": set(),
+}
+
+
+def _room(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
+
+
+def test_every_room_of_the_package_has_its_dependency_rule() -> None:
+    rooms = {_room(p) for p in _modules(PACKAGE)}
+    assert rooms == set(ALLOWED)
+
+
+def test_each_room_imports_only_the_rooms_it_is_allowed() -> None:
+    offenders = [
+        f"{_rel(p)}: {m}"
+        for p in _modules(PACKAGE)
+        for m, _ in _imports(p)
+        if m.startswith("alchemiser.")
+        and m.split(".")[1] != _room(p)
+        and m.split(".")[1] not in ALLOWED[_room(p)]
+    ]
+    assert offenders == []
+
+
+def test_only_the_airflow_adapter_imports_airflow() -> None:
     offenders = [
         _rel(p)
         for p in _modules(PACKAGE)
-        if not _rel(p).startswith(allowed)
+        if not _rel(p).startswith("adapters/airflow/")
         and any(m.split(".")[0] == "airflow" for m, _ in _imports(p))
     ]
     assert offenders == []
 
 
-def test_the_paper_exchange_is_independent_of_the_rest_of_the_package() -> None:
+def test_the_product_knows_nothing_of_the_tools_beside_it() -> None:
+    """The paper exchange and the sandbox are tools beside the product, never inside it."""
     offenders = [
         f"{_rel(p)}: {m}"
-        for p in _modules(PACKAGE / "exchange")
+        for p in _modules(PACKAGE)
         for m, _ in _imports(p)
-        if (m.startswith("alchemiser.") and not m.startswith("alchemiser.exchange"))
-        or m.split(".")[0] == "alpaca"
+        if m.split(".")[0] in {"paper_exchange", "sandbox"}
     ]
     assert offenders == []
 
 
-def test_no_imports_hidden_inside_functions_in_the_package() -> None:
-    offenders = [f"{_rel(p)}: {m}" for p in _modules(PACKAGE) for m, top in _imports(p) if not top]
+def test_the_paper_exchange_is_independent_of_the_product_and_the_sdk() -> None:
+    offenders = [
+        f"{p.relative_to(ROOT)}: {m}"
+        for p in _modules(EXCHANGE)
+        for m, _ in _imports(p)
+        if m.split(".")[0] in {"alchemiser", "sandbox", "alpaca", "airflow"}
+    ]
+    assert offenders == []
+
+
+def test_no_imports_hidden_inside_functions() -> None:
+    offenders = [
+        f"{p.relative_to(ROOT)}: {m}"
+        for folder in (PACKAGE, EXCHANGE, SANDBOX)
+        for p in _modules(folder)
+        for m, top in _imports(p)
+        if not top
+    ]
     assert offenders == []
 
 
@@ -113,7 +212,7 @@ def test_dag_and_plugin_code_defer_only_the_modules_that_load_heavy_libraries() 
 
 def test_no_broad_exception_handlers() -> None:
     offenders = []
-    for folder in (PACKAGE, ROOT / "plugins", ROOT / "dags"):
+    for folder in (PACKAGE, EXCHANGE, SANDBOX, ROOT / "plugins", ROOT / "dags"):
         for path in _modules(folder):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.ExceptHandler) and (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from alchemiser.exchange import ExchangeConfig, PaperExchange
-from alchemiser.sandbox.deployment import Deployment, DeploymentConfig
+from paper_exchange import ExchangeConfig, PaperExchange
+from sandbox.deployment import Deployment, DeploymentConfig
 from tests.conftest import TIER, require_services
 from tests.fakes import FakeStore
 from tests.tiers import Reach
@@ -43,9 +43,9 @@ def _pure() -> Decimal:
     ("function", "starter"),
     [
         (_runs_a_command, "subprocess"),
-        (_starts_an_exchange, "alchemiser.exchange.server.PaperExchange"),
-        (_helper_of_a_helper, "alchemiser.exchange.server.PaperExchange"),
-        (_deploys, "alchemiser.sandbox.deployment."),
+        (_starts_an_exchange, "paper_exchange.server.PaperExchange"),
+        (_helper_of_a_helper, "paper_exchange.server.PaperExchange"),
+        (_deploys, "sandbox.deployment."),
     ],
 )
 def test_code_that_starts_a_server_or_process_is_found_through_helpers(

@@ -31,8 +31,8 @@ STARTERS = (
     "alchemiser.adapters.alpaca.broker",
     "alchemiser.adapters.alpaca.market_data",
     "alchemiser.adapters.s3",
-    "alchemiser.exchange.server",
-    "alchemiser.sandbox",
+    "paper_exchange.server",
+    "sandbox",
     "alpaca",
     "boto3",
     "botocore",
@@ -49,7 +49,7 @@ STARTERS = (
     "urllib.request",
 )
 # Objects from here are starters *and* mean a whole Airflow deployment.
-DEPLOYMENT_STARTERS = ("alchemiser.sandbox.deployment",)
+DEPLOYMENT_STARTERS = ("sandbox.deployment",)
 
 # Fixtures of these scopes are built once per xdist worker that needs them: keep their tests on one.
 SHARED_SCOPES = frozenset({"module", "package", "class"})

@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
-from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
-from alchemiser.sandbox.processes import Server, start_s3
+from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
+from sandbox.processes import Server, start_s3
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -18,9 +18,9 @@ from alchemiser.adapters.clock import SystemClock
 from alchemiser.domain.errors import BrokerError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderStatus
 from alchemiser.domain.plan import Side
-from alchemiser.exchange import PaperExchange
-from alchemiser.exchange.faults import CrossedFault, FaultSet
 from alchemiser.execution.orders import submit_once, wait_for_terminal
+from paper_exchange import PaperExchange
+from paper_exchange.faults import CrossedFault, FaultSet
 from tests.adapters.conftest import SESSION
 
 

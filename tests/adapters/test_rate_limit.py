@@ -11,7 +11,7 @@ import requests
 from alchemiser.adapters.alpaca.broker import AlpacaBroker
 from alchemiser.adapters.alpaca.ratelimit import RateLimiter
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
-from alchemiser.exchange import ExchangeConfig, PaperExchange
+from paper_exchange import ExchangeConfig, PaperExchange
 from tests.execution.conftest import SharedClock
 
 

@@ -21,8 +21,8 @@ from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.domain.errors import BrokerError, MarketDataError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent
 from alchemiser.domain.plan import Side
-from alchemiser.exchange import PaperExchange
 from alchemiser.execution.orders import submit_once
+from paper_exchange import PaperExchange
 from tests.execution.conftest import SharedClock
 
 FAST = {"retry_backoff_seconds": 0.02, "timeout_seconds": 2}

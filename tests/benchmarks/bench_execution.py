@@ -26,7 +26,6 @@ from alchemiser.domain.allocation import (
 )
 from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.plan import PlanSettings
-from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.planning.planner import build_plan
 from alchemiser.ports import Adapters
@@ -35,6 +34,7 @@ from alchemiser.services.context import RunContext
 from alchemiser.services.execute import execute_buys, execute_sells
 from alchemiser.services.settlement import check_ready_to_buy
 from alchemiser.services.snapshot import take_snapshot
+from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
 from tests.benchmarks import BenchContext, Row
 from tests.execution.conftest import SharedClock
 from tests.fakes import FakeStore

@@ -14,7 +14,7 @@ from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.plan import Side
 from alchemiser.ledger.ids import TaskKey, client_order_id
 from alchemiser.ledger.ledger import TradeLedger
-from alchemiser.sandbox.processes import start_s3
+from sandbox.processes import start_s3
 from tests.benchmarks import BenchContext, Row
 from tests.builders import SESSION
 

@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
-from alchemiser.exchange import PaperExchange
-from alchemiser.exchange.faults import FaultSet
-from alchemiser.sandbox.processes import Server, start_s3
+from paper_exchange import PaperExchange
+from paper_exchange.faults import FaultSet
+from sandbox.processes import Server, start_s3
 from tests.chaos.harness import Venue, start_venue
 
 StartVenue = Callable[..., Venue]

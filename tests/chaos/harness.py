@@ -23,8 +23,6 @@ from alchemiser.adapters.s3.store import S3ObjectStore
 from alchemiser.domain.plan import PlanSettings, RebalancePlan, Side
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.sessions import NEW_YORK
-from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
-from alchemiser.exchange.faults import FaultSet
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ledger.ids import PREFIX
 from alchemiser.ledger.ledger import TradeLedger
@@ -35,6 +33,8 @@ from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.execute import walk_ids
 from alchemiser.services.snapshot import take_snapshot
+from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
+from paper_exchange.faults import FaultSet
 from tests.builders import targets
 from tests.execution.conftest import SharedClock
 

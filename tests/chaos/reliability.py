@@ -27,10 +27,10 @@ from alchemiser.domain.errors import AlchemiserError
 from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.execution.settings import ExecutionSettings
-from alchemiser.sandbox.processes import start_s3
 from alchemiser.services.artifacts import load
 from alchemiser.services.cleanup import cancel_run_orders
 from alchemiser.services.execute import execute_buys, execute_sells
+from sandbox.processes import start_s3
 from tests.chaos.harness import (
     SETTINGS,
     Venue,

@@ -1,6 +1,6 @@
 """Chaos through a real Airflow: killed workers, clears from the UI, second and concurrent runs.
 
-One deployment for the module (`alchemiser.sandbox.deployment`: api-server, scheduler,
+One deployment for the module (`sandbox.deployment`: api-server, scheduler,
 dag-processor, triggerer, LocalExecutor on a fresh PostgreSQL database) with the paper exchange
 and a moto S3 server, driven only through the REST API v2 as the UI does. The scenarios share
 one trading session, in order: two runs triggered at once, the first one's `execute_sells`
@@ -33,9 +33,9 @@ from alchemiser.adapters.s3.store import S3ObjectStore
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ledger.ledger import TradeLedger
-from alchemiser.sandbox.deployment import DAG_ID, Deployment, DeploymentConfig
 from alchemiser.services.artifacts import run_prefix
 from alchemiser.services.context import RunContext
+from sandbox.deployment import DAG_ID, Deployment, DeploymentConfig
 from tests.chaos.harness import ledger_problems, order_problems
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(900)]

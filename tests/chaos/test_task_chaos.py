@@ -15,10 +15,10 @@ import pytest
 from alchemiser.domain.errors import BrokerError
 from alchemiser.domain.orders import OrderIntent, OrderResult
 from alchemiser.domain.plan import Side
-from alchemiser.exchange.faults import FaultSet, LostFault, LostMode
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
 from alchemiser.services.execute import execute_buys, execute_sells
+from paper_exchange.faults import FaultSet, LostFault, LostMode
 from tests.chaos.conftest import StartVenue
 from tests.chaos.harness import SETTINGS, Venue, problems, run_context
 

@@ -15,10 +15,10 @@ from alchemiser.adapters.local.store import LocalObjectStore
 from alchemiser.adapters.s3.store import S3ObjectStore
 from alchemiser.calendars.trading import calendar
 from alchemiser.cli.main import main
-from alchemiser.exchange import ExchangeConfig, PaperExchange
 from alchemiser.marketdata.cache import bars_key
 from alchemiser.marketdata.parquet import encode
-from alchemiser.sandbox.processes import start_s3
+from paper_exchange import ExchangeConfig, PaperExchange
+from sandbox.processes import start_s3
 from tests.backtest.conftest import sample_bars, write_config, write_csvs
 
 RANGE = ["--from", "2023-01-01", "--to", "2023-06-30"]

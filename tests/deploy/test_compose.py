@@ -136,7 +136,7 @@ def test_paper_exchange_and_s3_services_back_the_default_connections(
     services: dict[str, Any],
 ) -> None:
     exchange = services["paper-exchange"]
-    assert exchange["command"][:3] == ["python", "-m", "alchemiser.exchange"]
+    assert exchange["command"][:3] == ["python", "-m", "paper_exchange"]
     assert "--allow-remote" in exchange["command"]
     assert "8090" in exchange["command"]
     assert "ports" not in exchange, "the exchange accepts any credentials: never publish it"

@@ -1,6 +1,6 @@
 """daily_rebalance on a real multi-process Airflow, driven only through the REST API v2.
 
-Each executor gets one deployment for the module (`alchemiser.sandbox.deployment`): api-server,
+Each executor gets one deployment for the module (`sandbox.deployment`): api-server,
 scheduler, dag-processor, triggerer on a fresh PostgreSQL database, with LocalExecutor or with
 CeleryExecutor and two workers on Redis, plus the paper exchange (a cash account, so the
 settlement sensor must defer) and a moto S3 server. The exchange's order log is the oracle.
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alchemiser.exchange.calendar import MarketCalendar
-from alchemiser.sandbox.deployment import DagRun, Deployment, DeploymentConfig, Executor
+from paper_exchange.calendar import MarketCalendar
+from sandbox.deployment import DagRun, Deployment, DeploymentConfig, Executor
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(900)]
 

@@ -1,4 +1,4 @@
-"""`make airflow` (`python -m alchemiser.sandbox airflow`) serves the UI and stops on Ctrl-C."""
+"""`make airflow` (`python -m sandbox airflow`) serves the UI and stops on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from alchemiser.sandbox.processes import free_port
+from sandbox.processes import free_port
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(300)]
 
@@ -43,7 +43,7 @@ def test_make_airflow_serves_the_ui_with_the_dag_and_stops_everything_on_ctrl_c(
     env["ALCHEMISER_AIRFLOW_PORT"] = str(free_port())
     env["PYTHONPATH"] = str(ROOT / "include")
     process = subprocess.Popen(
-        [sys.executable, "-m", "alchemiser.sandbox", "airflow"],
+        [sys.executable, "-m", "sandbox", "airflow"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

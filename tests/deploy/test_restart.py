@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from alchemiser.sandbox.deployment import Deployment, DeploymentConfig
-from alchemiser.sandbox.run import DEMO_ACCOUNT
 from alchemiser.services.artifacts import run_prefix
+from sandbox.deployment import Deployment, DeploymentConfig
+from sandbox.run import DEMO_ACCOUNT
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(900)]
 

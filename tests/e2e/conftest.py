@@ -14,13 +14,13 @@ import boto3
 import pytest
 import requests
 
-from alchemiser.sandbox.environment import (
+from sandbox.environment import (
     airflow_env,
     alpaca_connection,
     aws_connection,
     create_sandbox_bucket,
 )
-from alchemiser.sandbox.processes import Server, start_exchange, start_s3
+from sandbox.processes import Server, start_exchange, start_s3
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 

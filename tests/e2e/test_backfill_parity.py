@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from alchemiser.calendars.trading import calendar
-from alchemiser.sandbox.processes import Server
 from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
+from sandbox.processes import Server
 from tests.backtest.conftest import sample_bars, write_csvs
 from tests.e2e.conftest import Deployment, StartExchange
 

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from alchemiser.calendars.trading import calendar
-from alchemiser.sandbox.processes import Server
-from alchemiser.sandbox.run import DEMO_ACCOUNT
+from sandbox.processes import Server
+from sandbox.run import DEMO_ACCOUNT
 from tests.e2e.conftest import Deployment, StartExchange
 
 pytestmark = pytest.mark.e2e
@@ -214,7 +214,7 @@ def test_make_run_starts_everything_and_prints_the_report(tmp_path: Path) -> Non
     env["ALCHEMISER_STATE_DIR"] = str(tmp_path / "state")
     env["PYTHONPATH"] = str(ROOT / "include")
     result = subprocess.run(
-        [sys.executable, "-m", "alchemiser.sandbox", "run"],
+        [sys.executable, "-m", "sandbox", "run"],
         env=env,
         capture_output=True,
         text=True,
@@ -238,7 +238,7 @@ def test_make_run_uses_connections_already_in_the_environment(
     env = {**deployment.env, "ALCHEMISER_AIRFLOW_HOME": str(tmp_path / "airflow")}
     env.pop("AIRFLOW_HOME")
     result = subprocess.run(
-        [sys.executable, "-m", "alchemiser.sandbox", "run"],
+        [sys.executable, "-m", "sandbox", "run"],
         env=env,
         capture_output=True,
         text=True,

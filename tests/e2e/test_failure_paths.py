@@ -24,8 +24,8 @@ from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.adapters.clock import SystemClock
 from alchemiser.adapters.s3.store import S3ObjectStore
 from alchemiser.ledger.ledger import TradeLedger
-from alchemiser.sandbox.processes import Server
-from alchemiser.sandbox.run import DEMO_ACCOUNT
+from sandbox.processes import Server
+from sandbox.run import DEMO_ACCOUNT
 from tests.chaos.harness import ledger_problems
 from tests.e2e.conftest import AIRFLOW, Deployment, StartExchange
 

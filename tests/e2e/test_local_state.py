@@ -17,9 +17,9 @@ import pytest
 import requests
 
 from alchemiser.adapters.local.folder import EXCHANGE_STATE
-from alchemiser.sandbox.deployment import Deployment, DeploymentConfig
-from alchemiser.sandbox.environment import DEMO_KEY_ID, DEMO_SECRET, alpaca_connection
-from alchemiser.sandbox.run import DEMO_ACCOUNT
+from sandbox.deployment import Deployment, DeploymentConfig
+from sandbox.environment import DEMO_KEY_ID, DEMO_SECRET, alpaca_connection
+from sandbox.run import DEMO_ACCOUNT
 from tests.e2e.conftest import StartExchange
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ AUTH = {"APCA-API-KEY-ID": DEMO_KEY_ID, "APCA-API-SECRET-KEY": DEMO_SECRET}
 
 def _make_run(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "alchemiser.sandbox", "run", *flags],
+        [sys.executable, "-m", "sandbox", "run", *flags],
         env=env,
         capture_output=True,
         text=True,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from alchemiser.sandbox.processes import Server
-from alchemiser.sandbox.run import DEMO_ACCOUNT
+from sandbox.processes import Server
+from sandbox.run import DEMO_ACCOUNT
 from tests.e2e.conftest import Deployment, StartExchange
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
+from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
 from tests.exchange.clients import ModelDataClient, ModelTradingClient
 
 SESSION = date(2025, 6, 2)  # a regular Monday session

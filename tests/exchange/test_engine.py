@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from alchemiser.exchange import AccountSeed, ExchangeRejectionError, PaperEngine
+from paper_exchange import AccountSeed, ExchangeRejectionError, PaperEngine
 from tests.exchange.conftest import FakeClock, make_config
 
 PACKAGE = Path(__file__).resolve().parents[2] / "include" / "alchemiser" / "exchange"
@@ -80,4 +80,4 @@ def test_exchange_package_imports_no_other_alchemiser_module_nor_alpaca() -> Non
             for name in names:
                 assert not name.startswith("alpaca"), path
                 if name.startswith("alchemiser"):
-                    assert name.startswith("alchemiser.exchange"), path
+                    assert name.startswith("paper_exchange"), path

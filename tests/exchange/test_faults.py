@@ -16,10 +16,10 @@ from alpaca.common.exceptions import APIError
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import MarketOrderRequest
 
-from alchemiser.exchange import PaperExchange
-from alchemiser.exchange.__main__ import _parser, build_faults
-from alchemiser.exchange.errors import ConfigError
-from alchemiser.exchange.faults import FaultSet, LostFault, parse_faults
+from paper_exchange import PaperExchange
+from paper_exchange.__main__ import _parser, build_faults
+from paper_exchange.errors import ConfigError
+from paper_exchange.faults import FaultSet, LostFault, parse_faults
 from tests.exchange.clients import ModelTradingClient
 from tests.exchange.conftest import AUTH, FakeClock, StartExchange
 
@@ -317,7 +317,7 @@ def test_the_cli_takes_fault_flags() -> None:
     assert faults.stale_quotes_seconds == 3600
     assert faults.html.routes == ("GET /v2/account",)
     bad = subprocess.run(
-        [sys.executable, "-m", "alchemiser.exchange", "--error-rate", "3"],
+        [sys.executable, "-m", "paper_exchange", "--error-rate", "3"],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "include")},

@@ -16,7 +16,7 @@ from alpaca.data.requests import (
 )
 from alpaca.data.timeframe import TimeFrame
 
-from alchemiser.exchange import AccountSeed, PaperExchange
+from paper_exchange import AccountSeed, PaperExchange
 from tests.exchange.clients import ModelDataClient
 from tests.exchange.conftest import AUTH, SESSION, StartExchange, make_config
 

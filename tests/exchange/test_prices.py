@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alchemiser.exchange.prices import generate_bars, is_on_tick, round_to_tick, tick_for
+from paper_exchange.prices import generate_bars, is_on_tick, round_to_tick, tick_for
 
 SESSIONS = [date(2025, 1, 2), date(2025, 1, 3), date(2025, 1, 6)]
 

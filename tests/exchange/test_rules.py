@@ -11,7 +11,7 @@ from alpaca.common.exceptions import APIError
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 
-from alchemiser.exchange import PaperExchange
+from paper_exchange import PaperExchange
 from tests.exchange.clients import ModelTradingClient
 
 Http = Callable[..., requests.Response]

@@ -13,7 +13,7 @@ import pytest
 import requests
 from alpaca.common.exceptions import APIError
 
-from alchemiser.exchange import ConfigError, PaperExchange
+from paper_exchange import ConfigError, PaperExchange
 from tests.exchange.clients import ModelTradingClient
 from tests.exchange.conftest import AUTH, make_config
 
@@ -84,7 +84,7 @@ def test_cli_prints_ready_line_serves_clock_and_exits_zero_on_sigterm() -> None:
         [
             sys.executable,
             "-m",
-            "alchemiser.exchange",
+            "paper_exchange",
             "--port",
             "0",
             "--session",
@@ -129,7 +129,7 @@ def test_cli_prints_ready_line_serves_clock_and_exits_zero_on_sigterm() -> None:
 )
 def test_cli_bad_arguments_exit_2_with_message(args: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "alchemiser.exchange", "--port", "0", *args],
+        [sys.executable, "-m", "paper_exchange", "--port", "0", *args],
         capture_output=True,
         text=True,
         env=_env(),

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from alpaca.trading.requests import MarketOrderRequest
 
-from alchemiser.exchange import AccountSeed
+from paper_exchange import AccountSeed
 from tests.exchange.clients import ModelTradingClient, decimal_of
 from tests.exchange.conftest import FakeClock, StartExchange, make_config
 

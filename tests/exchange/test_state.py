@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from alchemiser.exchange import AccountSeed, ExchangeRejectionError, PaperEngine
-from alchemiser.exchange.state import load_state
+from paper_exchange import AccountSeed, ExchangeRejectionError, PaperEngine
+from paper_exchange.state import load_state
 from tests.exchange.conftest import AUTH, FakeClock, StartExchange, make_config
 from tests.exchange.test_engine import order
 

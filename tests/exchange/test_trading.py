@@ -16,7 +16,7 @@ from alpaca.trading.requests import (
     ReplaceOrderRequest,
 )
 
-from alchemiser.exchange import PaperExchange
+from paper_exchange import PaperExchange
 from tests.exchange.clients import ModelTradingClient, decimal_of
 from tests.exchange.conftest import (
     EARLY_CLOSE_SESSION,

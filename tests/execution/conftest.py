@@ -17,12 +17,12 @@ from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.report import ArtifactRef
-from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
 from alchemiser.planning.planner import build_plan
 from alchemiser.ports import Adapters
 from alchemiser.services.artifacts import save
 from alchemiser.services.context import RunContext
 from alchemiser.services.snapshot import take_snapshot
+from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
 from tests.fakes import FakeStore
 
 SESSION = date(2025, 6, 2)

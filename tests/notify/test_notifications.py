@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 
 from alchemiser.adapters.airflow.notify import NotificationError, deliver
 from alchemiser.notify.message import RunEvent
-from alchemiser.sandbox.processes import free_port
+from sandbox.processes import free_port
 
 FAILURE = RunEvent(
     kind="failure",

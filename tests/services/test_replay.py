@@ -18,12 +18,12 @@ from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import MarketDataError
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import EquityCurve, ReplayBook, ReplayResult
-from alchemiser.exchange import AccountSeed, ExchangeConfig, PaperExchange
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
 from alchemiser.services.plan import plan_rebalance
 from alchemiser.services.replay import EQUITY_CURVE, ReplaySettings, book_key, replay_session
 from alchemiser.services.signals import compute_signals
+from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
 from tests.fakes import FakeClock, FakeStore
 
 EXCHANGE_SESSION = date(2025, 6, 30)

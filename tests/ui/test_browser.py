@@ -21,8 +21,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
-from alchemiser.sandbox.deployment import Deployment, DeploymentConfig
-from alchemiser.sandbox.run import DEMO_ACCOUNT
+from sandbox.deployment import Deployment, DeploymentConfig
+from sandbox.run import DEMO_ACCOUNT
 from tests.ui.browser import chromium_missing, start_chromium
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(900)]

@@ -67,12 +67,12 @@ def free_port() -> int:
 
 
 def start_exchange(log_dir: Path, *args: str) -> Server:
-    """Start `python -m alchemiser.exchange --port 0 ARGS` and wait for its ready line."""
+    """Start `python -m paper_exchange --port 0 ARGS` and wait for its ready line."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / "exchange.log"
     log = log_path.open("a", encoding="utf-8")
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "alchemiser.exchange", "--port", "0", *args],
+        [sys.executable, "-m", "paper_exchange", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
@@ -120,6 +120,6 @@ def start_s3(log_dir: Path) -> Server:
 
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
-    include = str(Path(__file__).resolve().parents[2])
+    include = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (include, env.get("PYTHONPATH", "")) if p)
     return env

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from alchemiser.exchange.calendar import MarketCalendar
-from alchemiser.exchange.config import (
+from paper_exchange.calendar import MarketCalendar
+from paper_exchange.config import (
     DEFAULT_ASSETS,
     AssetSpec,
     ExchangeConfig,
     synthetic_specs,
 )
-from alchemiser.exchange.errors import ConfigError
-from alchemiser.exchange.prices import DailyBar, PriceBook, generate_bars, load_csv_bars
+from paper_exchange.errors import ConfigError
+from paper_exchange.prices import DailyBar, PriceBook, generate_bars, load_csv_bars
 
 
 def default_history_start(session: date) -> date:

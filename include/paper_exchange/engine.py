@@ -14,11 +14,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from alchemiser.exchange.calendar import NEW_YORK, MarketCalendar, SessionClock
-from alchemiser.exchange.config import AssetSpec, ExchangeConfig
-from alchemiser.exchange.errors import ExchangeRejectionError, forbidden, not_found, unprocessable
-from alchemiser.exchange.market import build_price_book, build_universe
-from alchemiser.exchange.orders import (
+from paper_exchange.calendar import NEW_YORK, MarketCalendar, SessionClock
+from paper_exchange.config import AssetSpec, ExchangeConfig
+from paper_exchange.errors import ExchangeRejectionError, forbidden, not_found, unprocessable
+from paper_exchange.market import build_price_book, build_universe
+from paper_exchange.orders import (
     INVALID_PARAM,
     QTY_QUANTUM,
     Order,
@@ -28,9 +28,9 @@ from alchemiser.exchange.orders import (
     parse_replace_request,
     terminal_state,
 )
-from alchemiser.exchange.portfolio import AccountView, Portfolio, PositionView
-from alchemiser.exchange.prices import PriceBook, Quote, round_to_tick
-from alchemiser.exchange.state import SavedState, load_state, save_state
+from paper_exchange.portfolio import AccountView, Portfolio, PositionView
+from paper_exchange.prices import PriceBook, Quote, round_to_tick
+from paper_exchange.state import SavedState, load_state, save_state
 
 Clock = Callable[[], datetime]
 MARKET_BUY_BUFFER = Decimal("1.01")  # market buys reserve the ask plus 1% for slippage

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-PROJECT = Path(__file__).resolve().parents[3]
-"""The checkout: include/alchemiser/sandbox/ is three levels below it."""
+PROJECT = Path(__file__).resolve().parents[2]
+"""The checkout: include/sandbox/ is three levels below it."""
 
 DEMO_KEY_ID = "sandbox-key"
 DEMO_SECRET = "sandbox-secret"  # noqa: S105 - the local paper exchange accepts any credentials

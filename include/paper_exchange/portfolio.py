@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from alchemiser.exchange.config import AccountSeed, AccountType
+from paper_exchange.config import AccountSeed, AccountType
 
 CENT = Decimal("0.01")
 

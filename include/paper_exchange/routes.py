@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from alchemiser.exchange.engine import PaperEngine
-from alchemiser.exchange.errors import ExchangeRejectionError, bad_request, not_found
-from alchemiser.exchange.marketdata import (
+from paper_exchange.engine import PaperEngine
+from paper_exchange.errors import ExchangeRejectionError, bad_request, not_found
+from paper_exchange.marketdata import (
     Query,
     bars_response,
     first,
@@ -18,8 +18,8 @@ from alchemiser.exchange.marketdata import (
     latest_trades_response,
     parse_time,
 )
-from alchemiser.exchange.orders import Order
-from alchemiser.exchange.serialize import (
+from paper_exchange.orders import Order
+from paper_exchange.serialize import (
     account_json,
     asset_json,
     calendar_json,

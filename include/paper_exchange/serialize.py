@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from alchemiser.exchange.calendar import NEW_YORK, MarketCalendar
-from alchemiser.exchange.config import AssetSpec
-from alchemiser.exchange.engine import asset_id
-from alchemiser.exchange.orders import Order
-from alchemiser.exchange.portfolio import AccountView, PositionView
-from alchemiser.exchange.prices import DailyBar, Quote
+from paper_exchange.calendar import NEW_YORK, MarketCalendar
+from paper_exchange.config import AssetSpec
+from paper_exchange.engine import asset_id
+from paper_exchange.orders import Order
+from paper_exchange.portfolio import AccountView, PositionView
+from paper_exchange.prices import DailyBar, Quote
 
 Json = dict[str, Any]
 CENT = Decimal("0.01")

@@ -11,11 +11,11 @@ import binascii
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from alchemiser.exchange.calendar import NEW_YORK
-from alchemiser.exchange.engine import PaperEngine
-from alchemiser.exchange.errors import ExchangeRejectionError, unprocessable
-from alchemiser.exchange.prices import DailyBar
-from alchemiser.exchange.serialize import bar_json, quote_json, trade_json
+from paper_exchange.calendar import NEW_YORK
+from paper_exchange.engine import PaperEngine
+from paper_exchange.errors import ExchangeRejectionError, unprocessable
+from paper_exchange.prices import DailyBar
+from paper_exchange.serialize import bar_json, quote_json, trade_json
 
 Query = dict[str, list[str]]
 DAILY_TIMEFRAMES = frozenset({"1Day", "1D", "1day"})

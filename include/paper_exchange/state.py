@@ -17,10 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from alchemiser.exchange.config import parse_account_type
-from alchemiser.exchange.errors import ConfigError
-from alchemiser.exchange.orders import Order
-from alchemiser.exchange.portfolio import Holding, Portfolio
+from paper_exchange.config import parse_account_type
+from paper_exchange.errors import ConfigError
+from paper_exchange.orders import Order
+from paper_exchange.portfolio import Holding, Portfolio
 
 STATE_VERSION = 1
 _DECIMALS = frozenset(f.name for f in fields(Order) if "Decimal" in str(f.type))

@@ -32,7 +32,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from alchemiser.exchange.errors import ConfigError
+from paper_exchange.errors import ConfigError
 
 LostMode = Literal["504", "drop"]
 ERROR_STATUSES = frozenset({500, 502, 503, 504})

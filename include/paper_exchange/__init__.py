@@ -2,7 +2,7 @@
 
 It is an independent product: it imports nothing else from ``alchemiser`` and not alpaca-py.
 
-    from alchemiser.exchange import ExchangeConfig, PaperExchange
+    from paper_exchange import ExchangeConfig, PaperExchange
 
     exchange = PaperExchange(ExchangeConfig(seed=7))
     url = exchange.start()          # http://127.0.0.1:PORT, for alpaca-py's url_override
@@ -10,10 +10,10 @@ It is an independent product: it imports nothing else from ``alchemiser`` and no
     exchange.stop()
 """
 
-from alchemiser.exchange.config import AccountSeed, AssetSpec, ExchangeConfig
-from alchemiser.exchange.engine import PaperEngine
-from alchemiser.exchange.errors import ConfigError, ExchangeRejectionError
-from alchemiser.exchange.server import PaperExchange, wall_clock
+from paper_exchange.config import AccountSeed, AssetSpec, ExchangeConfig
+from paper_exchange.engine import PaperEngine
+from paper_exchange.errors import ConfigError, ExchangeRejectionError
+from paper_exchange.server import PaperExchange, wall_clock
 
 __all__ = [
     "AccountSeed",

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from alchemiser.sandbox.processes import SandboxError
+from sandbox.processes import SandboxError
 
 DAG_ID = "daily_rebalance"
 RUN_TIMEOUT_SECONDS = 300.0

@@ -1,4 +1,4 @@
-"""Command line: ``python -m alchemiser.exchange --port 0`` starts the paper exchange.
+"""Command line: ``python -m paper_exchange --port 0`` starts the paper exchange.
 
 Prints exactly one line, ``alchemiser-exchange listening on http://HOST:PORT``, once bound;
 logs requests to stderr; exits 0 on SIGTERM or SIGINT and 2 on bad arguments.
@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from types import FrameType
 
-from alchemiser.exchange.config import (
+from paper_exchange.config import (
     AccountSeed,
     ExchangeConfig,
     load_account_file,
@@ -25,13 +25,13 @@ from alchemiser.exchange.config import (
     parse_account_type,
     parse_decimal,
 )
-from alchemiser.exchange.errors import ConfigError
-from alchemiser.exchange.faults import FaultSet, parse_faults
-from alchemiser.exchange.server import PaperExchange
+from paper_exchange.errors import ConfigError
+from paper_exchange.faults import FaultSet, parse_faults
+from paper_exchange.server import PaperExchange
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m alchemiser.exchange", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m paper_exchange", description=__doc__)
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     p.add_argument(
         "--allow-remote",

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
-from alchemiser.exchange.errors import ConfigError
+from paper_exchange.errors import ConfigError
 
 AccountType = Literal["margin", "cash"]
 

@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from alchemiser.exchange.config import ExchangeConfig
-from alchemiser.exchange.engine import Clock, PaperEngine
-from alchemiser.exchange.errors import ConfigError, ExchangeRejectionError
-from alchemiser.exchange.faults import (
+from paper_exchange.config import ExchangeConfig
+from paper_exchange.engine import Clock, PaperEngine
+from paper_exchange.errors import ConfigError, ExchangeRejectionError
+from paper_exchange.faults import (
     HTML_GATEWAY_TIMEOUT,
     Faults,
     FaultSet,
@@ -27,9 +27,9 @@ from alchemiser.exchange.faults import (
     parse_faults,
     strip_fields,
 )
-from alchemiser.exchange.meter import RATE_LIMITED, RequestMeter, route_key
-from alchemiser.exchange.routes import Body, dispatch
-from alchemiser.exchange.serialize import rfc3339
+from paper_exchange.meter import RATE_LIMITED, RequestMeter, route_key
+from paper_exchange.routes import Body, dispatch
+from paper_exchange.serialize import rfc3339
 
 UNAUTHORIZED = {"code": 40110000, "message": "request is not authorized"}
 INTERNAL_ERROR = {"code": 50010000, "message": "internal server error"}

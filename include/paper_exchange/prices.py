@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
-from alchemiser.exchange.calendar import NEW_YORK
-from alchemiser.exchange.errors import ConfigError
+from paper_exchange.calendar import NEW_YORK
+from paper_exchange.errors import ConfigError
 
 PENNY = Decimal("0.01")
 SUB_PENNY = Decimal("0.0001")

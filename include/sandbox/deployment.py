@@ -9,7 +9,7 @@ restart keeps the ledger and the account as the SQLite DB keeps the run history.
 component runs in its own process group (setsid) with its log in `<home>/deployment-logs/`,
 and stopping kills the whole groups.
 
-`python -m alchemiser.sandbox airflow` (`make airflow`) and `tests/deploy/` use it.
+`python -m sandbox airflow` (`make airflow`) and `tests/deploy/` use it.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import requests
 import sqlalchemy
 
 from alchemiser.adapters.local.folder import EXCHANGE_STATE, state_dir
-from alchemiser.sandbox.airflow_rest import (
+from sandbox.airflow_rest import (
     DAG_ID,
     HTTP_TIMEOUT_SECONDS,
     LOG_TAIL_CHARS,
@@ -48,7 +48,7 @@ from alchemiser.sandbox.airflow_rest import (
     TaskInstance,
     raise_for_status,
 )
-from alchemiser.sandbox.environment import (
+from sandbox.environment import (
     PROJECT,
     airflow_env,
     alpaca_connection,
@@ -56,7 +56,7 @@ from alchemiser.sandbox.environment import (
     create_sandbox_bucket,
     use_local_store,
 )
-from alchemiser.sandbox.processes import (
+from sandbox.processes import (
     SandboxError,
     Server,
     free_port,
@@ -493,7 +493,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def serve() -> int:
-    """Entry point of `python -m alchemiser.sandbox airflow`: run until Ctrl-C, then stop."""
+    """Entry point of `python -m sandbox airflow`: run until Ctrl-C, then stop."""
     home = Path(os.environ.get("ALCHEMISER_DEPLOYMENT_HOME", PROJECT / ".airflow" / "deployment"))
     port = int(os.environ.get("ALCHEMISER_AIRFLOW_PORT", "8080"))
     if not port_is_free(port):

@@ -7,9 +7,9 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Literal
 
-from alchemiser.exchange.config import AssetSpec
-from alchemiser.exchange.errors import ExchangeRejectionError, forbidden, unprocessable
-from alchemiser.exchange.prices import Quote, is_on_tick
+from paper_exchange.config import AssetSpec
+from paper_exchange.errors import ExchangeRejectionError, forbidden, unprocessable
+from paper_exchange.prices import Quote, is_on_tick
 
 Side = Literal["buy", "sell"]
 OrderKind = Literal["market", "limit"]

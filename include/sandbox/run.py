@@ -28,14 +28,14 @@ from alchemiser.adapters.local.folder import EXCHANGE_STATE, state_dir
 from alchemiser.bootstrap import build_store
 from alchemiser.domain.sessions import session_of
 from alchemiser.ports import ObjectStore
-from alchemiser.sandbox.environment import (
+from sandbox.environment import (
     DEMO_BUCKET,
     PROJECT,
     airflow_env,
     alpaca_connection,
     use_local_store,
 )
-from alchemiser.sandbox.processes import SandboxError, start_exchange
+from sandbox.processes import SandboxError, start_exchange
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -130,7 +130,7 @@ def _new_report(store: ObjectStore, session: date, earlier: set[str]) -> str | N
 
 
 def main(*, force: bool = False) -> int:
-    """Entry point of `python -m alchemiser.sandbox run [--force]`."""
+    """Entry point of `python -m sandbox run [--force]`."""
     home = Path(os.environ.get("ALCHEMISER_AIRFLOW_HOME", PROJECT / ".airflow"))
     try:
         return run(home, force=force)
