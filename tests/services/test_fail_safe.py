@@ -181,7 +181,7 @@ def test_a_report_is_written_when_the_sells_failed_and_says_what_happened() -> N
     assert event.subject() == "[alchemiser paper] 2026-11-20: FAILED (daily_rebalance)"
     body = event.text()
     assert "venue: fake (paper)" in body
-    assert "orders: 1 placed, 0 filled, 1 canceled, 0 rejected, 0 open" in body
+    assert "orders: 1 placed, 0 filled, 0 re-priced, 1 canceled, 0 rejected, 0 open" in body
     assert "failed: execute_sells (error): BrokerError: 503" in body
     assert f"report: {ref.link}" in body
 
@@ -301,3 +301,21 @@ def test_the_tally_counts_filled_orders_and_the_traded_value() -> None:
     counts = tally(_ledger(adapters).entries(SESSION))
     assert counts.filled == 1
     assert counts.traded_value == Decimal("1000.00")
+
+
+def test_the_tally_accounts_for_every_placed_order_re_priced_steps_included() -> None:
+    # Limits never fill here: the walk re-prices (replaces) its steps, then its market order fills.
+    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False)
+    adapters = _adapters(broker)
+    plan = _plan(adapters, {"QQQ": "1"})
+    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    settings = FAST.model_copy(
+        update={"walk_seconds": 0.5, "step_interval_seconds": 0.1, "final_order": "market"}
+    )
+    execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, settings)
+    counts = tally(_ledger(adapters).entries(SESSION))
+    assert counts.replaced >= 1
+    assert counts.filled == 1
+    assert counts.placed == (
+        counts.filled + counts.replaced + counts.canceled + counts.rejected + counts.open
+    )

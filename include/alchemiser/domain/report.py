@@ -88,6 +88,9 @@ class OrderTally(Frozen):
     placed: int = Field(ge=0, description="of those, orders the broker received")
     filled: int = Field(ge=0, description="orders that filled completely")
     partially_filled: int = Field(ge=0, description="orders that ended with part of their qty")
+    replaced: int = Field(
+        default=0, ge=0, description="walk steps the broker replaced with the next, re-priced step"
+    )
     canceled: int = Field(ge=0, description="canceled or expired (replaced steps not counted)")
     rejected: int = Field(ge=0)
     open: int = Field(ge=0, description="still working at the broker: must be 0 after a run")

@@ -87,8 +87,8 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
     if report.orders is not None and report.orders.intents:
         o = report.orders
         details.append(
-            f"orders: {o.placed} placed, {o.filled} filled, {o.canceled} canceled, "
-            f"{o.rejected} rejected, {o.open} open"
+            f"orders: {o.placed} placed, {o.filled} filled, {o.replaced} re-priced, "
+            f"{o.canceled} canceled, {o.rejected} rejected, {o.open} open"
         )
         details.append(f"traded value: {o.traded_value:,.2f}")
     details += [line for p in (report.sells, report.buys) if p is not None for line in _phase(p)]

@@ -98,6 +98,7 @@ def tally(entries: tuple[LedgerEntry, ...]) -> OrderTally:
         placed=len(placed),
         filled=len(ended(OrderStatus.FILLED)),
         partially_filled=sum(1 for e in stopped if e.filled_qty > 0),
+        replaced=len(ended(OrderStatus.REPLACED)),
         canceled=len(stopped),
         rejected=len(ended(OrderStatus.REJECTED))
         + sum(1 for e in entries if e.broker_order_id is None and e.status is OrderStatus.REJECTED),
@@ -249,8 +250,9 @@ def _note(
     if failures:
         what = "; ".join(f"{f.task_id} {f.kind}: {f.error}" for f in failures)
         traded = (
-            f" Orders: {orders.placed} placed, {orders.filled} filled, {orders.canceled} "
-            f"canceled, {orders.open} open; traded {orders.traded_value:,.2f}."
+            f" Orders: {orders.placed} placed, {orders.filled} filled, {orders.replaced} "
+            f"re-priced, {orders.canceled} canceled, {orders.open} open; "
+            f"traded {orders.traded_value:,.2f}."
             if orders is not None
             else ""
         )
