@@ -142,9 +142,10 @@ def test_an_anonymous_request_to_a_backtest_is_refused() -> None:
         assert client.get(path).status_code == 401, path
 
 
-def test_the_console_navigation_links_the_backtests(tmp_path: Path) -> None:
-    page = _client(FakeStore()).get("/ledger")
-    assert "<a href='/alchemiser/backtests'>Backtests</a>" in page.text
+def test_the_console_navigation_links_the_backtests() -> None:
+    for path in ("/", "/ledger", "/backtests"):
+        page = _client(FakeStore()).get(path)
+        assert "<a href='/alchemiser/backtests'>Backtests</a>" in page.text, path
 
 
 @pytest.mark.integration  # opening the store imports boto3, which binds a socket

@@ -102,7 +102,8 @@ def _open_trigger_form(driver: WebDriver, airflow: Deployment) -> None:
 
 
 def test_an_anonymous_request_to_the_console_is_refused(airflow: Deployment) -> None:
-    for path in ("/alchemiser/", "/alchemiser/ledger", "/alchemiser/runs/x"):
+    paths = ("/alchemiser/", "/alchemiser/ledger", "/alchemiser/runs/x", "/alchemiser/backtests")
+    for path in (*paths, "/alchemiser/backtests/x/", "/alchemiser/backtests/x/equity.png"):
         response = requests.get(f"{airflow.api_url}{path}", timeout=10)
         assert response.status_code == 401, path
     forged = requests.get(
