@@ -1,4 +1,4 @@
-"""Registers the console: a "Portfolio" page in the navigation and a "Report" tab on each run.
+"""Registers the console: "Portfolio" and "Backtests" in the navigation, a "Report" tab per run.
 
 Airflow 3.1+ adds UI through a FastAPI app mounted on the API server (`fastapi_apps`) and
 `external_views` that frame its pages; the app checks the signed-in user itself.
@@ -34,6 +34,13 @@ class AlchemiserConsolePlugin(AirflowPlugin):
             "href": f"{PREFIX}/",
             "destination": "nav",
             "url_route": "portfolio",
+            "nav_top_level": True,
+        },
+        {
+            "name": "Backtests",
+            "href": f"{PREFIX}/backtests",
+            "destination": "nav",
+            "url_route": "backtests",
             "nav_top_level": True,
         },
         {

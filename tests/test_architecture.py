@@ -122,6 +122,7 @@ ALLOWED: dict[str, set[str]] = {
         "ledger",
         "marketdata",
         "ports",
+        "services",
         "strategy",
     },
     "__main__": {"cli"},

@@ -208,3 +208,13 @@ def test_a_store_source_without_the_prices_exits_non_zero_naming_them(
     if source == "cache":
         assert "/b/marketdata/bars/1Day/: no BIL, GLD, IEF, QQQ, SOXL, SPY," in err
     assert not (tmp_path / "out" / "tearsheet.json").exists()
+
+
+def test_a_publish_name_that_is_not_one_key_segment_is_refused_before_the_run(
+    config: Path, prices: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        _run(config, prices, tmp_path / "out", "--publish", "../runs")
+    assert exit_.value.code == 2
+    assert "'../runs' is not a backtest name" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -21,8 +21,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
+from alchemiser.cli.main import main as alchemiser
 from sandbox.deployment import Deployment, DeploymentConfig
 from sandbox.run import DEMO_ACCOUNT
+from tests.backtest.conftest import sample_bars, write_config, write_csvs
 from tests.ui.browser import chromium_missing, start_chromium
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(900)]
@@ -100,7 +102,8 @@ def _open_trigger_form(driver: WebDriver, airflow: Deployment) -> None:
 
 
 def test_an_anonymous_request_to_the_console_is_refused(airflow: Deployment) -> None:
-    for path in ("/alchemiser/", "/alchemiser/ledger", "/alchemiser/runs/x"):
+    paths = ("/alchemiser/", "/alchemiser/ledger", "/alchemiser/runs/x", "/alchemiser/backtests")
+    for path in (*paths, "/alchemiser/backtests/x/", "/alchemiser/backtests/x/equity.png"):
         response = requests.get(f"{airflow.api_url}{path}", timeout=10)
         assert response.status_code == 401, path
     forged = requests.get(
@@ -115,6 +118,8 @@ def test_the_plugin_registers_the_portfolio_page_and_the_report_view(airflow: De
     assert views["Portfolio"]["destination"] == "nav"
     assert views["Report"]["destination"] == "dag_run"
     assert views["Report"]["href"] == "/alchemiser/runs/{RUN_ID}"
+    assert views["Backtests"]["destination"] == "nav"
+    assert views["Backtests"]["href"] == "/alchemiser/backtests"
 
 
 def test_an_operator_triggers_by_the_form_and_reads_the_portfolio_and_the_report(
@@ -195,6 +200,60 @@ def test_an_operator_triggers_by_the_form_and_reads_the_portfolio_and_the_report
     assert browser.execute_script("return arguments[0].naturalWidth", image) > 0  # it rendered
     browser.switch_to.default_content()
     _shot(browser, "05-run-report-view")
+
+
+def _loaded(driver: WebDriver, image: WebElement) -> bool:
+    return bool(driver.execute_script("return arguments[0].naturalWidth > 0", image))
+
+
+def test_an_operator_reads_a_published_backtest_in_the_console(
+    airflow: Deployment, browser: WebDriver, tmp_path: Path
+) -> None:
+    state = airflow.config.state_dir
+    assert state is not None
+    argv = ["backtest", "--portfolio", str(write_config(tmp_path))]
+    argv += ["--prices", str(write_csvs(tmp_path / "prices", sample_bars()))]
+    argv += ["--from", "2023-01-01", "--to", "2023-06-30", "--out", str(tmp_path / "out")]
+    argv += ["--state-dir", str(state), "--bucket", airflow.config.bucket, "--publish", "h1-2023"]
+    assert alchemiser(argv) == 0
+    doc = json.loads((tmp_path / "out" / "tearsheet.json").read_text())
+    total = f"{doc['metrics']['total_return']:.2%}"
+
+    # The list, inside Airflow from its navigation.
+    browser.get(f"{airflow.api_url}/plugin/backtests")
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    _wait(lambda: "h1-2023" in _text(browser), "the framed backtest list")
+    listed = _text(browser)
+    assert "2023-01-03 to 2023-06-30" in listed
+    assert total in listed
+    assert f"{doc['metrics']['max_drawdown']:.2%}" in listed
+    browser.switch_to.default_content()
+    _shot(browser, "06-backtests-in-airflow")
+
+    # Its tearsheet, opened from the list inside the frame: metrics, and every chart loaded.
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    browser.find_element(By.LINK_TEXT, "h1-2023").click()
+    _wait(lambda: "Monthly returns" in _text(browser), "the framed tearsheet")
+    assert browser.execute_script("return location.pathname") == "/alchemiser/backtests/h1-2023/"
+    body = _text(browser)
+    assert "Backtest 2023-01-03 to 2023-06-30" in body
+    assert total in body
+    assert f"{doc['metrics']['sharpe']:,.2f}" in body
+    images = browser.find_elements(By.TAG_NAME, "img")
+    assert sorted(i.get_attribute("alt") or "" for i in images) == sorted(doc["charts"])
+    _wait(lambda: all(_loaded(browser, i) for i in images), "every chart to load")
+    browser.switch_to.default_content()
+    _shot(browser, "07-tearsheet-in-airflow")
+
+    # The same page on its own, the folder's address without its slash: charts still resolve.
+    browser.get(f"{airflow.api_url}/alchemiser/backtests/h1-2023")
+    _wait(lambda: "Monthly returns" in _text(browser), "the tearsheet")
+    assert browser.current_url.endswith("/alchemiser/backtests/h1-2023/")
+    images = browser.find_elements(By.TAG_NAME, "img")
+    _wait(lambda: all(_loaded(browser, i) for i in images), "every chart to load")
+    _shot(browser, "08-tearsheet-direct")
+    browser.execute_script("arguments[0].scrollIntoView()", images[0])
+    _shot(browser, "09-tearsheet-charts")
 
 
 def test_no_scheduler_xcom_errors(airflow: Deployment) -> None:

@@ -180,12 +180,19 @@ def _charts(doc: dict[str, Any], result: BacktestResult) -> dict[str, bytes]:
     }
 
 
-def write_tearsheet(result: BacktestResult, out: Path) -> dict[str, Any]:
-    """Write tearsheet.json, the PNG charts and tearsheet.html into `out`; return the document."""
-    out.mkdir(parents=True, exist_ok=True)
+def tearsheet_files(result: BacktestResult) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Return the tearsheet document and its files by name: the JSON, the HTML, the charts."""
     doc = build_tearsheet(result)
-    for name, png in _charts(doc, result).items():
-        (out / f"{name}.png").write_bytes(png)
-    (out / "tearsheet.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    (out / "tearsheet.html").write_text(render_tearsheet(doc), encoding="utf-8")
-    return doc
+    files = {f"{name}.png": png for name, png in _charts(doc, result).items()}
+    files["tearsheet.json"] = (json.dumps(doc, indent=1) + "\n").encode()
+    files["tearsheet.html"] = render_tearsheet(doc).encode()
+    return doc, files
+
+
+def write_tearsheet(result: BacktestResult, out: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Write tearsheet.json, the PNG charts and tearsheet.html into `out`; return them."""
+    out.mkdir(parents=True, exist_ok=True)
+    doc, files = tearsheet_files(result)
+    for name, body in files.items():
+        (out / name).write_bytes(body)
+    return doc, files

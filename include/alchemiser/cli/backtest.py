@@ -1,7 +1,8 @@
 """`backtest`: walk a portfolio (or symphony files) through every session of a range.
 
 Contract: exits 0 and writes DIR/tearsheet.json (metrics, equity, targets per session),
-DIR/tearsheet.html and its PNG charts; bad input (an unknown file, a range with no sessions,
+DIR/tearsheet.html and its PNG charts (with `--publish NAME`, also to the object store under
+backtests/NAME/, where the console lists it); bad input (an unknown file, a range with no sessions,
 missing prices) exits 1 with an error naming it. Prices come from a CSV folder, the object
 store's bar cache (`--prices cache`) or the broker's bars fetched into it once (`--prices
 broker`). See docs/backtest.md.
@@ -18,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
+from alchemiser.adapters.clock import SystemClock
 from alchemiser.backtest.engine import Backtest, BacktestResult, portfolio_symbols
 from alchemiser.backtest.prices import PriceTable
 from alchemiser.backtest.settings import BacktestSettings
@@ -25,11 +27,15 @@ from alchemiser.backtest.tearsheet import write_tearsheet
 from alchemiser.calendars.trading import calendar
 from alchemiser.cli.signals import add_sources, day_arg, explain_targets, load_strategies
 from alchemiser.cli.store import add_store_args
+from alchemiser.domain.backtests import SUMMARY_FILE, BacktestNameError, backtest_name
 from alchemiser.domain.errors import ConfigError, MarketDataError
 from alchemiser.domain.market import Bar
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import CostModel
+from alchemiser.domain.report import object_uri
 from alchemiser.marketdata.csvdir import read_csv_dir
+from alchemiser.ports import ObjectStore
+from alchemiser.services.backtests import publish_backtest, summarize_tearsheet
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,7 +83,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="symbols bought in whole shares only (default: every symbol is fractional)",
     )
     parser.add_argument("--explain", type=day_arg, metavar="YYYY-MM-DD", help="print a trace")
-    add_store_args(parser.add_argument_group("the store of --prices cache|broker"))
+    parser.add_argument(
+        "--publish",
+        type=_name,
+        metavar="NAME",
+        help="also write the tearsheet to the store under backtests/NAME/ for the console "
+        "(replaces an earlier one of that name)",
+    )
+    add_store_args(parser.add_argument_group("the store of --prices cache|broker and --publish"))
     parser.set_defaults(handler=run)
 
 
@@ -100,6 +113,20 @@ def load_prices(
     if names:
         raise MarketDataError(f"missing prices in {where}: no {names}")
     return dict(bars)
+
+
+def open_store(args: argparse.Namespace) -> ObjectStore:
+    """Return the store the store arguments choose (boto3 is imported only now)."""
+    module = importlib.import_module(STORE_SOURCES["cache"])
+    store: ObjectStore = module.open_store(args)
+    return store
+
+
+def _name(text: str) -> str:
+    try:
+        return backtest_name(text)
+    except BacktestNameError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _decimal(text: str) -> Decimal:
@@ -161,15 +188,30 @@ def run(args: argparse.Namespace) -> int:
     result = Backtest(portfolio, PriceTable(bars), settings).run(
         sessions, explain=args.explain, progress=progress
     )
-    doc = write_tearsheet(result, args.out)
+    doc, files = write_tearsheet(result, args.out)
     seconds = time.perf_counter() - started
     _summary(result, doc, args.out, seconds, sys.stdout)
+    if args.publish is not None:
+        _publish(args, doc, files, sys.stdout)
     if args.explain is not None:
         if result.explained is None:
             raise ConfigError(f"--explain {args.explain} is not a session of the backtest")
         sys.stdout.write(f"\nsession {args.explain}:\n")
         explain_targets(result.explained, sys.stdout)
     return 0
+
+
+def _publish(
+    args: argparse.Namespace, doc: dict[str, object], files: dict[str, bytes], out: TextIO
+) -> None:
+    store = open_store(args)
+    summary = summarize_tearsheet(args.publish, doc, SystemClock().now())
+    key = publish_backtest(store, summary, files)
+    where = object_uri(store.bucket, key.removesuffix(SUMMARY_FILE))
+    out.write(
+        f"published {args.publish} to {where}; the console shows it at "
+        f"/alchemiser/backtests/{args.publish}/\n"
+    )
 
 
 def _summary(

@@ -50,7 +50,8 @@ def page(title: str, body: str, base: str) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<style>{PAGE_STYLE}{_NAV_STYLE}</style></head><body>"
-        f"<nav><a href='{base}/'>Portfolio</a><a href='{base}/ledger'>Ledger</a></nav>"
+        f"<nav><a href='{base}/'>Portfolio</a><a href='{base}/ledger'>Ledger</a>"
+        f"<a href='{base}/backtests'>Backtests</a></nav>"
         f"{body}</body></html>"
     )
 

@@ -66,9 +66,9 @@ def _metrics(doc: dict[str, Any]) -> str:
         if when.get(name):
             label += f" ({when[name]})"
         if name == "max_drawdown":
-            recovered = when["max_drawdown_recovered"] or "not recovered"
+            recovered = when["max_drawdown_recovered"]
             label += f" from {when['max_drawdown_peak']} to {when['max_drawdown_trough']}, "
-            label += f"recovered {recovered}"
+            label += f"recovered {recovered}" if recovered else "not recovered"
         row = [label, _metric(name, value)]
         if theirs:
             row.append(_metric(name, theirs.get(name)))

@@ -13,11 +13,14 @@ from datetime import date
 
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, FastAPI, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from alchemiser.console.backtests import TEARSHEET_POLICY, backtests_page, tearsheet_page
 from alchemiser.console.pages import ledger_page, portfolio_page, report_chart, report_page
+from alchemiser.domain.backtests import BacktestNameError, backtest_name, content_type
 from alchemiser.domain.errors import ArtifactNotFoundError
 from alchemiser.ports import ObjectStore
+from alchemiser.services.backtests import read_backtest_file
 
 STORE_SECONDS = 60.0
 """How long a built store is reused: Variables changed in the UI apply within a minute."""
@@ -68,4 +71,41 @@ def console_app(build_store: Callable[[], ObjectStore], base: str) -> FastAPI:
         except ArtifactNotFoundError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 
+    _backtest_routes(app, store, base)
     return app
+
+
+def _backtest_routes(app: FastAPI, store: Callable[[], ObjectStore], base: str) -> None:
+    """Add the published backtests: their list, and each tearsheet with the files beside it."""
+    policy = {"Content-Security-Policy": TEARSHEET_POLICY}
+
+    @app.get("/backtests", response_class=HTMLResponse)
+    def backtests() -> str:
+        return backtests_page(store(), base)
+
+    @app.get("/backtests/{name}")
+    def backtest_folder(name: str) -> RedirectResponse:
+        # Relative, so it stays below whatever prefix the console is mounted under.
+        try:
+            return RedirectResponse(f"{backtest_name(name)}/", status_code=308)
+        except BacktestNameError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+    @app.get("/backtests/{name}/", response_class=HTMLResponse)
+    def tearsheet(name: str) -> HTMLResponse:
+        try:
+            return HTMLResponse(tearsheet_page(store(), name, base), headers=policy)
+        except BacktestNameError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        except ArtifactNotFoundError as exc:  # its message names the store's folder: not shown
+            raise HTTPException(status_code=404, detail=f"no backtest {name!r}") from exc
+
+    @app.get("/backtests/{name}/{file}")
+    def backtest_file(name: str, file: str) -> Response:
+        try:
+            body = read_backtest_file(store(), name, file)
+        except BacktestNameError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        except ArtifactNotFoundError as exc:
+            raise HTTPException(status_code=404, detail=f"no {file!r} in {name!r}") from exc
+        return Response(body, media_type=content_type(file), headers=policy)
