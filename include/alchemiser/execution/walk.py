@@ -27,11 +27,11 @@ from alchemiser.domain.orders import (
     WalkStop,
 )
 from alchemiser.domain.plan import Side
-from alchemiser.execution.sizing import MIN_NOTIONAL, QTY_STEP
+from alchemiser.domain.types import BPS, QTY_STEP
+from alchemiser.execution.sizing import MIN_NOTIONAL
 
-BPS = Decimal(10_000)
 SLIPPAGE_QUANTUM = Decimal("0.01")
-AVG_QUANTUM = Decimal("0.000000001")
+"""Slippage is reported to a hundredth of a basis point."""
 CARRIED = "the next session's plan picks it up"
 
 
@@ -176,7 +176,7 @@ class Walk:
             (o.filled_qty * o.filled_avg_price for o in self.orders.values() if o.filled_avg_price),
             Decimal(0),
         )
-        return (cost / filled).quantize(AVG_QUANTUM) if filled else None
+        return (cost / filled).quantize(QTY_STEP) if filled else None
 
     def result(self) -> WalkResult:
         """Return the walk's fills and execution quality."""

@@ -32,7 +32,7 @@ from alchemiser.domain.orders import (
 from alchemiser.domain.plan import PlanItem, RebalancePlan, Side
 from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.report import ArtifactRef
-from alchemiser.domain.types import Frozen, Money
+from alchemiser.domain.types import CENT, Frozen, Money
 from alchemiser.execution.hours import trading_window
 from alchemiser.execution.phase import PhaseRunner
 from alchemiser.execution.positions import (
@@ -345,7 +345,7 @@ def _phase(
     unbought = None
     if name == "buys":
         unbought = max(Decimal(0), sum((i.trade_amount for i in items), Decimal(0)) - filled)
-        unbought = unbought.quantize(Decimal("0.01"))
+        unbought = unbought.quantize(CENT)
         if scale is not None and scale < 1:
             parts.append(f"buys scaled to {scale:.2%} of plan by the budget {budget:.2f}")
         if unbought > 0:

@@ -14,6 +14,7 @@ import structlog
 from alchemiser.domain.errors import ArtifactNotFoundError, ObjectChangedError, ObjectExistsError
 from alchemiser.domain.history import RunHistory, RunSummary
 from alchemiser.domain.report import RunReport
+from alchemiser.execution.walk import SLIPPAGE_QUANTUM
 from alchemiser.ports import ObjectStore
 
 log = structlog.get_logger(__name__)
@@ -44,7 +45,7 @@ def summarize(report: RunReport, report_key: str, written_at: datetime) -> RunSu
         account_id=account.account_id if account else "",
         live=report.live,
         traded_value=traded,
-        slippage_bps=slippage.quantize(Decimal("0.01")) if slippage is not None else None,
+        slippage_bps=slippage.quantize(SLIPPAGE_QUANTUM) if slippage is not None else None,
         orders_placed=report.orders.placed if report.orders else 0,
         portfolio_value=report.after.portfolio_value if report.after else None,
         note=report.note,

@@ -25,7 +25,7 @@ from alchemiser.domain.report import (
     TaskFailure,
     WeightComparison,
 )
-from alchemiser.domain.types import Frozen
+from alchemiser.domain.types import CENT, Frozen
 from alchemiser.ledger.entry import LedgerEntry, LedgerState
 from alchemiser.ports import Adapters
 from alchemiser.reporting.chart import weights_chart
@@ -105,7 +105,7 @@ def tally(entries: tuple[LedgerEntry, ...]) -> OrderTally:
         traded_value=sum(
             (e.filled_qty * e.filled_avg_price for e in placed if e.filled_avg_price),
             Decimal(0),
-        ).quantize(Decimal("0.01")),
+        ).quantize(CENT),
     )
 
 
