@@ -44,6 +44,10 @@ class NotTradableError(FinalRejectionError):
     """The broker refuses orders for the symbol now (halted, suspended, inactive)."""
 
 
+class DuplicateClientOrderIdError(OrderRejectedError):
+    """The broker already has an order under this client order id: look it up and adopt it."""
+
+
 class InsufficientBuyingPowerError(AlchemiserError):
     """A buy would spend money the account does not have."""
 

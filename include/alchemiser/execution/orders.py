@@ -7,14 +7,11 @@ from datetime import timedelta
 
 import structlog
 
-from alchemiser.domain.errors import OrderRejectedError
+from alchemiser.domain.errors import DuplicateClientOrderIdError
 from alchemiser.domain.orders import OrderIntent, OrderResult
 from alchemiser.ports import Broker, Clock
 
 log = structlog.get_logger(__name__)
-
-DUPLICATE_CLIENT_ORDER_ID = 40010001
-"""Alpaca's code for "client_order_id must be unique"."""
 
 
 def submit_once(broker: Broker, intent: OrderIntent, *, looked_up: bool = False) -> OrderResult:
@@ -31,9 +28,7 @@ def submit_once(broker: Broker, intent: OrderIntent, *, looked_up: bool = False)
         return existing
     try:
         return broker.submit_order(intent)
-    except OrderRejectedError as exc:
-        if exc.code != DUPLICATE_CLIENT_ORDER_ID:
-            raise
+    except DuplicateClientOrderIdError:
         adopted = broker.get_order_by_client_id(intent.client_order_id)
         if adopted is None:
             raise

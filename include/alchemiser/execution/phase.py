@@ -17,6 +17,7 @@ import structlog
 
 from alchemiser.domain.errors import (
     CircuitBreakerError,
+    DuplicateClientOrderIdError,
     KillSwitchError,
     NotTradableError,
     OrderRejectedError,
@@ -26,7 +27,7 @@ from alchemiser.execution.adopt import rebuild
 from alchemiser.execution.breaker import breaker_reason
 from alchemiser.execution.final import final_intent
 from alchemiser.execution.hours import PhaseWindow
-from alchemiser.execution.orders import DUPLICATE_CLIENT_ORDER_ID, submit_once
+from alchemiser.execution.orders import submit_once
 from alchemiser.execution.pacing import backed_off, fingerprint, next_pause
 from alchemiser.execution.pricing import price_moved, size_ticks, step_price, suspicious
 from alchemiser.execution.settings import ExecutionSettings
@@ -387,11 +388,8 @@ class PhaseRunner:
         try:
             replacement = self._broker.replace_order(live.broker_order_id, new_id, price)
         except OrderRejectedError as exc:
-            adopted = (
-                self._broker.get_order_by_client_id(new_id)
-                if exc.code == DUPLICATE_CLIENT_ORDER_ID
-                else None
-            )
+            duplicate = isinstance(exc, DuplicateClientOrderIdError)
+            adopted = self._broker.get_order_by_client_id(new_id) if duplicate else None
             if adopted is None:
                 # Not replaceable right now (filling, pending): retry at the next tick.
                 walk.level -= 1
