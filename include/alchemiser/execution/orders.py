@@ -1,4 +1,4 @@
-"""Submit orders idempotently and wait for them with batch polling and a deadline."""
+"""Submit orders idempotently, cancel them, and wait for them with batch polling and a deadline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import structlog
 
-from alchemiser.domain.errors import DuplicateClientOrderIdError
+from alchemiser.domain.errors import DuplicateClientOrderIdError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderResult
 from alchemiser.ports import Broker, Clock
 
@@ -38,6 +38,22 @@ def submit_once(broker: Broker, intent: OrderIntent, *, looked_up: bool = False)
             client_order_id=intent.client_order_id,
         )
         return adopted
+
+
+def cancel(broker: Broker, order: OrderResult, run_id: str) -> bool:
+    """Ask the broker to cancel `order`; return False when it refused (logged, not raised).
+
+    A refusal typically means the order filled or was canceled meanwhile; the caller's next look
+    at the order says which.
+    """
+    try:
+        broker.cancel_order(order.broker_order_id)
+    except OrderRejectedError as exc:
+        log.info(
+            "cancel refused", run_id=run_id, client_order_id=order.client_order_id, reason=str(exc)
+        )
+        return False
+    return True
 
 
 def wait_for_terminal(

@@ -104,6 +104,22 @@ class Walk:
         """Return client ids whose final fills are not known yet (open, or just replaced)."""
         return [o.client_order_id for o in self.orders.values() if not o.is_terminal]
 
+    def step_due(self, now: datetime, limit_steps: int) -> bool:
+        """Return True when the resting limit is due for its next price step at `now`."""
+        live = self.live
+        return (
+            not self.done
+            and not self.going_final
+            and self.stopping is None
+            and not self.at_final
+            and live is not None
+            and not live.is_terminal
+            and live.limit_price is not None
+            and self.level < limit_steps - 1
+            and self.next_step_at is not None
+            and now >= self.next_step_at
+        )
+
     def record(self, order: OrderResult) -> None:
         """Store the latest broker view of one of this walk's orders."""
         step = self.ids.index(order.client_order_id)
