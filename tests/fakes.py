@@ -301,3 +301,12 @@ class FakeStore:
         if key not in self.objects:
             raise ArtifactNotFoundError(key)
         return self.objects[key]
+
+
+class WeekdayCalendar:
+    """Every Monday to Friday: a session calendar for synthetic data without holidays."""
+
+    def sessions(self, start: date, end: date) -> list[date]:
+        """Return the weekdays in [start, end]."""
+        days = range(start.toordinal(), end.toordinal() + 1)
+        return [d for d in map(date.fromordinal, days) if d.weekday() < 5]

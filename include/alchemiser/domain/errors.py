@@ -56,10 +56,6 @@ class SettlementTimeoutError(AlchemiserError):
     """Sell orders or their proceeds did not arrive before the deadline."""
 
 
-class PhaseDeadlineError(AlchemiserError):
-    """Orders of a phase were still open when the phase deadline passed."""
-
-
 class ArtifactNotFoundError(AlchemiserError):
     """An artifact a task depends on is not in the object store."""
 
