@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from alchemiser.domain.errors import MarketDataError
+from alchemiser.domain.keys import bars_key
 from alchemiser.domain.market import Bar, Quote
-from alchemiser.marketdata.cache import BarCache, bars_key
+from alchemiser.marketdata.cache import BarCache
 from alchemiser.marketdata.calendar import XnysCalendar
 from alchemiser.marketdata.csvdir import read_csv_dir
 from alchemiser.marketdata.parquet import decode, encode

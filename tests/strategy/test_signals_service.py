@@ -10,7 +10,7 @@ import pytest
 
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import ConfigError
-from alchemiser.marketdata.cache import bars_key
+from alchemiser.domain.keys import bars_key
 from alchemiser.services.context import RunContext
 from alchemiser.services.render import strategy_lines
 from alchemiser.services.signals import compute_signals

@@ -22,19 +22,13 @@ from alchemiser.domain.errors import (
     ObjectChangedError,
     ObjectExistsError,
 )
+from alchemiser.domain.keys import entry_key, lease_key, orders_prefix, phase_key, rebalanced_key
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.report import ArtifactRef, object_uri
 from alchemiser.domain.types import Frozen
 from alchemiser.ledger.cas import compare_and_swap
 from alchemiser.ledger.entry import LedgerEntry, LedgerEvent, LedgerState, Rejection
 from alchemiser.ledger.ids import TaskKey
-from alchemiser.ledger.keys import (
-    entry_key,
-    lease_key,
-    phase_key,
-    rebalanced_key,
-    session_prefix,
-)
 from alchemiser.ports import Clock, ObjectStore
 
 log = structlog.get_logger(__name__)
@@ -189,12 +183,12 @@ class TradeLedger:
 
     def location(self, session: date) -> str:
         """Return where this ledger keeps a session's orders (an s3:// or file:// address)."""
-        return object_uri(self._store.bucket, f"{session_prefix(self.account_id, session)}/orders/")
+        return object_uri(self._store.bucket, orders_prefix(self.account_id, session))
 
     def entries(self, session: date) -> tuple[LedgerEntry, ...]:
         """Return every entry of a session, by client order id."""
-        prefix = f"{session_prefix(self.account_id, session)}/orders/"
-        return tuple(self._entry(k) for k in self._store.list_keys(prefix))
+        keys = self._store.list_keys(orders_prefix(self.account_id, session))
+        return tuple(self._entry(k) for k in keys)
 
     def complete_phase(self, session: date, run_id: str, task_id: str, result: ArtifactRef) -> None:
         """Record that a run's phase finished (first writer wins; a rewrite is a no-op)."""

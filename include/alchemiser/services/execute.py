@@ -24,6 +24,7 @@ from alchemiser.domain.errors import (
     PartialRunError,
     PhaseFailedError,
 )
+from alchemiser.domain.keys import artifact_key
 from alchemiser.domain.orders import (
     PhaseResult,
     PhaseStatus,
@@ -49,7 +50,7 @@ from alchemiser.ledger.journal import LedgeredBroker
 from alchemiser.ledger.ledger import PhaseRecord, TradeLedger
 from alchemiser.ledger.reconcile import reconcile
 from alchemiser.ports import Adapters
-from alchemiser.services.artifacts import artifact_key, load, save
+from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.plan import SNAPSHOT
 

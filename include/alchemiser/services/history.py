@@ -13,6 +13,7 @@ import structlog
 
 from alchemiser.domain.errors import ArtifactNotFoundError
 from alchemiser.domain.history import RunHistory, RunSummary
+from alchemiser.domain.keys import HISTORY_KEY
 from alchemiser.domain.report import RunReport
 from alchemiser.execution.walk import SLIPPAGE_QUANTUM
 from alchemiser.ledger.cas import compare_and_swap
@@ -20,7 +21,6 @@ from alchemiser.ports import ObjectStore
 
 log = structlog.get_logger(__name__)
 
-HISTORY_KEY = "runs/history.json"
 _ATTEMPTS = 8
 
 
