@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from alchemiser.domain.errors import (
     ArtifactNotFoundError,
+    DuplicateClientOrderIdError,
     ObjectChangedError,
     ObjectExistsError,
     OrderRejectedError,
@@ -110,7 +111,9 @@ class FakeBroker:
         if intent.symbol in self.reject:
             raise self.reject[intent.symbol]
         if intent.client_order_id in self.orders:
-            raise OrderRejectedError("client_order_id must be unique", status=422, code=40010001)
+            raise DuplicateClientOrderIdError(
+                "client_order_id must be unique", status=422, code=40010001
+            )
         price = self.prices[intent.symbol]
         qty = intent.qty if intent.qty is not None else (intent.notional or 0) / price
         result = OrderResult(
@@ -149,7 +152,9 @@ class FakeBroker:
         if old.is_terminal:
             raise OrderRejectedError(f"order is already {old.status}", status=422, code=42210000)
         if client_order_id in self.orders:
-            raise OrderRejectedError("client_order_id must be unique", status=422, code=40010001)
+            raise DuplicateClientOrderIdError(
+                "client_order_id must be unique", status=422, code=40010001
+            )
         self._pending.pop(old.client_order_id, None)
         self.orders[old.client_order_id] = old.model_copy(update={"status": OrderStatus.REPLACED})
         remaining = (old.qty or Decimal(0)) - old.filled_qty
@@ -296,3 +301,12 @@ class FakeStore:
         if key not in self.objects:
             raise ArtifactNotFoundError(key)
         return self.objects[key]
+
+
+class WeekdayCalendar:
+    """Every Monday to Friday: a session calendar for synthetic data without holidays."""
+
+    def sessions(self, start: date, end: date) -> list[date]:
+        """Return the weekdays in [start, end]."""
+        days = range(start.toordinal(), end.toordinal() + 1)
+        return [d for d in map(date.fromordinal, days) if d.weekday() < 5]

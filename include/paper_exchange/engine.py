@@ -1,4 +1,5 @@
-"""The matching engine: one account, its orders, the trading rules and the fill model.
+"""The matching engine: one account and its orders; the fill model is fills.py, the funds checks
+admission.py.
 
 Time is injected: ``clock`` returns the real (wall or fake) UTC time and every public method
 first fills whatever became due up to that moment, so no background thread is needed.
@@ -12,18 +13,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from paper_exchange.admission import buying_power, check_funds, held_for_orders
 from paper_exchange.calendar import NEW_YORK, MarketCalendar, SessionClock
 from paper_exchange.config import AssetSpec, ExchangeConfig
 from paper_exchange.errors import ExchangeRejectionError, forbidden, not_found, unprocessable
+from paper_exchange.fills import fill
 from paper_exchange.market import build_price_book, build_universe
 from paper_exchange.orders import (
     INVALID_PARAM,
-    QTY_QUANTUM,
     Order,
     OrderRequest,
-    limit_fill,
     parse_order_request,
     parse_replace_request,
     terminal_state,
@@ -33,7 +34,6 @@ from paper_exchange.prices import PriceBook, Quote, round_to_tick
 from paper_exchange.state import SavedState, load_state, save_state
 
 Clock = Callable[[], datetime]
-MARKET_BUY_BUFFER = Decimal("1.01")  # market buys reserve the ask plus 1% for slippage
 ASSET_NAMESPACE = uuid.UUID("6f0f7d2e-8d8a-4a55-9a43-3c7d1f0b9a11")
 
 
@@ -185,76 +185,16 @@ class PaperEngine:
         if order.symbol in self._halted:
             order.next_eval_at = None  # halted: accepted, never filled
             return
-        q = self.quote(order.symbol, sim)
-        price = q.ask if order.side == "buy" else q.bid
-        if order.limit_price is not None:
-            marketable, price = limit_fill(order, q, price, self.config.limit_fill_fraction)
-            if not marketable:
-                # The quote changes once per simulated minute: retry at the next minute.
-                into_minute = (sim - self.session.open_at).total_seconds() % 60
-                order.next_eval_at = due + timedelta(seconds=60 - into_minute)
-                return
-        if order.target_qty is None:
-            assert order.notional is not None
-            order.target_qty = (order.notional / price).quantize(QTY_QUANTUM, rounding=ROUND_DOWN)
-            if order.side == "sell":
-                order.target_qty = min(order.target_qty, self.portfolio.qty(order.symbol))
-            order.held_qty = None
-        chunk = self._chunk(order)
-        if chunk > 0:
-            if order.side == "buy":
-                self.portfolio.buy(order.symbol, chunk, price)
-            else:
-                self.portfolio.sell(order.symbol, chunk, price, due)
-            order.filled_qty += chunk
-            order.filled_cost += chunk * price
-        order.chunks_done += 1
-        order.updated_at = sim
-        if order.remaining_qty == 0 or chunk == 0:
-            order.status = "filled"
-            order.filled_at = sim
-            order.next_eval_at = None
-        else:
-            order.status = "partially_filled"
-            order.next_eval_at = due + self._fill_delay
-
-    def _chunk(self, order: Order) -> Decimal:
-        target, remaining = order.target_qty, order.remaining_qty
-        assert target is not None
-        assert remaining is not None
-        left = self.config.partial_fills - order.chunks_done
-        if left <= 1:
-            return remaining
-        if target == target.to_integral_value() and target >= self.config.partial_fills:
-            base = (target / self.config.partial_fills).to_integral_value(rounding=ROUND_DOWN)
-        else:
-            base = (target / self.config.partial_fills).quantize(QTY_QUANTUM, rounding=ROUND_DOWN)
-        return min(base, remaining) if base > 0 else remaining
-
-    # -- buying power and availability -------------------------------------------------------
-
-    def _reserved(self, order: Order) -> Decimal:
-        if not order.is_open or order.side != "buy":
-            return Decimal(0)
-        remaining = order.remaining_qty
-        if remaining is None:
-            assert order.notional is not None
-            return order.notional
-        price = order.limit_price if order.limit_price is not None else order.reserve_price
-        assert price is not None
-        return remaining * price
-
-    def _buying_power(self) -> Decimal:
-        reserved = sum((self._reserved(o) for o in self._orders.values()), Decimal(0))
-        return max(Decimal(0), self.portfolio.usable_cash - reserved)
-
-    def _held_for_orders(self, symbol: str) -> Decimal:
-        held = Decimal(0)
-        for o in self._orders.values():
-            if o.is_open and o.side == "sell" and o.symbol == symbol:
-                remaining = o.remaining_qty
-                held += remaining if remaining is not None else (o.held_qty or Decimal(0))
-        return held
+        quote = self.quote(order.symbol, sim)
+        fill(
+            order,
+            quote,
+            self.portfolio,
+            self.config,
+            due=due,
+            sim=sim,
+            minute_start=self.session.open_at,
+        )
 
     # -- submission ---------------------------------------------------------------------------
 
@@ -283,30 +223,7 @@ class PaperEngine:
         ):
             raise forbidden("potential wash trade detected. use complex orders")
         q = self.quote(req.symbol, sim)
-        reserve_price: Decimal | None = None
-        held_qty: Decimal | None = None
-        if req.side == "buy":
-            if req.notional is not None:
-                cost = req.notional
-            elif req.limit_price is not None:
-                cost = req.qty * req.limit_price if req.qty is not None else Decimal(0)
-            else:
-                reserve_price = q.ask * MARKET_BUY_BUFFER
-                cost = (req.qty or Decimal(0)) * reserve_price
-            if cost > self._buying_power():
-                raise forbidden("insufficient buying power")
-        else:
-            requested = req.qty
-            if requested is None:
-                assert req.notional is not None
-                held_qty = (req.notional / q.bid).quantize(QTY_QUANTUM, rounding=ROUND_DOWN)
-                requested = held_qty
-            available = self.portfolio.qty(req.symbol) - self._held_for_orders(req.symbol)
-            if requested > available:
-                raise forbidden(
-                    f"insufficient qty available for order (requested: {_fmt(requested)}, "
-                    f"available: {_fmt(max(available, Decimal(0)))})"
-                )
+        reserve_price, held_qty = check_funds(req, q, self.portfolio, self._orders.values())
         open_now = self.session.is_open(sim)
         order = Order(
             seq=len(self._orders),
@@ -450,7 +367,7 @@ class PaperEngine:
             symbol=symbol,
             exchange=self.assets[symbol].exchange,
             qty=holding.qty,
-            qty_available=holding.qty - self._held_for_orders(symbol),
+            qty_available=holding.qty - held_for_orders(self._orders.values(), symbol),
             avg_entry_price=holding.avg_entry_price.quantize(Decimal("0.0001"), ROUND_HALF_UP),
             current_price=round_to_tick(self.quote(symbol, sim).mid),
             lastday_price=self.prices.previous_close(symbol),
@@ -471,11 +388,7 @@ class PaperEngine:
                 account_type=self.portfolio.account_type,
                 cash=self.portfolio.cash,
                 unsettled_cash=self.portfolio.unsettled_cash,
-                buying_power=self._buying_power(),
+                buying_power=buying_power(self.portfolio, self._orders.values()),
                 long_market_value=long_value,
                 last_equity=self._last_equity,
             )
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")

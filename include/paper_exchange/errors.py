@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class ExchangeRejectionError(Exception):
     """A request the exchange refuses, with Alpaca's HTTP status and error code."""
@@ -39,3 +43,14 @@ def not_found(message: str, code: int = 40410000) -> ExchangeRejectionError:
 def bad_request(message: str) -> ExchangeRejectionError:
     """Build a 400 rejection for malformed requests."""
     return ExchangeRejectionError(400, 40010000, message)
+
+
+class OrderStateError(RuntimeError):
+    """An order lacks a field its kind guarantees (a notional order without its notional): a bug."""
+
+
+def known(value: T | None, what: str) -> T:
+    """Return `value`, which the order's kind guarantees is set; raise OrderStateError if not."""
+    if value is None:
+        raise OrderStateError(f"order without its {what}")
+    return value

@@ -15,7 +15,7 @@ from alchemiser.adapters.alpaca.http import TimeoutHTTPAdapter
 from alchemiser.adapters.alpaca.market_data import AlpacaMarketData
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.adapters.clock import SystemClock
-from alchemiser.domain.errors import BrokerError, OrderRejectedError
+from alchemiser.domain.errors import BrokerError, DuplicateClientOrderIdError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderStatus
 from alchemiser.domain.plan import Side
 from alchemiser.execution.orders import submit_once, wait_for_terminal
@@ -73,6 +73,8 @@ def test_a_second_submission_with_the_same_id_is_refused_by_the_exchange(
     with pytest.raises(OrderRejectedError) as caught:
         broker.submit_order(intent)
     assert (caught.value.status, caught.value.code) == (422, 40010001)
+    # mapped to the domain error at the adapter: nothing past it knows Alpaca's code
+    assert isinstance(caught.value, DuplicateClientOrderIdError)
     # submit_once resolves it by lookup: still exactly one order at the exchange
     assert submit_once(broker, intent).client_order_id == "alc-dup"
 

@@ -14,9 +14,10 @@ from alchemiser.domain.errors import (
     ObjectChangedError,
     ObjectExistsError,
 )
+from alchemiser.domain.keys import run_prefix
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.ports import ObjectStore
-from alchemiser.services.artifacts import load, run_prefix, save
+from alchemiser.services.artifacts import load, save
 from tests.builders import SESSION, targets
 
 

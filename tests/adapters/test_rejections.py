@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from alchemiser.adapters.alpaca.errors import classify_rejection
-from alchemiser.domain.errors import FinalRejectionError, NotTradableError, OrderRejectedError
+from alchemiser.domain.errors import (
+    DuplicateClientOrderIdError,
+    FinalRejectionError,
+    NotTradableError,
+    OrderRejectedError,
+)
 
 
 @pytest.mark.parametrize(
@@ -15,7 +20,7 @@ from alchemiser.domain.errors import FinalRejectionError, NotTradableError, Orde
         (422, 42210000, "asset DELIST is not tradable", NotTradableError),
         (422, 42210000, "invalid limit_price 1.001. sub-penny increment", FinalRejectionError),
         (403, 40310000, "cost basis must be >= 1", FinalRejectionError),
-        (422, 40010001, "client_order_id must be unique", OrderRejectedError),
+        (422, 40010001, "client_order_id must be unique", DuplicateClientOrderIdError),
         (422, 40010001, "qty must be > 0", OrderRejectedError),
         (403, 40310000, "insufficient buying power", OrderRejectedError),
         (403, 40310000, "insufficient qty available for order", OrderRejectedError),

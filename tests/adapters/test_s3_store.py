@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from alchemiser.adapters.s3.store import ObjectStoreError, S3ObjectStore
-from alchemiser.services.artifacts import load, run_prefix, save
+from alchemiser.domain.keys import run_prefix
+from alchemiser.services.artifacts import load, save
 from tests.builders import SESSION, targets
 
 

@@ -10,6 +10,7 @@ from alchemiser.backtest.prices import PriceTable
 from alchemiser.backtest.settings import BacktestSettings
 from alchemiser.calendars.trading import calendar
 from alchemiser.domain.allocation import TargetAllocation
+from alchemiser.domain.keys import book_key
 from alchemiser.domain.market import Bar
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.replay import ReplayBook, ReplayResult
@@ -19,7 +20,7 @@ from alchemiser.replay.step import SessionStep
 from alchemiser.services.artifacts import save
 from alchemiser.services.context import RunContext
 from alchemiser.services.holdings import write_replay_held
-from alchemiser.services.replay import ReplaySettings, book_key, plan_replay, replay_session
+from alchemiser.services.replay import ReplaySettings, plan_replay, replay_session
 from alchemiser.services.signals import compute_signals
 from alchemiser.strategy.portfolio import LoadedPortfolio, load_portfolio
 from alchemiser.strategy.portfolio_config import load_portfolio_config

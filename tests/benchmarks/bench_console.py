@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from alchemiser.adapters.airflow.console import console_app
 from alchemiser.adapters.s3.store import S3ObjectStore
 from alchemiser.domain.history import RunSummary
-from alchemiser.services.history import HISTORY_KEY, load_history
+from alchemiser.domain.keys import HISTORY_KEY
+from alchemiser.services.history import load_history
 from sandbox.processes import start_s3
 from tests.benchmarks import BenchContext, Row
 from tests.console.test_console import traded_store

@@ -30,10 +30,10 @@ from alchemiser.adapters.alpaca.broker import AlpacaBroker
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.adapters.clock import SystemClock
 from alchemiser.adapters.s3.store import S3ObjectStore
+from alchemiser.domain.keys import run_prefix
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ledger.ledger import TradeLedger
-from alchemiser.services.artifacts import run_prefix
 from alchemiser.services.context import RunContext
 from sandbox.deployment import DAG_ID, Deployment, DeploymentConfig
 from tests.chaos.harness import ledger_problems, order_problems

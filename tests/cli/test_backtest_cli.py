@@ -15,7 +15,7 @@ from alchemiser.adapters.local.store import LocalObjectStore
 from alchemiser.adapters.s3.store import S3ObjectStore
 from alchemiser.calendars.trading import calendar
 from alchemiser.cli.main import main
-from alchemiser.marketdata.cache import bars_key
+from alchemiser.domain.keys import bars_key
 from alchemiser.marketdata.parquet import encode
 from paper_exchange import ExchangeConfig, PaperExchange
 from sandbox.processes import start_s3

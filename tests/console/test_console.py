@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from alchemiser.adapters.airflow.console import console_app
 from alchemiser.console.pages import mask
 from alchemiser.domain.history import RunSummary
+from alchemiser.domain.keys import EQUITY_CURVE
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import EquityCurve, EquityPoint
 from alchemiser.execution.settings import ExecutionSettings
@@ -22,7 +23,7 @@ from alchemiser.services.context import RunContext
 from alchemiser.services.execute import execute_buys, execute_sells
 from alchemiser.services.history import load_history, record_run
 from alchemiser.services.plan import plan_rebalance
-from alchemiser.services.replay import EQUITY_CURVE, ReplaySettings
+from alchemiser.services.replay import ReplaySettings
 from alchemiser.services.report import ReportRefs, write_report
 from alchemiser.services.signals import compute_signals
 from tests.builders import SESSION, D

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alchemiser.services.artifacts import run_prefix
+from alchemiser.domain.keys import run_prefix
 from sandbox.deployment import Deployment, DeploymentConfig
 from sandbox.run import DEMO_ACCOUNT
 

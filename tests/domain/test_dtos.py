@@ -13,8 +13,6 @@ from alchemiser.domain.orders import (
     OrderIntent,
     OrderResult,
     OrderStatus,
-    PhaseStatus,
-    phase_status,
 )
 from alchemiser.domain.plan import PlanItem, Side
 from alchemiser.domain.report import ArtifactRef
@@ -125,16 +123,6 @@ def _order(status: OrderStatus, filled: str) -> OrderResult:
         filled_qty=D(filled),
         filled_avg_price=D(10) if D(filled) else None,
     )
-
-
-def test_phase_status_counts_partial_fills_as_partial_not_success() -> None:
-    assert phase_status((_order(OrderStatus.FILLED, "1"),), planned=1) is PhaseStatus.SUCCESS
-    partial = (_order(OrderStatus.FILLED, "1"), _order(OrderStatus.CANCELED, "0.4"))
-    assert phase_status(partial, planned=2) is PhaseStatus.PARTIAL
-    assert phase_status((_order(OrderStatus.CANCELED, "0"),), planned=1) is PhaseStatus.FAILED
-    assert phase_status((), planned=0) is PhaseStatus.SKIPPED
-    # an order the broker never accepted counts against success
-    assert phase_status((_order(OrderStatus.FILLED, "1"),), planned=2) is PhaseStatus.PARTIAL
 
 
 def test_artifact_ids_name_kind_and_run() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from structlog.testing import capture_logs
 
-from alchemiser.domain.errors import OrderRejectedError
+from alchemiser.domain.errors import DuplicateClientOrderIdError, OrderRejectedError
 from alchemiser.domain.market import AccountState
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.plan import PlanItem, Side
@@ -40,7 +40,9 @@ class LostResponseBroker(FakeBroker):
 
     def submit_order(self, intent: OrderIntent) -> OrderResult:
         super().submit_order(intent)
-        raise OrderRejectedError("client_order_id must be unique", status=422, code=40010001)
+        raise DuplicateClientOrderIdError(
+            "client_order_id must be unique", status=422, code=40010001
+        )
 
 
 def test_duplicate_id_rejection_is_resolved_by_lookup_not_by_a_new_id() -> None:

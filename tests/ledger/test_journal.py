@@ -6,7 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alchemiser.domain.errors import NotTradableError, OrderRejectedError
+from alchemiser.domain.errors import (
+    DuplicateClientOrderIdError,
+    NotTradableError,
+    OrderRejectedError,
+)
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.plan import Side
 from alchemiser.ledger.entry import LedgerState, Rejection
@@ -78,6 +82,19 @@ def test_a_rejected_order_is_closed_in_the_ledger_with_the_reason() -> None:
     assert entry is not None
     assert (entry.state, entry.status) == (LedgerState.TERMINAL, OrderStatus.REJECTED)
     assert "insufficient buying power" in entry.events[-1].detail
+
+
+def test_a_duplicate_id_refusal_leaves_the_intent_open_for_adoption() -> None:
+    # The broker has the order (an earlier try's lost response): it is not a rejection.
+    broker, ledger, journaled = _setup()
+    broker.reject["SPY"] = DuplicateClientOrderIdError(
+        "client_order_id must be unique", status=422, code=40010001
+    )
+    with pytest.raises(DuplicateClientOrderIdError):
+        journaled.submit_order(INTENT)
+    entry = ledger.get(SESSION, CID)
+    assert entry is not None
+    assert (entry.state, entry.rejection) == (LedgerState.INTENDED, None)
 
 
 def test_reconciliation_passes_when_ledger_and_broker_agree() -> None:

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from alchemiser.domain.errors import MarketDataError
+from alchemiser.domain.keys import bars_key
 from alchemiser.domain.market import Bar, Quote
-from alchemiser.marketdata.cache import BarCache, bars_key
-from alchemiser.marketdata.calendar import WeekdayCalendar, XnysCalendar
+from alchemiser.marketdata.cache import BarCache
+from alchemiser.marketdata.calendar import XnysCalendar
 from alchemiser.marketdata.csvdir import read_csv_dir
 from alchemiser.marketdata.parquet import decode, encode
 from alchemiser.marketdata.validation import check_series, to_bar
-from tests.fakes import FakeStore
+from tests.fakes import FakeStore, WeekdayCalendar
 from tests.strategy.symphony_gen import synthetic_bars
 
 START, END = date(2024, 1, 1), date(2024, 3, 29)

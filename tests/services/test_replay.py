@@ -16,12 +16,13 @@ from alchemiser.adapters.alpaca.market_data import AlpacaMarketData
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import MarketDataError
+from alchemiser.domain.keys import EQUITY_CURVE, book_key
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import EquityCurve, ReplayBook, ReplayResult
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
 from alchemiser.services.plan import plan_rebalance
-from alchemiser.services.replay import EQUITY_CURVE, ReplaySettings, book_key, replay_session
+from alchemiser.services.replay import ReplaySettings, replay_session
 from alchemiser.services.signals import compute_signals
 from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
 from tests.fakes import FakeClock, FakeStore

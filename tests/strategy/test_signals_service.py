@@ -10,14 +10,13 @@ import pytest
 
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import ConfigError
-from alchemiser.marketdata.cache import bars_key
-from alchemiser.marketdata.calendar import WeekdayCalendar
+from alchemiser.domain.keys import bars_key
 from alchemiser.services.context import RunContext
 from alchemiser.services.render import strategy_lines
 from alchemiser.services.signals import compute_signals
 from alchemiser.strategy.errors import StrategyFailedError
 from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
-from tests.fakes import FakeStore
+from tests.fakes import FakeStore, WeekdayCalendar
 from tests.marketdata.test_cache import CountingSource
 from tests.strategy.symphony_gen import synthetic_bars
 

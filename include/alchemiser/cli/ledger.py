@@ -15,8 +15,8 @@ from alchemiser.adapters.clock import SystemClock
 from alchemiser.cli.sources import open_store
 from alchemiser.cli.store import add_store_args
 from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.keys import LEDGER_ROOT
 from alchemiser.domain.report import object_uri
-from alchemiser.ledger.keys import ROOT
 from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.ports import ObjectStore
 
@@ -66,10 +66,12 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _only_account(store: ObjectStore) -> str:
-    accounts = sorted({k.split("/")[1] for k in store.list_keys(f"{ROOT}/") if k.count("/") > 1})
+    accounts = sorted(
+        {k.split("/")[1] for k in store.list_keys(f"{LEDGER_ROOT}/") if k.count("/") > 1}
+    )
     if len(accounts) != 1:
         raise ConfigError(
-            f"give --account: the ledger in {object_uri(store.bucket, ROOT)}/ holds "
+            f"give --account: the ledger in {object_uri(store.bucket, LEDGER_ROOT)}/ holds "
             f"{', '.join(accounts) or 'no account'}"
         )
     return accounts[0]

@@ -23,9 +23,10 @@ from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.bootstrap import build_store
 from alchemiser.cli.store import store_folder
 from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.keys import BARS_PREFIX
 from alchemiser.domain.market import Bar
 from alchemiser.domain.report import object_uri
-from alchemiser.marketdata.cache import DEFAULT_LOOKBACK_DAYS, PREFIX, BarCache, read_cached
+from alchemiser.marketdata.cache import DEFAULT_LOOKBACK_DAYS, BarCache, read_cached
 from alchemiser.marketdata.calendar import XnysCalendar
 from alchemiser.ports import ObjectStore
 
@@ -60,7 +61,7 @@ def load_bars(
     """Return the cached bars of `symbols` (after fetching them for `broker`) and where from."""
     store = open_store(args)
     wanted = sorted(set(symbols))
-    where = f"the bar cache {object_uri(store.bucket, PREFIX)}/"
+    where = f"the bar cache {object_uri(store.bucket, BARS_PREFIX)}/"
     if source == "broker":
         settings = broker_settings(os.environ)
         lookback = (end - start).days + DEFAULT_LOOKBACK_DAYS

@@ -15,15 +15,14 @@ from urllib.parse import quote
 from alchemiser.console.svg import paired_bars, series_chart
 from alchemiser.domain.errors import ArtifactNotFoundError
 from alchemiser.domain.history import RunSummary
+from alchemiser.domain.keys import EQUITY_CURVE, orders_prefix
 from alchemiser.domain.replay import EquityCurve
 from alchemiser.domain.report import RunReport
 from alchemiser.ledger.entry import LedgerEntry
-from alchemiser.ledger.keys import session_prefix
 from alchemiser.ports import ObjectStore
 from alchemiser.reporting.document import Table, html_table, table, to_html
 from alchemiser.services.history import load_history
 from alchemiser.services.render import PAGE_STYLE, report_blocks
-from alchemiser.services.replay import EQUITY_CURVE
 
 RECENT_RUNS = 30
 _READERS = 8
@@ -179,7 +178,7 @@ def ledger_page(store: ObjectStore, session: date | None, base: str) -> str:
 
 
 def _entries(store: ObjectStore, account: str, session: date) -> list[LedgerEntry]:
-    keys = store.list_keys(f"{session_prefix(account, session)}/orders/")
+    keys = store.list_keys(orders_prefix(account, session))
     with ThreadPoolExecutor(_READERS) as pool:
         bodies = list(pool.map(store.get, keys))
     return [LedgerEntry.model_validate_json(b) for b in bodies]

@@ -44,16 +44,16 @@ class NotTradableError(FinalRejectionError):
     """The broker refuses orders for the symbol now (halted, suspended, inactive)."""
 
 
+class DuplicateClientOrderIdError(OrderRejectedError):
+    """The broker already has an order under this client order id: look it up and adopt it."""
+
+
 class InsufficientBuyingPowerError(AlchemiserError):
     """A buy would spend money the account does not have."""
 
 
 class SettlementTimeoutError(AlchemiserError):
     """Sell orders or their proceeds did not arrive before the deadline."""
-
-
-class PhaseDeadlineError(AlchemiserError):
-    """Orders of a phase were still open when the phase deadline passed."""
 
 
 class ArtifactNotFoundError(AlchemiserError):

@@ -244,18 +244,6 @@ class PhaseResult(Artifact):
         return sum((o.filled_value for o in self.orders), Decimal(0))
 
 
-def phase_status(orders: tuple[OrderResult, ...], planned: int) -> PhaseStatus:
-    """Classify a phase from its orders: all filled, some filled, or none."""
-    if planned == 0:
-        return PhaseStatus.SKIPPED
-    filled = [o for o in orders if o.status is OrderStatus.FILLED]
-    if len(filled) == planned:
-        return PhaseStatus.SUCCESS
-    if any(o.filled_qty > 0 for o in orders):
-        return PhaseStatus.PARTIAL
-    return PhaseStatus.FAILED
-
-
 def walk_phase_status(walks: tuple[WalkResult, ...], planned: int) -> PhaseStatus:
     """Classify a phase from its walks: every plan item filled, some fills, or none."""
     if planned == 0:

@@ -11,6 +11,7 @@ from pydantic import Field
 from alchemiser.domain.plan import Side
 from alchemiser.domain.portfolio import Holding
 from alchemiser.domain.types import (
+    BPS,
     Artifact,
     Frozen,
     Money,
@@ -19,8 +20,6 @@ from alchemiser.domain.types import (
     Quantity,
     Symbol,
 )
-
-BPS = Decimal(10_000)
 
 
 class CostModel(Frozen):

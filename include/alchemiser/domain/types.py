@@ -17,6 +17,16 @@ Weight = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]
 Symbol = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9.]{0,9}$")]
 RunId = Annotated[str, Field(min_length=1, max_length=250)]
 
+QTY_STEP = Decimal("0.000000001")
+"""The finest quantity: Alpaca trades fractional shares to 9 decimals. Final weights and average
+fill prices are kept to the same precision."""
+
+CENT = Decimal("0.01")
+"""The smallest amount of money (USD), and the price tick at or above $1."""
+
+BPS = Decimal(10_000)
+"""Basis points in one: `x_bps / BPS` is the fraction."""
+
 WEIGHT_SUM_TOLERANCE = Decimal("0.000001")
 """Weights of one allocation must sum to 1 within this tolerance."""
 

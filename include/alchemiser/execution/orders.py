@@ -1,4 +1,4 @@
-"""Submit orders idempotently and wait for them with batch polling and a deadline."""
+"""Submit orders idempotently, cancel them, and wait for them with batch polling and a deadline."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from datetime import timedelta
 
 import structlog
 
-from alchemiser.domain.errors import OrderRejectedError
+from alchemiser.domain.errors import DuplicateClientOrderIdError, OrderRejectedError
 from alchemiser.domain.orders import OrderIntent, OrderResult
 from alchemiser.ports import Broker, Clock
 
 log = structlog.get_logger(__name__)
-
-DUPLICATE_CLIENT_ORDER_ID = 40010001
-"""Alpaca's code for "client_order_id must be unique"."""
 
 
 def submit_once(broker: Broker, intent: OrderIntent, *, looked_up: bool = False) -> OrderResult:
@@ -31,9 +28,7 @@ def submit_once(broker: Broker, intent: OrderIntent, *, looked_up: bool = False)
         return existing
     try:
         return broker.submit_order(intent)
-    except OrderRejectedError as exc:
-        if exc.code != DUPLICATE_CLIENT_ORDER_ID:
-            raise
+    except DuplicateClientOrderIdError:
         adopted = broker.get_order_by_client_id(intent.client_order_id)
         if adopted is None:
             raise
@@ -43,6 +38,22 @@ def submit_once(broker: Broker, intent: OrderIntent, *, looked_up: bool = False)
             client_order_id=intent.client_order_id,
         )
         return adopted
+
+
+def cancel(broker: Broker, order: OrderResult, run_id: str) -> bool:
+    """Ask the broker to cancel `order`; return False when it refused (logged, not raised).
+
+    A refusal typically means the order filled or was canceled meanwhile; the caller's next look
+    at the order says which.
+    """
+    try:
+        broker.cancel_order(order.broker_order_id)
+    except OrderRejectedError as exc:
+        log.info(
+            "cancel refused", run_id=run_id, client_order_id=order.client_order_id, reason=str(exc)
+        )
+        return False
+    return True
 
 
 def wait_for_terminal(

@@ -17,6 +17,7 @@ import structlog
 
 from alchemiser.domain.errors import (
     CircuitBreakerError,
+    DuplicateClientOrderIdError,
     KillSwitchError,
     NotTradableError,
     OrderRejectedError,
@@ -26,9 +27,10 @@ from alchemiser.execution.adopt import rebuild
 from alchemiser.execution.breaker import breaker_reason
 from alchemiser.execution.final import final_intent
 from alchemiser.execution.hours import PhaseWindow
-from alchemiser.execution.orders import DUPLICATE_CLIENT_ORDER_ID, submit_once
+from alchemiser.execution.orders import cancel, submit_once
 from alchemiser.execution.pacing import backed_off, fingerprint, next_pause
-from alchemiser.execution.pricing import price_moved, size_ticks, step_price, suspicious
+from alchemiser.execution.pricing import size_ticks, step_price
+from alchemiser.execution.quotes import Quotes
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.execution.walk import CARRIED, Walk
 from alchemiser.ports import Broker, Clock
@@ -58,6 +60,7 @@ class PhaseRunner:
         self._window = window
         self._run_id = run_id
         self._halt = halt
+        self._quotes = Quotes(broker, clock, window, settings)
         self._rejected = 0
         self.tripped: str | None = None
         """Why the circuit breaker stopped the phase, once it has."""
@@ -123,16 +126,11 @@ class PhaseRunner:
         todo = [w for w in walks if not w.done and w.live is None][: max(0, slots)]
         if not todo:
             return
-        books = self._books([w.symbol for w in todo], retry=True)
+        books = self._quotes.books([w.symbol for w in todo], retry=True)
         now = self._clock.now()
-        broker_now = self._window.broker_time(now)
         for walk in todo:
             book = books.get(walk.symbol)
-            problem = (
-                "no usable quote"
-                if book is None
-                else suspicious(book.quote, self._settings, broker_now)
-            )
+            problem = self._quotes.problem(book, now)
             if problem is not None or book is None:
                 # Never traded on a bad price, never the reason the others are not: held.
                 walk.hold(
@@ -141,7 +139,7 @@ class PhaseRunner:
                 )
                 log.warning("walk held", run_id=self._run_id, symbol=walk.symbol, reason=problem)
                 continue
-            moved = self._moved(walk, book)
+            moved = self._quotes.moved(walk, book)
             if moved is not None:
                 walk.finish(f"{moved}; nothing placed, {CARRIED}", "price_moved")
                 log.warning("walk refused", run_id=self._run_id, symbol=walk.symbol, reason=moved)
@@ -160,60 +158,36 @@ class PhaseRunner:
                 qty=walk.remaining_qty,
                 limit_price=price,
             )
-            try:
-                walk.record(submit_once(self._broker, intent, looked_up=True))
-            except NotTradableError as exc:
-                self._hold(walk, intent.client_order_id, exc)
-                continue
-            except OrderRejectedError as exc:
-                walk.reject(f"{walk.symbol} ({intent.client_order_id}): {exc}")
-                self._rejected_order(intent, exc)
-                continue
-            walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)
+            if self._place(walk, intent, final=False):
+                walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)
 
-    def _hold(self, walk: Walk, client_order_id: str, exc: NotTradableError) -> None:
-        """End a walk the broker will not trade: kept as it is, the phase goes on."""
-        walk.hold(f"{walk.symbol} ({client_order_id}): held, {exc}")
-        log.warning(
-            "walk held: not tradable",
-            run_id=self._run_id,
-            client_order_id=client_order_id,
-            reason=str(exc),
-        )
-
-    def _rejected_order(self, intent: OrderIntent, exc: OrderRejectedError) -> None:
-        self._rejected += 1
-        log.error(
-            "order rejected",
-            run_id=self._run_id,
-            client_order_id=intent.client_order_id,
-            reason=str(exc),
-            rejected=self._rejected,
-        )
-
-    def _moved(self, walk: Walk, book: TopOfBook) -> str | None:
-        if walk.plan_price is None:
-            return None
-        moved = price_moved(walk.plan_price, book.quote, self._settings.max_price_move_fraction)
-        return f"{walk.symbol}: {moved}" if moved is not None else None
-
-    def _books(self, symbols: list[str], *, retry: bool) -> dict[str, TopOfBook]:
-        books = self._broker.get_top_of_book(symbols)
-        wait = self._settings.quote_retry_seconds
-        for _ in range(self._settings.quote_refetches if retry else 0):
-            at = self._window.broker_time(self._clock.now())
-            bad = [
-                s
-                for s in symbols
-                if s not in books or suspicious(books[s].quote, self._settings, at)
-            ]
-            if not bad:
-                break
-            # A bad print is often gone a moment later: look again, waiting longer each time.
-            self._clock.sleep(wait)
-            wait *= 2
-            books.update(self._broker.get_top_of_book(bad))
-        return books
+    def _place(self, walk: Walk, intent: OrderIntent, *, final: bool) -> bool:
+        """Submit a walk's order; a refusal ends the walk (held when not tradable) and is False."""
+        cid = intent.client_order_id
+        try:
+            walk.record(submit_once(self._broker, intent, looked_up=True))
+        except NotTradableError as exc:
+            # The broker will not trade the symbol now: kept as it is, the phase goes on.
+            walk.hold(f"{walk.symbol} ({cid}): held, {exc}")
+            log.warning(
+                "walk held: not tradable", run_id=self._run_id, client_order_id=cid, reason=str(exc)
+            )
+            return False
+        except OrderRejectedError as exc:
+            if final:
+                walk.finish(f"final order {cid} rejected: {exc}")
+            else:
+                walk.reject(f"{walk.symbol} ({cid}): {exc}")
+            self._rejected += 1
+            log.error(
+                "order rejected",
+                run_id=self._run_id,
+                client_order_id=cid,
+                reason=str(exc),
+                rejected=self._rejected,
+            )
+            return False
+        return True
 
     def _poll(self, walks: Sequence[Walk]) -> None:
         watched = [o for w in walks for o in w.orders.values() if not o.is_terminal]
@@ -258,7 +232,7 @@ class PhaseRunner:
         last_level = walk.level >= self._settings.limit_steps - 1
         step_due = walk.next_step_at is not None and now >= walk.next_step_at
         if now >= self._window.walk_deadline or (last_level and step_due):
-            self._cancel(walk, live, "to send the final order")
+            self._cancel(live, "to send the final order")
             walk.going_final = True
         return False
 
@@ -266,18 +240,17 @@ class PhaseRunner:
         """Send each walk's final order, priced from one batched fresh quote."""
         if not walks:
             return
-        books = self._books([w.symbol for w in walks], retry=False)
-        broker_now = self._window.broker_time(now)
+        books = self._quotes.books([w.symbol for w in walks], retry=False)
         for walk in walks:
             book = books.get(walk.symbol)
-            if book is None or suspicious(book.quote, self._settings, broker_now):
+            if self._quotes.problem(book, now) is not None or book is None:
                 # Never price a final order off a bad book: look again next tick (the hard
                 # deadline bounds the wait).
                 log.warning(
                     "final order held: quote refused", run_id=self._run_id, symbol=walk.symbol
                 )
                 continue
-            moved = self._moved(walk, book)
+            moved = self._quotes.moved(walk, book)
             if moved is not None:
                 walk.finish(
                     f"{moved}; {walk.remaining_qty} left unfilled, {CARRIED}", "price_moved"
@@ -293,14 +266,7 @@ class PhaseRunner:
         intent = final_intent(
             walk, walk.ids[walk.step + 1], book.quote, self._settings, self._run_id
         )
-        try:
-            walk.record(submit_once(self._broker, intent, looked_up=True))
-        except NotTradableError as exc:
-            self._hold(walk, intent.client_order_id, exc)
-            return
-        except OrderRejectedError as exc:
-            walk.finish(f"final order {intent.client_order_id} rejected: {exc}")
-            self._rejected_order(intent, exc)
+        if not self._place(walk, intent, final=True):
             return
         walk.final_index = walk.step
         walk.final_deadline = min(
@@ -314,59 +280,40 @@ class PhaseRunner:
             limit_price=str(intent.limit_price) if intent.limit_price else "market",
         )
 
-    def _cancel(self, walk: Walk, live: OrderResult, why: str) -> None:
-        try:
-            self._broker.cancel_order(live.broker_order_id)
-        except OrderRejectedError as exc:
-            # Typically it filled or was already canceled; the next poll says which.
+    def _cancel(self, live: OrderResult, why: str) -> None:
+        if cancel(self._broker, live, self._run_id):
             log.info(
-                "cancel refused",
-                run_id=self._run_id,
-                client_order_id=live.client_order_id,
-                reason=str(exc),
+                "order canceled", run_id=self._run_id, client_order_id=live.client_order_id, why=why
             )
-            return
-        log.info(
-            "order canceled", run_id=self._run_id, client_order_id=live.client_order_id, why=why
-        )
+
+    def _cancel_working(self, walks: Sequence[Walk], why: str) -> None:
+        for walk in walks:
+            live = walk.live
+            if live is not None and not live.is_terminal:
+                self._cancel(live, why)
 
     def _stop_walk(
         self, walk: Walk, live: OrderResult, kind: WalkStop | None, message: str
     ) -> None:
         """Cancel the walk's order; once it is terminal the walk ends with `message`."""
         walk.stopping = (kind, message)
-        self._cancel(walk, live, message)
+        self._cancel(live, message)
 
     def _step(self, walks: Sequence[Walk], now: datetime) -> None:
         if now >= self._window.walk_deadline:
             return
-        due = [
-            w
-            for w in walks
-            if not w.done
-            and not w.going_final
-            and w.stopping is None
-            and not w.at_final
-            and (live := w.live) is not None
-            and not live.is_terminal
-            and live.limit_price is not None
-            and w.level < self._settings.limit_steps - 1
-            and w.next_step_at is not None
-            and now >= w.next_step_at
-        ]
+        due = [w for w in walks if w.step_due(now, self._settings.limit_steps)]
         if not due:
             return
-        books = self._books([w.symbol for w in due], retry=False)
+        books = self._quotes.books([w.symbol for w in due], retry=False)
         for walk in due:
             book = books.get(walk.symbol)
-            if book is None or suspicious(
-                book.quote, self._settings, self._window.broker_time(now)
-            ):
+            if self._quotes.problem(book, now) is not None or book is None:
                 # Hold the resting price rather than step into a bad book; try next interval.
                 log.warning("step skipped: quote refused", run_id=self._run_id, symbol=walk.symbol)
                 walk.next_step_at = now + timedelta(seconds=self._settings.step_interval_seconds)
                 continue
-            moved = self._moved(walk, book)
+            moved = self._quotes.moved(walk, book)
             live = walk.live
             if moved is not None and live is not None:
                 self._stop_walk(walk, live, "price_moved", f"{moved}; {CARRIED}")
@@ -387,11 +334,8 @@ class PhaseRunner:
         try:
             replacement = self._broker.replace_order(live.broker_order_id, new_id, price)
         except OrderRejectedError as exc:
-            adopted = (
-                self._broker.get_order_by_client_id(new_id)
-                if exc.code == DUPLICATE_CLIENT_ORDER_ID
-                else None
-            )
+            duplicate = isinstance(exc, DuplicateClientOrderIdError)
+            adopted = self._broker.get_order_by_client_id(new_id) if duplicate else None
             if adopted is None:
                 # Not replaceable right now (filling, pending): retry at the next tick.
                 walk.level -= 1
@@ -415,19 +359,13 @@ class PhaseRunner:
 
     def _stop(self, walks: Sequence[Walk], reason: str) -> NoReturn:
         """Cancel this run's open orders (never anyone else's) and stop the phase."""
-        for walk in walks:
-            live = walk.live
-            if live is not None and not live.is_terminal:
-                self._cancel(walk, live, reason)
+        self._cancel_working(walks, reason)
         log.error("phase halted", run_id=self._run_id, reason=reason)
         raise KillSwitchError(f"{reason}: no further orders placed, open orders canceled")
 
     def _abandon(self, walks: Sequence[Walk]) -> None:
         open_walks = [w for w in walks if not w.done]
-        for walk in open_walks:
-            live = walk.live
-            if live is not None and not live.is_terminal:
-                self._cancel(walk, live, "phase deadline")
+        self._cancel_working(open_walks, "phase deadline")
         self._poll(open_walks)
         for walk in open_walks:
             walk.finish_at_deadline()
@@ -440,10 +378,7 @@ class PhaseRunner:
         self.tripped = reason
         log.error("circuit breaker tripped", run_id=self._run_id, reason=reason)
         open_walks = [w for w in walks if not w.done]
-        for walk in open_walks:
-            live = walk.live
-            if live is not None and not live.is_terminal:
-                self._cancel(walk, live, f"circuit breaker: {reason}")
+        self._cancel_working(open_walks, f"circuit breaker: {reason}")
         self._poll(open_walks)
         for walk in open_walks:
             walk.finish(f"circuit breaker: {reason}; {CARRIED}", "circuit_breaker")

@@ -7,16 +7,15 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from alchemiser.domain.market import Quote
 from alchemiser.domain.plan import Side
+from alchemiser.domain.types import BPS, CENT
 from alchemiser.execution.settings import ExecutionSettings
 
-PENNY = Decimal("0.01")
 SUB_PENNY = Decimal("0.0001")
-BPS = Decimal(10_000)
 
 
 def tick_for(price: Decimal) -> Decimal:
     """Return Alpaca's price increment: $0.01 at or above $1, $0.0001 below."""
-    return PENNY if price >= 1 else SUB_PENNY
+    return CENT if price >= 1 else SUB_PENNY
 
 
 def on_tick(price: Decimal, side: Side) -> Decimal:

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from alchemiser.domain.market import AccountState
 from alchemiser.domain.orders import OrderResult
-from alchemiser.domain.types import Frozen, Money
+from alchemiser.domain.types import BPS, Frozen, Money
 
 
 class SettlementStatus(Frozen):
@@ -49,7 +49,7 @@ def settlement_status(
     """Settled when every sell is terminal and the budget grew by the proceeds, less tolerance."""
     open_orders = tuple(o.client_order_id for o in sells if not o.is_terminal)
     proceeds = sum((o.filled_value for o in sells), Decimal(0))
-    expected = baseline_budget + proceeds * (1 - tolerance_bps / Decimal(10_000))
+    expected = baseline_budget + proceeds * (1 - tolerance_bps / BPS)
     available = account.buying_budget
     return SettlementStatus(
         settled=not open_orders and available >= expected,

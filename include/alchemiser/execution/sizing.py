@@ -5,10 +5,9 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 
 from alchemiser.domain.plan import PlanItem, Side
+from alchemiser.domain.types import BPS, QTY_STEP
 
-QTY_STEP = Decimal("0.000000001")
 MIN_NOTIONAL = Decimal(1)
-BPS = Decimal(10_000)
 SCALE_STEP = Decimal("0.000001")
 
 

@@ -27,11 +27,11 @@ from alchemiser.domain.orders import (
     WalkStop,
 )
 from alchemiser.domain.plan import Side
-from alchemiser.execution.sizing import MIN_NOTIONAL, QTY_STEP
+from alchemiser.domain.types import BPS, QTY_STEP
+from alchemiser.execution.sizing import MIN_NOTIONAL
 
-BPS = Decimal(10_000)
 SLIPPAGE_QUANTUM = Decimal("0.01")
-AVG_QUANTUM = Decimal("0.000000001")
+"""Slippage is reported to a hundredth of a basis point."""
 CARRIED = "the next session's plan picks it up"
 
 
@@ -103,6 +103,22 @@ class Walk:
     def unsettled_ids(self) -> list[str]:
         """Return client ids whose final fills are not known yet (open, or just replaced)."""
         return [o.client_order_id for o in self.orders.values() if not o.is_terminal]
+
+    def step_due(self, now: datetime, limit_steps: int) -> bool:
+        """Return True when the resting limit is due for its next price step at `now`."""
+        live = self.live
+        return (
+            not self.done
+            and not self.going_final
+            and self.stopping is None
+            and not self.at_final
+            and live is not None
+            and not live.is_terminal
+            and live.limit_price is not None
+            and self.level < limit_steps - 1
+            and self.next_step_at is not None
+            and now >= self.next_step_at
+        )
 
     def record(self, order: OrderResult) -> None:
         """Store the latest broker view of one of this walk's orders."""
@@ -176,7 +192,7 @@ class Walk:
             (o.filled_qty * o.filled_avg_price for o in self.orders.values() if o.filled_avg_price),
             Decimal(0),
         )
-        return (cost / filled).quantize(AVG_QUANTUM) if filled else None
+        return (cost / filled).quantize(QTY_STEP) if filled else None
 
     def result(self) -> WalkResult:
         """Return the walk's fills and execution quality."""

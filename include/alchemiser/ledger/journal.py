@@ -17,6 +17,7 @@ import structlog
 
 from alchemiser.domain.errors import (
     ArtifactNotFoundError,
+    DuplicateClientOrderIdError,
     FinalRejectionError,
     NotTradableError,
     OrderRejectedError,
@@ -29,8 +30,6 @@ from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.ports import Broker
 
 log = structlog.get_logger(__name__)
-
-DUPLICATE_CLIENT_ORDER_ID = 40010001
 
 
 class LedgeredBroker:
@@ -77,7 +76,7 @@ class LedgeredBroker:
         try:
             result = self._inner.submit_order(intent)
         except OrderRejectedError as exc:
-            if exc.code != DUPLICATE_CLIENT_ORDER_ID or isinstance(exc, FinalRejectionError):
+            if not isinstance(exc, DuplicateClientOrderIdError):
                 rejection = Rejection(
                     status=exc.status, code=exc.code, message=str(exc), kind=_kind(exc)
                 )

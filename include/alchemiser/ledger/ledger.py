@@ -9,7 +9,9 @@ expires); the rebalanced marker makes a second run for a session plan but not tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 
 import structlog
 from pydantic import AwareDatetime, ValidationError
@@ -20,18 +22,13 @@ from alchemiser.domain.errors import (
     ObjectChangedError,
     ObjectExistsError,
 )
+from alchemiser.domain.keys import entry_key, lease_key, orders_prefix, phase_key, rebalanced_key
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus
 from alchemiser.domain.report import ArtifactRef, object_uri
 from alchemiser.domain.types import Frozen
+from alchemiser.ledger.cas import compare_and_swap
 from alchemiser.ledger.entry import LedgerEntry, LedgerEvent, LedgerState, Rejection
 from alchemiser.ledger.ids import TaskKey
-from alchemiser.ledger.keys import (
-    entry_key,
-    lease_key,
-    phase_key,
-    rebalanced_key,
-    session_prefix,
-)
 from alchemiser.ports import Clock, ObjectStore
 
 log = structlog.get_logger(__name__)
@@ -117,20 +114,8 @@ class TradeLedger:
         `detail` says who moved it and why (e.g. the teardown's cleanup); it is kept on the
         event only when the entry actually changes.
         """
-        key = entry_key(self.account_id, session, result.client_order_id)
         event = self._event(LedgerState.SUBMITTED, task).model_copy(update={"detail": detail})
-        for _ in range(UPDATE_ATTEMPTS):
-            body, etag = self._store.read(key)
-            entry = _parse(key, body)
-            updated = entry.advanced(result, event)
-            if updated == entry:
-                return entry
-            try:
-                self._store.replace(key, updated.model_dump_json(indent=2).encode(), etag)
-            except ObjectChangedError:
-                continue  # someone advanced it meanwhile: read again and merge forward
-            return updated
-        raise LedgerConflictError(f"{key}: still changing after {UPDATE_ATTEMPTS} attempts")
+        return self._update(session, result.client_order_id, lambda e: e.advanced(result, event))
 
     def reject(
         self,
@@ -141,50 +126,52 @@ class TradeLedger:
         rejection: Rejection | None = None,
     ) -> None:
         """Close an intent the broker refused (it never became an order), with what it said."""
-        key = entry_key(self.account_id, session, client_order_id)
-        for _ in range(UPDATE_ATTEMPTS):
-            body, etag = self._store.read(key)
-            entry = _parse(key, body)
-            if entry.state is not LedgerState.INTENDED:
-                return
-            event = self._event(LedgerState.TERMINAL, task).model_copy(update={"detail": reason})
-            closed = entry.model_copy(
-                update={
-                    "state": LedgerState.TERMINAL,
-                    "status": OrderStatus.REJECTED,
-                    "rejection": rejection or Rejection(message=reason),
-                    "events": (*entry.events, event),
-                }
-            )
-            try:
-                self._store.replace(key, closed.model_dump_json(indent=2).encode(), etag)
-            except ObjectChangedError:
-                continue
-            return
-        raise LedgerConflictError(f"{key}: still changing after {UPDATE_ATTEMPTS} attempts")
+        closed = {
+            "status": OrderStatus.REJECTED,
+            "rejection": rejection or Rejection(message=reason),
+        }
+        self._close(session, task, client_order_id, reason, closed)
 
     def close_unplaced(
         self, session: date, task: TaskKey, client_order_id: str, reason: str
     ) -> None:
         """Close an intent the broker never received (its try died before the request)."""
-        key = entry_key(self.account_id, session, client_order_id)
-        for _ in range(UPDATE_ATTEMPTS):
-            body, etag = self._store.read(key)
-            entry = _parse(key, body)
+        self._close(session, task, client_order_id, f"never placed; closed by cleanup: {reason}")
+
+    def _close(
+        self,
+        session: date,
+        task: TaskKey,
+        client_order_id: str,
+        detail: str,
+        update: dict[str, object] | None = None,
+    ) -> None:
+        """Make a still-intended entry terminal (one that moved on is left as it is)."""
+        event = self._event(LedgerState.TERMINAL, task).model_copy(update={"detail": detail})
+
+        def close(entry: LedgerEntry) -> LedgerEntry:
             if entry.state is not LedgerState.INTENDED:
-                return
-            event = self._event(LedgerState.TERMINAL, task).model_copy(
-                update={"detail": f"never placed; closed by cleanup: {reason}"}
+                return entry
+            return entry.model_copy(
+                update={
+                    **(update or {}),
+                    "state": LedgerState.TERMINAL,
+                    "events": (*entry.events, event),
+                }
             )
-            closed = entry.model_copy(
-                update={"state": LedgerState.TERMINAL, "events": (*entry.events, event)}
-            )
-            try:
-                self._store.replace(key, closed.model_dump_json(indent=2).encode(), etag)
-            except ObjectChangedError:
-                continue
-            return
-        raise LedgerConflictError(f"{key}: still changing after {UPDATE_ATTEMPTS} attempts")
+
+        self._update(session, client_order_id, close)
+
+    def _update(
+        self, session: date, client_order_id: str, change: Callable[[LedgerEntry], LedgerEntry]
+    ) -> LedgerEntry:
+        key = entry_key(self.account_id, session, client_order_id)
+        updated = compare_and_swap(
+            self._store, key, partial(_parse, key), change, attempts=UPDATE_ATTEMPTS, indent=2
+        )
+        if updated is None:
+            raise LedgerConflictError(f"{key}: still changing after {UPDATE_ATTEMPTS} attempts")
+        return updated
 
     def get(self, session: date, client_order_id: str) -> LedgerEntry | None:
         """Return the entry of a client order id, if any."""
@@ -196,12 +183,12 @@ class TradeLedger:
 
     def location(self, session: date) -> str:
         """Return where this ledger keeps a session's orders (an s3:// or file:// address)."""
-        return object_uri(self._store.bucket, f"{session_prefix(self.account_id, session)}/orders/")
+        return object_uri(self._store.bucket, orders_prefix(self.account_id, session))
 
     def entries(self, session: date) -> tuple[LedgerEntry, ...]:
         """Return every entry of a session, by client order id."""
-        prefix = f"{session_prefix(self.account_id, session)}/orders/"
-        return tuple(self._entry(k) for k in self._store.list_keys(prefix))
+        keys = self._store.list_keys(orders_prefix(self.account_id, session))
+        return tuple(self._entry(k) for k in keys)
 
     def complete_phase(self, session: date, run_id: str, task_id: str, result: ArtifactRef) -> None:
         """Record that a run's phase finished (first writer wins; a rewrite is a no-op)."""

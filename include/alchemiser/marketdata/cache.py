@@ -15,8 +15,8 @@ from datetime import date, timedelta
 import structlog
 
 from alchemiser.domain.errors import ArtifactNotFoundError, MarketDataError
+from alchemiser.domain.keys import bars_key
 from alchemiser.domain.market import Bar
-from alchemiser.domain.symbols import file_stem
 from alchemiser.marketdata.calendar import SessionCalendar
 from alchemiser.marketdata.parquet import decode, encode
 from alchemiser.marketdata.validation import check_series
@@ -24,14 +24,8 @@ from alchemiser.ports import MarketData, ObjectStore
 
 log = structlog.get_logger(__name__)
 
-PREFIX = "marketdata/bars/1Day"
 DEFAULT_LOOKBACK_DAYS = 5 * 366
 """How far back a symbol's first fetch reaches (RSI and EMA use all of it)."""
-
-
-def bars_key(symbol: str) -> str:
-    """Return the object key of a symbol's cached bars (`BRK.B` is stored as `BRK_B`)."""
-    return f"{PREFIX}/{file_stem(symbol)}.parquet"
 
 
 def read_cached(store: ObjectStore, symbol: str) -> tuple[Bar, ...]:

@@ -33,12 +33,3 @@ class XnysCalendar:
         if lo > hi:
             return []
         return [ts.date() for ts in cal.sessions_in_range(lo.isoformat(), hi.isoformat())]
-
-
-class WeekdayCalendar:
-    """Every Monday to Friday: for tests and synthetic data without holidays."""
-
-    def sessions(self, start: date, end: date) -> list[date]:
-        """Return the weekdays in [start, end]."""
-        days = range(start.toordinal(), end.toordinal() + 1)
-        return [d for d in map(date.fromordinal, days) if d.weekday() < 5]

@@ -27,9 +27,8 @@ from alchemiser.domain.plan import (
     Side,
 )
 from alchemiser.domain.portfolio import PortfolioSnapshot
+from alchemiser.domain.types import CENT, QTY_STEP
 
-QTY_STEP = Decimal("0.000000001")
-CENT = Decimal("0.01")
 WHOLE = Decimal(1)
 
 

@@ -15,9 +15,8 @@ from alchemiser.domain.errors import PlanningError
 from alchemiser.domain.plan import RebalancePlan, Side
 from alchemiser.domain.portfolio import Holding
 from alchemiser.domain.replay import CostModel, ReplayBook, SimulatedFill
+from alchemiser.domain.types import QTY_STEP
 from alchemiser.execution.sizing import buy_scale
-
-QTY_STEP = Decimal("0.000000001")
 
 
 def simulate_fills(

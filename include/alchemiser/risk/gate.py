@@ -11,8 +11,6 @@ from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import AlchemiserError
 from alchemiser.domain.types import Frozen, Weight
 
-LAST_TARGETS_KEY = "state/last_traded_targets.json"
-
 
 class SignalGateError(AlchemiserError):
     """The new targets differ from the last traded ones by more than the gate allows."""

@@ -1,31 +1,18 @@
-"""Where each run's artifacts live in the object store, and how DTOs are written and read."""
+"""How a run's artifacts (DTOs) are written to the object store and read back, validated."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import TypeVar
 
 from pydantic import ValidationError
 
 from alchemiser.domain.errors import ArtifactInvalidError
+from alchemiser.domain.keys import artifact_key
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.domain.types import Artifact
 from alchemiser.ports import ObjectStore
 
 A = TypeVar("A", bound=Artifact)
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def run_prefix(session: date, run_id: str) -> str:
-    """Return the key prefix of one run: partitioned by session, then run."""
-    return f"runs/{session.isoformat()}/{_UNSAFE.sub('_', run_id)}"
-
-
-def artifact_key(prefix: str, name: str) -> str:
-    """Return where `save` puts the artifact `name` of a run."""
-    return f"{prefix}/{name}.json"
 
 
 def save(

@@ -8,14 +8,13 @@ of any execution task, and by an execution task that is killed on its last try.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import structlog
 from pydantic import Field
 
-from alchemiser.domain.errors import AlchemiserError, OrderRejectedError
-from alchemiser.domain.orders import OrderResult, OrderStatus
+from alchemiser.domain.errors import AlchemiserError
+from alchemiser.domain.orders import OrderStatus
 from alchemiser.domain.types import Frozen
+from alchemiser.execution.orders import cancel, wait_for_terminal
 from alchemiser.ledger.entry import LedgerEntry, LedgerState
 from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.ports import Broker, Clock
@@ -100,11 +99,21 @@ def cancel_run_orders(
             never_placed.append(entry.client_order_id)
             continue
         watched[entry.client_order_id] = entry
-        if not order.is_terminal:
-            _cancel(broker, order, run, reason)
-    final = _await_terminal(broker, clock, list(watched), wait_seconds)
+        if not order.is_terminal and cancel(broker, order, run.run_id):
+            log.warning(
+                "order canceled",
+                run_id=run.run_id,
+                client_order_id=order.client_order_id,
+                why=reason,
+            )
+    final = (
+        wait_for_terminal(broker, list(watched), clock, wait_seconds, CANCEL_POLL_SECONDS)
+        if watched
+        else ()
+    )
     canceled, still_open = [], []
-    for cid, order in final.items():
+    for order in final:
+        cid = order.client_order_id
         ledger.record(run.session, watched[cid].task, order, detail=f"cleanup: {reason}")
         if not order.is_terminal:
             still_open.append(cid)
@@ -119,38 +128,3 @@ def cancel_run_orders(
     log_call = log.info if result.clean else log.error
     log_call("run orders cleaned up", run_id=run.run_id, result=result.describe())
     return result
-
-
-def _cancel(broker: Broker, order: OrderResult, run: RunContext, reason: str) -> None:
-    try:
-        broker.cancel_order(order.broker_order_id)
-    except OrderRejectedError as exc:
-        # Typically it filled or was canceled meanwhile: the final look below says which.
-        log.info(
-            "cancel refused",
-            run_id=run.run_id,
-            client_order_id=order.client_order_id,
-            reason=str(exc),
-        )
-        return
-    log.warning(
-        "order canceled", run_id=run.run_id, client_order_id=order.client_order_id, why=reason
-    )
-
-
-def _await_terminal(
-    broker: Broker, clock: Clock, client_order_ids: list[str], wait_seconds: float
-) -> dict[str, OrderResult]:
-    """Poll these orders (one list call per look) until terminal or the wait is over."""
-    if not client_order_ids:
-        return {}
-    deadline = clock.now() + timedelta(seconds=wait_seconds)
-    orders = _look(broker, client_order_ids)
-    while not all(o.is_terminal for o in orders.values()) and clock.now() < deadline:
-        clock.sleep(CANCEL_POLL_SECONDS)
-        orders = _look(broker, client_order_ids)
-    return orders
-
-
-def _look(broker: Broker, client_order_ids: list[str]) -> dict[str, OrderResult]:
-    return {o.client_order_id: o for o in broker.get_orders(client_order_ids)}

@@ -9,10 +9,10 @@ from typing import Literal
 from pydantic import Field
 
 from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.keys import run_prefix
 from alchemiser.domain.sessions import session_of
 from alchemiser.domain.types import Frozen, RunId
 from alchemiser.ledger.ids import TaskKey
-from alchemiser.services.artifacts import run_prefix
 
 SessionSource = Literal["param", "logical_date", "run_after"]
 

@@ -10,9 +10,10 @@ settlement baseline comes from the plan, not from an account an earlier try alre
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import structlog
 from pydantic import AwareDatetime, Field
@@ -23,16 +24,17 @@ from alchemiser.domain.errors import (
     PartialRunError,
     PhaseFailedError,
 )
+from alchemiser.domain.keys import artifact_key
 from alchemiser.domain.orders import (
     PhaseResult,
     PhaseStatus,
     WalkOutcome,
     walk_phase_status,
 )
-from alchemiser.domain.plan import PlanItem, RebalancePlan, Side
+from alchemiser.domain.plan import RebalancePlan, Side
 from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.report import ArtifactRef
-from alchemiser.domain.types import Frozen, Money
+from alchemiser.domain.types import CENT, Frozen, Money
 from alchemiser.execution.hours import trading_window
 from alchemiser.execution.phase import PhaseRunner
 from alchemiser.execution.positions import (
@@ -45,10 +47,10 @@ from alchemiser.execution.sizing import budget_scale, buy_qty
 from alchemiser.execution.walk import Walk
 from alchemiser.ledger.ids import TaskKey, client_order_id
 from alchemiser.ledger.journal import LedgeredBroker
-from alchemiser.ledger.ledger import TradeLedger
+from alchemiser.ledger.ledger import PhaseRecord, TradeLedger
 from alchemiser.ledger.reconcile import reconcile
 from alchemiser.ports import Adapters
-from alchemiser.services.artifacts import artifact_key, load, save
+from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.plan import SNAPSHOT
 
@@ -107,41 +109,15 @@ def execute_sells(
     Positions are reconciled first: a book that moved since the plan (a manual trade, a
     corporate action) is not traded against the stale plan.
     """
-    plan = load(adapters.store, plan_ref, RebalancePlan)
-    ledger = TradeLedger(adapters.store, plan.account_id, adapters.clock)
-    done = ledger.completed_phase(run.session, run.run_id, task.task_id)
-    if done is not None:
+    job = _begin(run, task, plan_ref, adapters, settings)
+    if job.done is not None:
         log.info("sells already done: returning the recorded result", run_id=run.run_id)
-        return _sells_output(load(adapters.store, done.result, PhaseResult), done.result, plan)
-    adapters = _ledgered(run, task, adapters, ledger)
-    check_positions(run, adapters, plan, ledger, settings, when="before the sells")
-    started = adapters.clock.now()
-    runner = _runner(run, adapters, settings, halt)
-    walks = [
-        Walk(
-            item.symbol,
-            Side.SELL,
-            item.quantity,
-            walk_ids(task, item.symbol, Side.SELL, settings),
-            plan_price=item.price,
-        )
-        for item in plan.sells
-    ]
-    runner.adopt(walks)
-    runner.halt_if_asked(walks)  # after adopting: an earlier try's open orders are canceled
-    runner.run(walks)
-    phase = _phase(run, adapters, plan, "sells", walks, started=started, stopped=runner.tripped)
-    ref = save(adapters.store, run.prefix, "phase_sells", phase, phase.message)
-    on_phase(phase)
-    reconcile(ledger, adapters.broker, run.session, task)
-    # Killed or switched off while the walks were ending: the artifact says what happened.
-    runner.halt_if_asked(walks)
-    runner.raise_if_tripped("sells")
-    _raise_on_rejections(phase)
-    ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
+        recorded = load(adapters.store, job.done.result, PhaseResult)
+        return _sells_output(recorded, job.done.result, job.plan)
     # A partial sell phase does not fail here: the buys scale down to what it raised, and the
     # partial policy is applied once, after the buys.
-    return _sells_output(phase, ref, plan)
+    phase, ref = _walk_phase(job, Side.SELL, halt, on_phase)
+    return _sells_output(phase, ref, job.plan)
 
 
 def _sells_output(phase: PhaseResult, ref: ArtifactRef, plan: RebalancePlan) -> SellsOutput:
@@ -150,15 +126,6 @@ def _sells_output(phase: PhaseResult, ref: ArtifactRef, plan: RebalancePlan) -> 
         client_order_ids=tuple(c for w in phase.walks for c in w.client_order_ids),
         baseline_budget=plan.buying_budget,
         finished_at=phase.finished_at,
-    )
-
-
-def _ledgered(run: RunContext, task: TaskKey, adapters: Adapters, ledger: TradeLedger) -> Adapters:
-    """Take the session's trading lease, reconcile, and put the ledger in front of the broker."""
-    ledger.acquire_lease(run.session, run.run_id, LEASE_TTL)
-    listed = reconcile(ledger, adapters.broker, run.session, task).orders
-    return replace(
-        adapters, broker=LedgeredBroker(adapters.broker, ledger, run.session, task, listed)
     )
 
 
@@ -178,59 +145,110 @@ def execute_buys(
     `sells_status` lets the partial policy judge the whole run: with the default policy the
     task fails (after writing its artifact) when the sells or the buys ended partial.
     """
+    job = _begin(run, task, plan_ref, adapters, settings)
+    if job.done is not None:
+        log.info("buys already done: returning the recorded result", run_id=run.run_id)
+        recorded = load(adapters.store, job.done.result, PhaseResult)
+        _apply_partial_policy(recorded, sells_status, settings, job.plan)
+        return job.done.result
+    phase, ref = _walk_phase(job, Side.BUY, halt, on_phase)
+    check_positions(run, adapters, job.plan, job.ledger, settings, when="after the buys")
+    _apply_partial_policy(phase, sells_status, settings, job.plan)
+    return ref
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One execution task of a run: its plan, the account's ledger, a finished try's record."""
+
+    run: RunContext
+    task: TaskKey
+    adapters: Adapters
+    settings: ExecutionSettings
+    plan: RebalancePlan
+    ledger: TradeLedger
+    done: PhaseRecord | None
+
+
+def _begin(
+    run: RunContext,
+    task: TaskKey,
+    plan_ref: ArtifactRef,
+    adapters: Adapters,
+    settings: ExecutionSettings,
+) -> _Job:
+    """Load the plan and its account's ledger, and look for the record of a finished try."""
     plan = load(adapters.store, plan_ref, RebalancePlan)
     ledger = TradeLedger(adapters.store, plan.account_id, adapters.clock)
     done = ledger.completed_phase(run.session, run.run_id, task.task_id)
-    if done is not None:
-        log.info("buys already done: returning the recorded result", run_id=run.run_id)
-        _apply_partial_policy(
-            load(adapters.store, done.result, PhaseResult), sells_status, settings, plan
-        )
-        return done.result
-    adapters = _ledgered(run, task, adapters, ledger)
+    return _Job(run, task, adapters, settings, plan, ledger, done)
+
+
+def _walk_phase(
+    job: _Job, side: Side, halt: Halt, on_phase: OnPhase
+) -> tuple[PhaseResult, ArtifactRef]:
+    """Walk one side of the plan under the lease and the ledger; save and record its result.
+
+    The skeleton both phases share: adopt an earlier try's orders, walk, save the phase's
+    artifact, reconcile, then fail on a kill, a tripped breaker or a rejection.
+    """
+    run, task, plan, ledger, settings = job.run, job.task, job.plan, job.ledger, job.settings
+    name: Literal["sells", "buys"] = "sells" if side is Side.SELL else "buys"
+    adapters = _ledgered(run, task, job.adapters, ledger)
+    if side is Side.SELL:
+        check_positions(run, adapters, plan, ledger, settings, when="before the sells")
     started = adapters.clock.now()
-    runner = _runner(run, adapters, settings, halt)
-    walks = {
-        item.symbol: Walk(
-            item.symbol,
-            Side.BUY,
-            item.quantity,
-            walk_ids(task, item.symbol, Side.BUY, settings),
-            plan_price=item.price,
+    window = trading_window(adapters.broker, adapters.clock, settings)
+    runner = PhaseRunner(adapters.broker, adapters.clock, settings, window, run.run_id, halt=halt)
+    items = plan.sells if side is Side.SELL else plan.buys
+    walks = [
+        Walk(
+            i.symbol, side, i.quantity, walk_ids(task, i.symbol, side, settings), plan_price=i.price
         )
-        for item in plan.buys
-    }
-    runner.adopt(list(walks.values()))
-    runner.halt_if_asked(list(walks.values()))
-    todo = [item for item in plan.buys if walks[item.symbol].live is None]
-    budget = adapters.broker.get_account().buying_budget
-    scale = _size(adapters, plan, todo=todo, walks=walks, budget=budget, settings=settings)
-    # Buys that shrink to nothing are dropped; adopted ones keep the size an earlier try chose.
-    kept = [w for w in walks.values() if w.live is not None or w.target_qty > 0]
-    runner.run(kept)
+        for i in items
+    ]
+    runner.adopt(walks)
+    runner.halt_if_asked(walks)  # after adopting: an earlier try's open orders are canceled
+    budget = scale = None
+    if side is Side.BUY:
+        budget = adapters.broker.get_account().buying_budget
+        scale = _size(adapters, plan, walks=walks, budget=budget, settings=settings)
+        # Buys that shrink to nothing are dropped; adopted ones keep the size a try chose.
+        walks = [w for w in walks if w.live is not None or w.target_qty > 0]
+    runner.run(walks)
     phase = _phase(
         run,
         adapters,
         plan,
-        "buys",
-        kept,
+        name,
+        walks,
         started=started,
         budget=budget,
         scale=scale,
         stopped=runner.tripped,
     )
-    ref = save(adapters.store, run.prefix, "phase_buys", phase, phase.message)
+    ref = save(adapters.store, run.prefix, f"phase_{name}", phase, phase.message)
     on_phase(phase)
     reconcile(ledger, adapters.broker, run.session, task)
-    runner.halt_if_asked(kept)  # a killed run is not marked rebalanced: a new run may trade
-    ledger.mark_rebalanced(run.session, run.run_id)
-    ledger.release_lease(run.session, run.run_id)
-    runner.raise_if_tripped("buys")
+    # Killed or switched off while the walks were ending: the artifact says what happened, and
+    # a killed run is not marked rebalanced (a new run may trade).
+    runner.halt_if_asked(walks)
+    if side is Side.BUY:
+        ledger.mark_rebalanced(run.session, run.run_id)
+        ledger.release_lease(run.session, run.run_id)
+    runner.raise_if_tripped(name)
     _raise_on_rejections(phase)
     ledger.complete_phase(run.session, run.run_id, task.task_id, ref)
-    check_positions(run, adapters, plan, ledger, settings, when="after the buys")
-    _apply_partial_policy(phase, sells_status, settings, plan)
-    return ref
+    return phase, ref
+
+
+def _ledgered(run: RunContext, task: TaskKey, adapters: Adapters, ledger: TradeLedger) -> Adapters:
+    """Take the session's trading lease, reconcile, and put the ledger in front of the broker."""
+    ledger.acquire_lease(run.session, run.run_id, LEASE_TTL)
+    listed = reconcile(ledger, adapters.broker, run.session, task).orders
+    return replace(
+        adapters, broker=LedgeredBroker(adapters.broker, ledger, run.session, task, listed)
+    )
 
 
 def _apply_partial_policy(
@@ -247,13 +265,6 @@ def _apply_partial_policy(
     ):
         held = f"{plan.held_line()}; " if plan.held else ""
         raise PartialRunError(f"run ended partial (partial_policy=fail): {held}{phase.message}")
-
-
-def _runner(
-    run: RunContext, adapters: Adapters, settings: ExecutionSettings, halt: Halt
-) -> PhaseRunner:
-    window = trading_window(adapters.broker, adapters.clock, settings)
-    return PhaseRunner(adapters.broker, adapters.clock, settings, window, run.run_id, halt=halt)
 
 
 def check_positions(
@@ -297,12 +308,16 @@ def _size(
     adapters: Adapters,
     plan: RebalancePlan,
     *,
-    todo: list[PlanItem],
-    walks: dict[str, Walk],
+    walks: list[Walk],
     budget: Decimal,
     settings: ExecutionSettings,
 ) -> Decimal | None:
-    """Set each new buy walk's quantity from the budget now; return the scale applied."""
+    """Set each new buy walk's quantity from the budget now; return the scale applied.
+
+    Walks adopted from an earlier try are not re-sized: they keep the size that try chose.
+    """
+    by_symbol = {w.symbol: w for w in walks}
+    todo = [item for item in plan.buys if by_symbol[item.symbol].live is None]
     if not todo:
         return None
     planned = sum((i.trade_amount for i in todo), Decimal(0))
@@ -312,8 +327,8 @@ def _size(
         book = books.get(item.symbol)
         # No usable quote: size at the plan's price; the walk re-checks the quote and refuses.
         ask = book.quote.ask if book is not None else item.price
-        walks[item.symbol].target_qty = buy_qty(item, scale, ask)
-    if not any(walks[i.symbol].target_qty > 0 for i in todo):
+        by_symbol[item.symbol].target_qty = buy_qty(item, scale, ask)
+    if not any(by_symbol[i.symbol].target_qty > 0 for i in todo):
         raise InsufficientBuyingPowerError(
             f"buys of {planned} planned but only {budget - plan.cash_reserve} spendable (budget "
             f"{budget} less reserve {plan.cash_reserve}): nothing bought"
@@ -327,7 +342,7 @@ def _phase(
     run: RunContext,
     adapters: Adapters,
     plan: RebalancePlan,
-    name: str,
+    name: Literal["sells", "buys"],
     walks: list[Walk],
     *,
     started: datetime,
@@ -345,7 +360,7 @@ def _phase(
     unbought = None
     if name == "buys":
         unbought = max(Decimal(0), sum((i.trade_amount for i in items), Decimal(0)) - filled)
-        unbought = unbought.quantize(Decimal("0.01"))
+        unbought = unbought.quantize(CENT)
         if scale is not None and scale < 1:
             parts.append(f"buys scaled to {scale:.2%} of plan by the budget {budget:.2f}")
         if unbought > 0:
@@ -356,7 +371,7 @@ def _phase(
     phase = PhaseResult(
         run_id=run.run_id,
         derived_from=(plan.artifact_id,),
-        phase="sells" if name == "sells" else "buys",
+        phase=name,
         status=status,
         started_at=started,
         finished_at=adapters.clock.now(),

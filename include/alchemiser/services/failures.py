@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from alchemiser.domain.keys import failure_key, failures_prefix
 from alchemiser.domain.report import TaskFailure
 from alchemiser.ports import ObjectStore
 from alchemiser.services.context import RunContext
 
-FOLDER = "failures"
-
 
 def save_failure(store: ObjectStore, run: RunContext, failure: TaskFailure) -> None:
     """Write (overwrite: the latest try wins) the failure of one task of the run."""
-    key = f"{run.prefix}/{FOLDER}/{failure.task_id}.json"
+    key = failure_key(run.prefix, failure.task_id)
     store.put(key, failure.model_dump_json(indent=2).encode())
 
 
 def recorded_failures(store: ObjectStore, run: RunContext) -> tuple[TaskFailure, ...]:
     """Return every failure the run's tasks recorded (unreadable records are skipped)."""
     found = []
-    for key in store.list_keys(f"{run.prefix}/{FOLDER}/"):
+    for key in store.list_keys(failures_prefix(run.prefix)):
         try:
             found.append(TaskFailure.model_validate_json(store.get(key)))
         except ValidationError:

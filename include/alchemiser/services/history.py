@@ -11,14 +11,16 @@ from decimal import Decimal
 
 import structlog
 
-from alchemiser.domain.errors import ArtifactNotFoundError, ObjectChangedError, ObjectExistsError
+from alchemiser.domain.errors import ArtifactNotFoundError
 from alchemiser.domain.history import RunHistory, RunSummary
+from alchemiser.domain.keys import HISTORY_KEY
 from alchemiser.domain.report import RunReport
+from alchemiser.execution.walk import SLIPPAGE_QUANTUM
+from alchemiser.ledger.cas import compare_and_swap
 from alchemiser.ports import ObjectStore
 
 log = structlog.get_logger(__name__)
 
-HISTORY_KEY = "runs/history.json"
 _ATTEMPTS = 8
 
 
@@ -44,7 +46,7 @@ def summarize(report: RunReport, report_key: str, written_at: datetime) -> RunSu
         account_id=account.account_id if account else "",
         live=report.live,
         traded_value=traded,
-        slippage_bps=slippage.quantize(Decimal("0.01")) if slippage is not None else None,
+        slippage_bps=slippage.quantize(SLIPPAGE_QUANTUM) if slippage is not None else None,
         orders_placed=report.orders.placed if report.orders else 0,
         portfolio_value=report.after.portfolio_value if report.after else None,
         note=report.note,
@@ -53,23 +55,21 @@ def summarize(report: RunReport, report_key: str, written_at: datetime) -> RunSu
 
 def record_run(store: ObjectStore, summary: RunSummary) -> None:
     """Add (or replace) a run's line in the history; concurrent writers retry, none is lost."""
-    for _ in range(_ATTEMPTS):
-        try:
-            body, etag = store.read(HISTORY_KEY)
-        except ArtifactNotFoundError:
-            try:
-                store.create(HISTORY_KEY, _dump(RunHistory(runs=(summary,))))
-                return
-            except ObjectExistsError:
-                continue
-        history = RunHistory.model_validate_json(body)
+
+    def add(history: RunHistory) -> RunHistory:
         runs = (*(r for r in history.runs if r.run_id != summary.run_id), summary)
-        try:
-            store.replace(HISTORY_KEY, _dump(history.model_copy(update={"runs": runs})), etag)
-            return
-        except ObjectChangedError:
-            continue
-    log.warning("run history not updated: too many concurrent writers", run_id=summary.run_id)
+        return history.model_copy(update={"runs": runs})
+
+    updated = compare_and_swap(
+        store,
+        HISTORY_KEY,
+        RunHistory.model_validate_json,
+        add,
+        attempts=_ATTEMPTS,
+        empty=RunHistory(),
+    )
+    if updated is None:
+        log.warning("run history not updated: too many concurrent writers", run_id=summary.run_id)
 
 
 def load_history(store: ObjectStore) -> RunHistory:
@@ -78,7 +78,3 @@ def load_history(store: ObjectStore) -> RunHistory:
         return RunHistory.model_validate_json(store.get(HISTORY_KEY))
     except ArtifactNotFoundError:
         return RunHistory()
-
-
-def _dump(history: RunHistory) -> bytes:
-    return history.model_dump_json().encode()

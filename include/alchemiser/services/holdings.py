@@ -17,21 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from alchemiser.domain.errors import ArtifactInvalidError, ArtifactNotFoundError
+from alchemiser.domain.keys import REPLAY_HELD_PREFIX, held_key, replay_held_key
 from alchemiser.ports import ObjectStore
 from alchemiser.strategy.rebalance import Held
-
-PREFIX = "strategies/held"
-REPLAY_PREFIX = "replay/held/"
-
-
-def held_key(strategy: str) -> str:
-    """Return the object key of a strategy's last live rebalance."""
-    return f"{PREFIX}/{strategy}.json"
-
-
-def replay_held_key(session: date) -> str:
-    """Return the key of every ruled strategy's holdings after a replayed session."""
-    return f"{REPLAY_PREFIX}{session.isoformat()}.json"
 
 
 def read_held(store: ObjectStore, strategies: Mapping[str, object], as_of: date) -> dict[str, Held]:
@@ -62,7 +50,7 @@ def read_replay_held(
     store: ObjectStore, strategies: Mapping[str, object], session: date
 ) -> dict[str, Held]:
     """Return what each strategy held after the latest replayed session before `session`."""
-    earlier = [k for k in store.list_keys(REPLAY_PREFIX) if k < replay_held_key(session)]
+    earlier = [k for k in store.list_keys(REPLAY_HELD_PREFIX) if k < replay_held_key(session)]
     if not earlier:
         return {}
     try:

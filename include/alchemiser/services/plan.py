@@ -9,6 +9,7 @@ from pydantic import Field
 
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import ArtifactNotFoundError, SessionMismatchError
+from alchemiser.domain.keys import artifact_key
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.report import ArtifactRef
@@ -16,11 +17,12 @@ from alchemiser.domain.sessions import session_of
 from alchemiser.domain.types import Frozen
 from alchemiser.ledger.ledger import TradeLedger
 from alchemiser.planning.planner import build_plan
-from alchemiser.ports import Adapters, ObjectStore
-from alchemiser.risk.gate import LAST_TARGETS_KEY, SignalGate, check_targets
+from alchemiser.ports import Adapters
+from alchemiser.risk.gate import SignalGate, check_targets
 from alchemiser.risk.limits import RiskLimits, check_plan
-from alchemiser.services.artifacts import artifact_key, load, save
+from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
+from alchemiser.services.last_traded import last_traded
 from alchemiser.services.replay import ReplaySettings, plan_replay
 from alchemiser.services.snapshot import take_snapshot
 
@@ -75,10 +77,11 @@ def plan_rebalance(
     if mode == "replay":
         plan, snapshot = plan_replay(run, targets, adapters, settings, replay)
     else:
-        check_targets(targets, _last_traded(store), gate or SignalGate(), force)
         snapshot = take_snapshot(
             run.run_id, adapters, also_quote=targets.symbols, settings=settings
         )
+        last = last_traded(store, snapshot.account_id)
+        check_targets(targets, last, gate or SignalGate(), force)
         plan = build_plan(targets, snapshot, settings)
     check_plan(plan, limits or RiskLimits())  # before anything is saved or routed
     earlier = None
@@ -103,13 +106,6 @@ def plan_rebalance(
         mode=mode,
         rebalanced_by=earlier,
     )
-
-
-def _last_traded(store: ObjectStore) -> TargetAllocation | None:
-    try:
-        return TargetAllocation.model_validate_json(store.get(LAST_TARGETS_KEY))
-    except ArtifactNotFoundError:
-        return None
 
 
 def _plan_of_a_run_that_traded(run: RunContext, adapters: Adapters) -> PlanOutput | None:

@@ -19,6 +19,7 @@ from pydantic import Field
 from alchemiser.calendars.trading import calendar
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import MarketDataError
+from alchemiser.domain.keys import BOOKS_PREFIX, EQUITY_CURVE, book_key
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.replay import EquityCurve, EquityPoint, ReplayBook, ReplayResult
@@ -33,8 +34,6 @@ from alchemiser.services.context import RunContext
 
 log = structlog.get_logger(__name__)
 
-BOOKS = "replay/books/"
-EQUITY_CURVE = "replay/equity_curve.json"
 _BAR_LOOKBACK = timedelta(days=10)
 
 
@@ -44,14 +43,9 @@ class ReplaySettings(Frozen):
     initial_cash: NonNegativeMoney = Field(default=Decimal(100_000))
 
 
-def book_key(session: date) -> str:
-    """Return the key of the book at the close of `session`."""
-    return f"{BOOKS}{session.isoformat()}.json"
-
-
 def prior_book(store: ObjectStore, run: RunContext, settings: ReplaySettings) -> ReplayBook:
     """Return the latest book before the run's session, or a fresh all-cash book."""
-    earlier = [k for k in store.list_keys(BOOKS) if k < book_key(run.session)]
+    earlier = [k for k in store.list_keys(BOOKS_PREFIX) if k < book_key(run.session)]
     if earlier:
         return ReplayBook.model_validate_json(store.get(earlier[-1]))
     return ReplayBook(
@@ -119,7 +113,7 @@ def replay_session(
 
 def equity_curve(store: ObjectStore) -> tuple[EquityPoint, ...]:
     """Return the value of every replayed book, by session."""
-    books = (ReplayBook.model_validate_json(store.get(k)) for k in store.list_keys(BOOKS))
+    books = (ReplayBook.model_validate_json(store.get(k)) for k in store.list_keys(BOOKS_PREFIX))
     return tuple(EquityPoint(session=b.session, value=b.value) for b in books)
 
 

@@ -13,6 +13,13 @@ import structlog
 
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import BrokerError, MarketDataError
+from alchemiser.domain.keys import (
+    REPORT_CHART,
+    REPORT_PAGE,
+    REPORT_TEXT,
+    artifact_key,
+    run_file_key,
+)
 from alchemiser.domain.orders import OrderStatus, PhaseResult, PhaseStatus
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
@@ -25,20 +32,19 @@ from alchemiser.domain.report import (
     TaskFailure,
     WeightComparison,
 )
-from alchemiser.domain.types import Frozen
+from alchemiser.domain.types import CENT, Frozen
 from alchemiser.ledger.entry import LedgerEntry, LedgerState
 from alchemiser.ports import Adapters
 from alchemiser.reporting.chart import weights_chart
-from alchemiser.risk.gate import LAST_TARGETS_KEY
-from alchemiser.services.artifacts import artifact_key, load, save
+from alchemiser.services.artifacts import load, save
 from alchemiser.services.context import RunContext
 from alchemiser.services.history import record_run, summarize
+from alchemiser.services.last_traded import keep_last_traded
 from alchemiser.services.render import render_html, render_text
 from alchemiser.services.snapshot import take_snapshot
 
 log = structlog.get_logger(__name__)
 
-CHART = "weights.png"
 _OPEN_OK = {PhaseStatus.SUCCESS, PhaseStatus.SKIPPED}
 
 
@@ -106,7 +112,7 @@ def tally(entries: tuple[LedgerEntry, ...]) -> OrderTally:
         traded_value=sum(
             (e.filled_qty * e.filled_avg_price for e in placed if e.filled_avg_price),
             Decimal(0),
-        ).quantize(Decimal("0.01")),
+        ).quantize(CENT),
     )
 
 
@@ -160,15 +166,14 @@ def write_report(
         artifacts=refs.all(),
     )
     ref = save(store, run.prefix, "report", report, f"outcome {report.outcome}")
-    ref = ref.model_copy(update={"link": store.link(f"{run.prefix}/report.html")})
-    if report.outcome in {"success", "partial"} and targets is not None:
+    text, html = run_file_key(run.prefix, REPORT_TEXT), run_file_key(run.prefix, REPORT_PAGE)
+    ref = ref.model_copy(update={"link": store.link(html)})
+    if report.outcome in {"success", "partial"} and targets is not None and plan is not None:
         # What the book was last traded towards: the signal gate compares the next targets.
-        store.put(LAST_TARGETS_KEY, targets.model_dump_json(indent=2).encode())
-    store.put(f"{run.prefix}/report.txt", render_text(report, ref.uri).encode(), "text/plain")
-    store.put(f"{run.prefix}/{CHART}", weights_chart(report.weights), "image/png")
-    store.put(
-        f"{run.prefix}/report.html", render_html(report, ref.uri, CHART).encode(), "text/html"
-    )
+        keep_last_traded(store, plan.account_id, targets)
+    store.put(text, render_text(report, ref.uri).encode(), "text/plain")
+    store.put(run_file_key(run.prefix, REPORT_CHART), weights_chart(report.weights), "image/png")
+    store.put(html, render_html(report, ref.uri, REPORT_CHART).encode(), "text/html")
     record_run(store, summarize(report, ref.key, adapters.clock.now()))
     log.info("run report written", run_id=run.run_id, key=ref.key, outcome=report.outcome)
     return ref

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from alchemiser.domain.symbols import canonical
-from alchemiser.strategy.errors import SourcePos, SymphonySyntaxError
+from alchemiser.strategy.errors import SymphonySyntaxError
 from alchemiser.strategy.nodes import (
     FREQUENCIES,
     Asset,
@@ -304,8 +304,3 @@ class Compiler:
 def compile_symphony(root: Node, source: str) -> Symphony:
     """Compile a `defsymphony` syntax tree."""
     return Compiler().symphony(root, source)
-
-
-def position_of(expr: Expr) -> SourcePos:
-    """Return where an expression starts."""
-    return expr.pos

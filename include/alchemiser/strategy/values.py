@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from alchemiser.domain.types import QTY_STEP
 from alchemiser.strategy.errors import SourcePos, SymphonyEvaluationError
 from alchemiser.strategy.nodes import Group
-
-QUANTUM = Decimal("0.000000001")
-"""Final weights are quantised to 1e-9; the rounding residual goes to the largest weight."""
 
 
 @dataclass(slots=True, eq=False)
@@ -107,7 +105,7 @@ def final_weights(weights: dict[str, float], pos: SourcePos) -> dict[str, Decima
         share = weight / total
         if not -1e-12 <= share <= 1.0 + 1e-12:
             raise fail(f"weight of {symbol} is {share}, outside [0, 1]", pos, "defsymphony")
-        q = Decimal(repr(share)).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+        q = Decimal(repr(share)).quantize(QTY_STEP, rounding=ROUND_HALF_EVEN)
         if q > 0:
             exact[symbol] = min(q, Decimal(1))
     if not exact:

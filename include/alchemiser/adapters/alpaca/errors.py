@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from alchemiser.adapters.alpaca.http import RetriesExhaustedError
 from alchemiser.domain.errors import (
     BrokerError,
+    DuplicateClientOrderIdError,
     FinalRejectionError,
     NotTradableError,
     OrderRejectedError,
@@ -20,23 +21,28 @@ from alchemiser.domain.errors import (
 
 DUPLICATE_CLIENT_ORDER_ID = 40010001
 """Alpaca's code for "client_order_id must be unique" (and other bad parameters)."""
+DUPLICATE_MESSAGE = "client_order_id must be unique"
 NOT_TRADABLE = ("not tradable", "not active", "cannot be traded", "is halted")
 """Words of a 403 saying the symbol cannot trade now (halted, suspended, inactive)."""
 FINAL_403 = ("cost basis must be", "fractional orders are not supported")
 """Other 403s the same order always gets."""
-NEVER_FINAL = ("insufficient", "wash trade", "client_order_id must be unique")
+NEVER_FINAL = ("insufficient", "wash trade")
 """Buying power, available qty and wash trades change as other orders fill or are canceled
-(Alpaca sends wash trades as 403 or 422), and a duplicate id means the order exists."""
+(Alpaca sends wash trades as 403 or 422)."""
 
 
 def classify_rejection(error: OrderRejectedError) -> OrderRejectedError:
-    """Return the rejection as a final one when no retry of the same order can change it.
+    """Return the rejection as the domain error that says what to do about it.
 
-    A 422 is an invalid order (price off tick, bad qty), final, except code 40010001, which
-    Alpaca also uses for a duplicate client order id (an earlier try's order exists: adopt
-    it). 429s, 5xx and transport failures never arrive here as rejections.
+    A duplicate client order id (422 40010001 "client_order_id must be unique": an earlier
+    try's order exists) is a DuplicateClientOrderIdError, adopted by lookup. A 422 is otherwise
+    an invalid order (price off tick, bad qty), final, except under code 40010001, which Alpaca
+    uses for other bad parameters too. 429s, 5xx and transport failures never arrive here as
+    rejections.
     """
     message = str(error).lower()
+    if error.code == DUPLICATE_CLIENT_ORDER_ID and DUPLICATE_MESSAGE in message:
+        return DuplicateClientOrderIdError(str(error), status=error.status, code=error.code)
     if error.status not in (403, 422) or any(words in message for words in NEVER_FINAL):
         return error
     if any(words in message for words in NOT_TRADABLE):

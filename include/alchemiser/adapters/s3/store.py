@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -36,12 +38,10 @@ class S3ObjectStore:
 
     def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
         """Write (or overwrite) one object."""
-        try:
+        with self._errors("put", key):
             self._client.put_object(
                 Bucket=self._bucket, Key=key, Body=body, ContentType=content_type
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise ObjectStoreError(f"put s3://{self._bucket}/{key}: {exc}") from exc
 
     def link(self, key: str) -> str:
         """Return the AWS console page of an object, or the object's URL on a custom endpoint."""
@@ -56,18 +56,16 @@ class S3ObjectStore:
     def list_keys(self, prefix: str) -> tuple[str, ...]:
         """Return every key under `prefix`, sorted (all pages)."""
         keys: list[str] = []
-        try:
+        with self._errors("list", prefix):
             for page in self._client.get_paginator("list_objects_v2").paginate(
                 Bucket=self._bucket, Prefix=prefix
             ):
                 keys.extend(o["Key"] for o in page.get("Contents", []))
-        except (ClientError, BotoCoreError) as exc:
-            raise ObjectStoreError(f"list s3://{self._bucket}/{prefix}: {exc}") from exc
         return tuple(sorted(keys))
 
     def create(self, key: str, body: bytes) -> str:
         """Write only if absent (S3 conditional write, If-None-Match: *); return the ETag."""
-        try:
+        with self._errors("create", key, _EXISTS):
             response = self._client.put_object(
                 Bucket=self._bucket,
                 Key=key,
@@ -75,29 +73,17 @@ class S3ObjectStore:
                 ContentType="application/json",
                 IfNoneMatch="*",
             )
-        except ClientError as exc:
-            if _code(exc) in _PRECONDITION:
-                raise ObjectExistsError(f"s3://{self._bucket}/{key} already exists") from exc
-            raise ObjectStoreError(f"create s3://{self._bucket}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(f"create s3://{self._bucket}/{key}: {exc}") from exc
         return response["ETag"]
 
     def read(self, key: str) -> tuple[bytes, str]:
         """Return body and ETag."""
-        try:
+        with self._errors("read", key, _ABSENT):
             response = self._client.get_object(Bucket=self._bucket, Key=key)
             return response["Body"].read(), response["ETag"]
-        except ClientError as exc:
-            if _code(exc) in {"NoSuchKey", "404"}:
-                raise ArtifactNotFoundError(f"s3://{self._bucket}/{key} does not exist") from exc
-            raise ObjectStoreError(f"read s3://{self._bucket}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(f"read s3://{self._bucket}/{key}: {exc}") from exc
 
     def replace(self, key: str, body: bytes, etag: str) -> str:
         """Overwrite only if unchanged since read (If-Match: etag); return the new ETag."""
-        try:
+        with self._errors("replace", key, _CHANGED):
             response = self._client.put_object(
                 Bucket=self._bucket,
                 Key=key,
@@ -105,32 +91,39 @@ class S3ObjectStore:
                 ContentType="application/json",
                 IfMatch=etag,
             )
-        except ClientError as exc:
-            if _code(exc) in _PRECONDITION:
-                raise ObjectChangedError(
-                    f"s3://{self._bucket}/{key} changed since it was read"
-                ) from exc
-            raise ObjectStoreError(f"replace s3://{self._bucket}/{key}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(f"replace s3://{self._bucket}/{key}: {exc}") from exc
         return response["ETag"]
 
     def get(self, key: str) -> bytes:
         """Read one object; a missing one is ArtifactNotFoundError."""
+        return self.read(key)[0]
+
+    @contextmanager
+    def _errors(
+        self,
+        verb: str,
+        key: str,
+        expected: _Expected | None = None,
+    ) -> Iterator[None]:
+        """Re-raise S3's failures of `verb` on `key`: the `expected` one as its domain error."""
+        where = f"s3://{self._bucket}/{key}"
         try:
-            response = self._client.get_object(Bucket=self._bucket, Key=key)
-            return response["Body"].read()
+            yield
         except ClientError as exc:
-            if _code(exc) in {"NoSuchKey", "404"}:
-                raise ArtifactNotFoundError(f"s3://{self._bucket}/{key} does not exist") from exc
-            raise ObjectStoreError(f"get s3://{self._bucket}/{key}: {exc}") from exc
+            if expected is not None and _code(exc) in expected[0]:
+                raise expected[1](f"{where} {expected[2]}") from exc
+            raise ObjectStoreError(f"{verb} {where}: {exc}") from exc
         except BotoCoreError as exc:
-            raise ObjectStoreError(f"get s3://{self._bucket}/{key}: {exc}") from exc
+            raise ObjectStoreError(f"{verb} {where}: {exc}") from exc
 
 
 # S3 answers a failed condition with 412 PreconditionFailed; a concurrent conditional write
 # in flight can also answer 409 ConditionalRequestConflict: both mean "someone else wrote it".
-_PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+_PRECONDITION = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+_Expected = tuple[frozenset[str], type[AlchemiserError], str]
+"""Error codes S3 answers for an outcome the port names, its domain error, and its words."""
+_ABSENT: _Expected = (frozenset({"NoSuchKey", "404"}), ArtifactNotFoundError, "does not exist")
+_EXISTS: _Expected = (_PRECONDITION, ObjectExistsError, "already exists")
+_CHANGED: _Expected = (_PRECONDITION, ObjectChangedError, "changed since it was read")
 
 
 def _code(exc: ClientError) -> str:
