@@ -26,6 +26,7 @@ from alchemiser.adapters.airflow.connections import ALPACA_CONN_ID, AWS_CONN_ID,
 from alchemiser.adapters.alpaca.broker import AlpacaBroker
 from alchemiser.adapters.local.folder import EXCHANGE_STATE, state_dir
 from alchemiser.bootstrap import build_store
+from alchemiser.domain.keys import REPORT_TEXT, session_runs_prefix
 from alchemiser.domain.sessions import session_of
 from alchemiser.ports import ObjectStore
 from sandbox.environment import (
@@ -117,14 +118,16 @@ def _airflow(args: list[str], env: dict[str, str], log_path: Path) -> int:
 
 
 def _reports(store: ObjectStore, session: date) -> set[str]:
-    return {k for k in store.list_keys(f"runs/{session.isoformat()}/") if k.endswith("/report.txt")}
+    return {
+        k for k in store.list_keys(session_runs_prefix(session)) if k.endswith(f"/{REPORT_TEXT}")
+    }
 
 
 def _new_report(store: ObjectStore, session: date, earlier: set[str]) -> str | None:
     """Return the text report this run wrote (the store also holds earlier runs' reports)."""
     new = sorted(_reports(store, session) - earlier)
     if not new:
-        _say(f"no new report under {store.bucket}/runs/{session.isoformat()}/")
+        _say(f"no new report under {store.bucket}/{session_runs_prefix(session)}")
         return None
     return store.get(new[-1]).decode()
 

@@ -11,11 +11,10 @@ from alchemiser.domain.backtests import (
     BacktestNameError,
     PublishedBacktest,
     backtest_file,
-    backtest_key,
     backtest_name,
     content_type,
-    summary_key,
 )
+from alchemiser.domain.keys import backtest_key, summary_key
 
 
 @pytest.mark.parametrize("name", ["demo", "2021-2025", "spy_only.v2", "A", "x" * 80])

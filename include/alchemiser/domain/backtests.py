@@ -1,9 +1,10 @@
-"""Published backtests: their names, their object keys and the line the console lists.
+"""Published backtests: their names, their file names and the line the console lists.
 
 A backtest published as NAME lives under `backtests/NAME/`: `summary.json` (a
 `PublishedBacktest`, written last, so a listed backtest is complete), `tearsheet.json`,
 `tearsheet.html` and its PNG charts side by side, as `--out` writes them. Names and file names
-come from URLs in the console, so both are checked here before they become keys.
+come from URLs in the console, so both are checked here before they become keys (the keys
+themselves are built in `domain/keys.py`, with every other key).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pydantic import AwareDatetime, Field
 from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.types import Frozen
 
-BACKTESTS_PREFIX = "backtests/"
 SUMMARY_FILE = "summary.json"
 TEARSHEET_HTML = "tearsheet.html"
 TEARSHEET_JSON = "tearsheet.json"
@@ -48,16 +48,6 @@ def backtest_file(file: str) -> str:
     if file in (TEARSHEET_HTML, TEARSHEET_JSON, SUMMARY_FILE) or _CHART.fullmatch(file):
         return file
     raise BacktestNameError(f"{file!r} is not a file of a published backtest")
-
-
-def backtest_key(name: str, file: str) -> str:
-    """Return the key of one file of the backtest published as `name`."""
-    return f"{BACKTESTS_PREFIX}{backtest_name(name)}/{backtest_file(file)}"
-
-
-def summary_key(name: str) -> str:
-    """Return the key of a published backtest's summary, the line the console lists."""
-    return backtest_key(name, SUMMARY_FILE)
 
 
 def content_type(file: str) -> str:

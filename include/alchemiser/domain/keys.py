@@ -11,6 +11,8 @@
     replay/books/<session>.json                the simulated book after a replayed session
     replay/equity_curve.json                   the replayed book's value, session by session
     marketdata/bars/1Day/<SYMBOL>.parquet      the bar cache
+    backtests/<name>/summary.json              a published backtest: its line in the console,
+    backtests/<name>/tearsheet.{json,html}     written last; its tearsheet and PNG charts
 
 Keys derive from the account, the session and the run, never from a try, so a retried task
 writes the same keys. Run and account ids are made safe for a key segment here.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from alchemiser.domain.backtests import SUMMARY_FILE, backtest_file, backtest_name
 from alchemiser.domain.symbols import file_stem
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -30,9 +33,14 @@ def _segment(part: str) -> str:
     return _UNSAFE.sub("_", part)
 
 
+def session_runs_prefix(session: date) -> str:
+    """Return the key prefix under which every run of one session keeps its artifacts."""
+    return f"runs/{session.isoformat()}/"
+
+
 def run_prefix(session: date, run_id: str) -> str:
     """Return the key prefix of one run: partitioned by session, then run."""
-    return f"runs/{session.isoformat()}/{_segment(run_id)}"
+    return f"{session_runs_prefix(session)}{_segment(run_id)}"
 
 
 def artifact_key(prefix: str, name: str) -> str:
@@ -138,3 +146,17 @@ BARS_PREFIX = "marketdata/bars/1Day"
 def bars_key(symbol: str) -> str:
     """Return the key of a symbol's cached bars (`BRK.B` is stored as `BRK_B`)."""
     return f"{BARS_PREFIX}/{file_stem(symbol)}.parquet"
+
+
+BACKTESTS_PREFIX = "backtests/"
+"""Where published backtests live, one folder per name."""
+
+
+def backtest_key(name: str, file: str) -> str:
+    """Return the key of one file of the backtest published as `name` (both names checked)."""
+    return f"{BACKTESTS_PREFIX}{backtest_name(name)}/{backtest_file(file)}"
+
+
+def summary_key(name: str) -> str:
+    """Return the key of a published backtest's summary, the line the console lists."""
+    return backtest_key(name, SUMMARY_FILE)

@@ -15,13 +15,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from alchemiser.domain.backtests import (
-    BACKTESTS_PREFIX,
     SUMMARY_FILE,
     PublishedBacktest,
-    backtest_key,
     content_type,
-    summary_key,
 )
+from alchemiser.domain.keys import BACKTESTS_PREFIX, backtest_key, summary_key
 from alchemiser.ports import ObjectStore
 
 
