@@ -151,9 +151,9 @@ with DAG(
     )
     def report() -> dict[str, Any]:
         """Cancel what of this run is still open, then write the run report (any outcome)."""
-        from alchemiser.adapters.airflow import runtime
+        from alchemiser.adapters.airflow import teardown
 
-        return runtime.report_task(get_current_context())
+        return teardown.report_task(get_current_context())
 
     targets = compute_signals()
     # TaskFlow passes XComArgs where the tasks receive dicts at run time; mypy sees the call.

@@ -31,12 +31,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Self, TypeVar, cast
 
-import boto3
 import redis
 import requests
 import sqlalchemy
 
-from alchemiser.adapters.local.folder import EXCHANGE_STATE, state_dir
+from alchemiser.bootstrap import s3_client
+from alchemiser.cli.store import EXCHANGE_STATE, state_dir
 from sandbox.airflow_rest import (
     DAG_ID,
     HTTP_TIMEOUT_SECONDS,
@@ -258,13 +258,8 @@ class Deployment(AirflowRestMixin):
         (self.home / "env.sh").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _create_bucket(self, s3: Server) -> None:
-        client = boto3.client(
-            "s3",
-            endpoint_url=s3.url,
-            aws_access_key_id="sandbox",
-            aws_secret_access_key="sandbox",  # noqa: S106 - moto accepts any credentials
-            region_name="us-east-1",
-        )
+        # moto accepts any credentials
+        client = s3_client(s3.url, access_key="sandbox", secret_key="sandbox", region="us-east-1")  # noqa: S106
         create_sandbox_bucket(client, self.config.bucket)
 
     def _create_database(self) -> None:

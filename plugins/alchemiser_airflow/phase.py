@@ -50,8 +50,8 @@ class PhaseOperator(BaseOperator):
         """Cancel this task's open orders, unless a timed-out try will be retried."""
         if self._context is None:
             return  # killed before it started: nothing placed
-        from alchemiser.adapters.airflow import runtime  # noqa: PLC0415 - runtime only
+        from alchemiser.adapters.airflow import teardown  # noqa: PLC0415 - runtime only
 
         # Airflow calls on_kill from the timeout's except block, or from its SIGTERM handler.
         timed_out = isinstance(sys.exc_info()[1], AirflowTaskTimeout)
-        runtime.phase_killed(self._context, timed_out=timed_out)
+        teardown.phase_killed(self._context, timed_out=timed_out)
