@@ -1,8 +1,8 @@
 """PhaseOperator: execute_sells and execute_buys, with an `on_kill` that leaves nothing working.
 
-A TaskFlow task has no `on_kill`; this operator is the same one-line call into the runtime plus
-the hook Airflow calls when the task is killed: on SIGTERM (the UI marked it failed, the run
-was marked failed, the worker is going away) and when `execution_timeout` fires. The runtime
+Like the other tasks (see tasks.py) it is a one-line call into the runtime, plus the hook
+Airflow calls when the task is killed: on SIGTERM (the UI marked it failed, the run was marked
+failed, the worker is going away) and when `execution_timeout` fires. The runtime
 cancels this task's open orders unless a retry will adopt them (a timeout with tries left).
 The run's teardown (the report task) sweeps whatever is still open after the last try.
 """
