@@ -105,6 +105,7 @@ ALLOWED: dict[str, set[str]] = {
         "bootstrap",
         "calendars",
         "console",
+        "defaults",
         "domain",
         "execution",
         "ledger",
@@ -118,6 +119,7 @@ ALLOWED: dict[str, set[str]] = {
         "backtest",
         "bootstrap",
         "calendars",
+        "defaults",
         "domain",
         "ledger",
         "marketdata",
@@ -125,6 +127,7 @@ ALLOWED: dict[str, set[str]] = {
         "strategy",
     },
     "__main__": {"cli"},
+    "defaults": set(),
     "__init__": set(),
 }
 
@@ -171,7 +174,7 @@ OUTSIDE_ALLOWED: dict[str, tuple[str, ...]] = {
     "include/sandbox": (
         "alchemiser.adapters.airflow.connections",
         "alchemiser.bootstrap",
-        "alchemiser.cli.store",
+        "alchemiser.defaults",
         "alchemiser.domain",
         "alchemiser.ports",
     ),

@@ -31,7 +31,7 @@ from typing import IO, Any, Literal, Self, TypeVar
 import requests
 
 from alchemiser.bootstrap import s3_client
-from alchemiser.cli.store import EXCHANGE_STATE
+from alchemiser.defaults import EXCHANGE_STATE
 from sandbox.airflow_rest import (
     DAG_ID,
     HTTP_TIMEOUT_SECONDS,

@@ -20,11 +20,10 @@ from pathlib import Path
 
 from alchemiser.adapters.airflow.connections import alpaca_from_connection, aws_connection_client
 from alchemiser.bootstrap import build_broker, build_store
-from alchemiser.cli.store import EXCHANGE_STATE, state_dir
+from alchemiser.defaults import DEFAULT_BUCKET, EXCHANGE_STATE, state_dir
 from alchemiser.domain.sessions import session_of
 from alchemiser.ports import ObjectStore
 from sandbox.environment import (
-    DEMO_BUCKET,
     PROJECT,
     airflow_env,
     alpaca_connection,
@@ -66,7 +65,7 @@ def run(home: Path, *, force: bool = False) -> int:
         os.environ.update(env)  # the hooks below read connections from the environment
         logging.getLogger("airflow").setLevel(logging.WARNING)  # keep the terminal for the report
         store = build_store(
-            env.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET),
+            env.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEFAULT_BUCKET),
             env.get("AIRFLOW_VAR_ALCHEMISER_STATE_DIR", ""),
             aws_connection_client,
         )

@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from alchemiser.cli.store import state_dir
+from alchemiser.defaults import state_dir
 from sandbox.deployment import DEMO_ACCOUNT, Deployment, DeploymentConfig
 from sandbox.environment import PROJECT
 from sandbox.processes import SandboxError, free_port

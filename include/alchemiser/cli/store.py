@@ -1,8 +1,5 @@
 """Where a command finds the object store, chosen as `make run` chooses (no SDK imported here).
 
-Also where the embedded defaults keep their state on this machine (`state_dir`), which the
-sandbox's `make run` and `make airflow` share with the commands.
-
 The local state folder (`--state-dir`, default $ALCHEMISER_STATE_DIR or `.alchemiser-state/` in
 the checkout) unless AIRFLOW_CONN_AWS_DEFAULT is set or `--s3`/`--endpoint-url` is given; then
 S3 with boto3's usual configuration (credentials from the environment, `--endpoint-url` or
@@ -15,19 +12,7 @@ import argparse
 import os
 from pathlib import Path
 
-DEFAULT_BUCKET = "alchemiser"
-STATE_DIR_ENV = "ALCHEMISER_STATE_DIR"
-EXCHANGE_STATE = "paper-exchange.json"
-_CHECKOUT = Path(__file__).resolve().parents[3]  # include/alchemiser/cli/ is 3 deep
-
-
-def state_dir() -> Path:
-    """Return $ALCHEMISER_STATE_DIR, or `.alchemiser-state/` in the checkout.
-
-    Inside: the local store's objects under `<bucket>/` (ledger, runs, reports, bar cache) and
-    the sandbox paper exchange's account in `paper-exchange.json`.
-    """
-    return Path(os.environ.get(STATE_DIR_ENV) or _CHECKOUT / ".alchemiser-state").absolute()
+from alchemiser.defaults import DEFAULT_BUCKET, STATE_DIR_ENV, state_dir
 
 
 def add_store_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 ALPACA_CONN_ID = "alpaca_default"
 AWS_CONN_ID = "aws_default"
 BUCKET_VARIABLE = "alchemiser_bucket"
-DEFAULT_BUCKET = "alchemiser"
 STATE_DIR_VARIABLE = "alchemiser_state_dir"
 """A folder here makes the tasks keep their state in it (the local store) instead of S3."""
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")

@@ -16,7 +16,6 @@ from airflow.sdk import Variable
 
 from alchemiser.adapters.airflow.connections import (
     BUCKET_VARIABLE,
-    DEFAULT_BUCKET,
     STATE_DIR_VARIABLE,
     alpaca_from_connection,
     aws_connection_client,
@@ -24,6 +23,7 @@ from alchemiser.adapters.airflow.connections import (
 from alchemiser.adapters.airflow.live import check_venue, run_type
 from alchemiser.bootstrap import build_adapters, build_store
 from alchemiser.calendars.trading import calendar
+from alchemiser.defaults import DEFAULT_BUCKET
 from alchemiser.ports import Adapters, ObjectStore
 from alchemiser.services.context import RunContext, ignored_session_param, resolve_session
 
