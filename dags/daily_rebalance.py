@@ -27,19 +27,20 @@ sends the run's one notification. Between tries of a phase its orders stay: the 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.sdk import DAG, Param
 
 from alchemiser_airflow.links import ReportLink
 from alchemiser_airflow.notifier import RunNotifier
 from alchemiser_airflow.phase import PhaseOperator
 from alchemiser_airflow.settlement import SettlementSensor
+from alchemiser_airflow.tasks import RouteTask, RuntimeTask
 from alchemiser_airflow.timetable import TradingSessionTimetable
 
-# Task bodies import the runtime module themselves: it pulls in alpaca-py, pandas and boto3,
-# which the dag-processor must not load every time it parses this file.
+# Every task calls one runtime entry point, imported when the task runs: the runtime pulls in
+# alpaca-py, pandas and boto3, which the dag-processor must not load every time it parses this
+# file (and TaskFlow's @task would load the Python operator's machinery: see plugins' tasks).
 
 with DAG(
     dag_id="daily_rebalance",
@@ -114,51 +115,22 @@ with DAG(
     },
     tags=["alchemiser", "trading"],
 ) as dag:
-
-    @task
-    def compute_signals() -> dict[str, Any]:
-        """Evaluate the strategies into target weights."""
-        from alchemiser.adapters.airflow import runtime
-
-        return runtime.signals_task(get_current_context())
-
-    @task
-    def build_plan(targets: dict[str, Any]) -> dict[str, Any]:
-        """Snapshot the account (or the replay book) and plan sells and buys."""
-        from alchemiser.adapters.airflow import runtime
-
-        return runtime.plan_task(get_current_context(), targets)
-
-    @task.branch
-    def route(plan: dict[str, Any]) -> list[str]:
-        """Trade, replay, or stop here (no trades, or plan_only); the report runs regardless."""
-        from alchemiser.adapters.airflow import runtime
-
-        return runtime.route_task(get_current_context(), plan)
-
-    @task
-    def replay_session(plan: dict[str, Any]) -> dict[str, Any]:
-        """Fill a past session's plan at the close against the simulated book."""
-        from alchemiser.adapters.airflow import runtime
-
-        return runtime.replay_task(get_current_context(), plan)
-
-    @task(
-        # The run's one notification, from its report (any outcome); or, when no report
-        # could be written or the cleanup could not finish, the report task's own error.
-        on_success_callback=RunNotifier("success"),
-        on_failure_callback=RunNotifier("failure"),
+    targets = RuntimeTask(
+        task_id="compute_signals",
+        entry="signals_task",
+        doc_md="Evaluate the strategies into target weights.",
     )
-    def report() -> dict[str, Any]:
-        """Cancel what of this run is still open, then write the run report (any outcome)."""
-        from alchemiser.adapters.airflow import runtime
-
-        return runtime.report_task(get_current_context())
-
-    targets = compute_signals()
-    # TaskFlow passes XComArgs where the tasks receive dicts at run time; mypy sees the call.
-    plan = build_plan(targets)  # type: ignore[arg-type]
-    branch = route(plan)  # type: ignore[arg-type]
+    plan = RuntimeTask(
+        task_id="build_plan",
+        entry="plan_task",
+        inputs={"targets": targets.output},
+        doc_md="Snapshot the account (or the replay book) and plan sells and buys.",
+    ).output
+    branch = RouteTask(
+        task_id="route",
+        plan=plan,
+        doc_md="Trade, replay, or stop here (no trades, or plan_only); the report runs regardless.",
+    )
     sells = PhaseOperator(task_id="execute_sells", phase="sells", plan=plan)
     # Margin accounts: proceeds are usable at once. Cash accounts: they settle next business
     # day, so after a short grace the buys spend the settled cash and report the rest.
@@ -166,10 +138,23 @@ with DAG(
         task_id="await_settlement", sells=sells.output, settlement_wait=30, timeout=120
     )
     buys = PhaseOperator(task_id="execute_buys", phase="buys", plan=plan, sells=sells.output)
-    replayed = replay_session(plan)  # type: ignore[arg-type]
+    replayed = RuntimeTask(
+        task_id="replay_session",
+        entry="replay_task",
+        inputs={"plan": plan},
+        doc_md="Fill a past session's plan at the close against the simulated book.",
+    )
     branch >> [sells, replayed]
     sells >> settled >> buys
-    reported = report()
+    reported = RuntimeTask(
+        task_id="report",
+        entry="report_task",
+        doc_md="Cancel what of this run is still open, then write the run report (any outcome).",
+        # The run's one notification, from its report (any outcome); or, when no report
+        # could be written or the cleanup could not finish, the report task's own error.
+        on_success_callback=RunNotifier("success"),
+        on_failure_callback=RunNotifier("failure"),
+    )
     # Not downstream of the branch itself: a branch skips every direct downstream it did not pick.
     [targets, plan, buys, replayed] >> reported
     reported.as_teardown()

@@ -16,9 +16,9 @@ PREFIX = "/alchemiser"
 
 def _store() -> ObjectStore:
     # The task runtime (alpaca-py, pandas, boto3) loads only when a page is first served.
-    from alchemiser.adapters.airflow import runtime  # noqa: PLC0415 - runtime only
+    from alchemiser.adapters.airflow import wiring  # noqa: PLC0415 - runtime only
 
-    return runtime.object_store()
+    return wiring.object_store()
 
 
 class AlchemiserConsolePlugin(AirflowPlugin):

@@ -99,11 +99,13 @@ ALLOWED: dict[str, set[str]] = {
         "risk",
         "strategy",
     },
-    "bootstrap": {"adapters", "ports"},
+    # The composition root: the only room outside `adapters` that may import an adapter.
+    "bootstrap": {"adapters", "domain", "ports"},
     "adapters": {
         "bootstrap",
         "calendars",
         "console",
+        "defaults",
         "domain",
         "execution",
         "ledger",
@@ -114,10 +116,10 @@ ALLOWED: dict[str, set[str]] = {
         "strategy",
     },
     "cli": {
-        "adapters",
         "backtest",
         "bootstrap",
         "calendars",
+        "defaults",
         "domain",
         "ledger",
         "marketdata",
@@ -126,6 +128,7 @@ ALLOWED: dict[str, set[str]] = {
         "strategy",
     },
     "__main__": {"cli"},
+    "defaults": set(),
     "__init__": set(),
 }
 
@@ -150,6 +153,111 @@ def test_each_room_imports_only_the_rooms_it_is_allowed() -> None:
         and m.split(".")[1] not in ALLOWED[_room(p)]
     ]
     assert offenders == []
+
+
+def test_only_the_composition_root_imports_adapters_among_the_other_rooms() -> None:
+    takers = {room for room, allowed in ALLOWED.items() if "adapters" in allowed}
+    assert takers == {"bootstrap"}
+
+
+# Who outside the product package may import which of its modules: the entry points beside it.
+OUTSIDE_ALLOWED: dict[str, tuple[str, ...]] = {
+    # DAG file and plugins: the Airflow adapter (deferred to run time, see below), the calendar
+    # the timetable wraps, the domain's errors and session dates, and the ports (as types).
+    "dags": ("alchemiser.adapters.airflow",),
+    "plugins": (
+        "alchemiser.adapters.airflow",
+        "alchemiser.calendars.trading",
+        "alchemiser.domain",
+        "alchemiser.ports",
+    ),
+    # The sandbox launches the product: it builds what it reads through bootstrap.
+    "include/sandbox": (
+        "alchemiser.adapters.airflow.connections",
+        "alchemiser.bootstrap",
+        "alchemiser.defaults",
+        "alchemiser.domain",
+        "alchemiser.ports",
+    ),
+    "include/paper_exchange": (),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(OUTSIDE_ALLOWED))
+def test_the_entry_points_beside_the_package_import_only_their_share_of_it(folder: str) -> None:
+    allowed = OUTSIDE_ALLOWED[folder]
+    offenders = [
+        f"{p.relative_to(ROOT)}: {m}"
+        for p in _modules(ROOT / folder)
+        for m, _ in _imports(p)
+        if m.split(".")[0] == "alchemiser"
+        and not any(m == a or m.startswith(f"{a}.") for a in allowed)
+    ]
+    assert offenders == []
+
+
+# Real adapters and SDK clients, built only in bootstrap.py (the SDK clients an adapter wraps
+# are built inside that adapter's own class).
+BUILT_ONLY_IN_BOOTSTRAP = {
+    "AlpacaBroker",
+    "AlpacaMarketData",
+    "S3ObjectStore",
+    "LocalObjectStore",
+    "SystemClock",
+    "boto3.client",
+    "boto3.resource",
+    "boto3.Session",
+    "boto3.session.Session",
+    "TradingClient",
+    "StockHistoricalDataClient",
+}
+SDK_CLIENT_OWNERS = {"adapters/alpaca/broker.py", "adapters/alpaca/market_data.py"}
+
+
+def _called_names(path: Path) -> list[tuple[str, int]]:
+    """Return (dotted callee, line) for every call of a name or attribute chain in a file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            parts, target = [], node.func
+            while isinstance(target, ast.Attribute):
+                parts.append(target.attr)
+                target = target.value
+            if isinstance(target, ast.Name):
+                found.append((".".join([target.id, *reversed(parts)]), node.lineno))
+    return found
+
+
+def test_real_adapters_and_sdk_clients_are_built_only_in_the_composition_root() -> None:
+    offenders = []
+    for folder in (PACKAGE, SANDBOX, ROOT / "plugins", ROOT / "dags"):
+        for path in _modules(folder):
+            rel = str(path.relative_to(PACKAGE)) if path.is_relative_to(PACKAGE) else ""
+            if rel == "bootstrap.py":
+                continue
+            for name, line in _called_names(path):
+                sdk_owner = rel in SDK_CLIENT_OWNERS and name in {
+                    "TradingClient",
+                    "StockHistoricalDataClient",
+                }
+                if name in BUILT_ONLY_IN_BOOTSTRAP and not sdk_owner:
+                    offenders.append(f"{path.relative_to(ROOT)}:{line}: {name}(")
+    assert offenders == []
+
+
+def test_the_rule_above_sees_a_construction(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("import boto3\nboto3.client('s3')\nSystemClock().now()\n", encoding="utf-8")
+    assert [n for n, _ in _called_names(probe)] == ["boto3.client", "SystemClock"]
+
+
+def test_one_wrapper_over_exchange_calendars_in_the_product() -> None:
+    importers = [
+        _rel(p)
+        for p in _modules(PACKAGE)
+        if any(m.split(".")[0] == "exchange_calendars" for m, _ in _imports(p))
+    ]
+    assert importers == ["calendars/trading.py"]
 
 
 def test_only_the_airflow_adapter_imports_airflow() -> None:

@@ -31,6 +31,14 @@ class Clock(Protocol):
         ...
 
 
+class SessionCalendar(Protocol):
+    """Trading sessions of one exchange: what bar gaps and cache freshness are judged against."""
+
+    def sessions(self, start: date, end: date) -> list[date]:
+        """Return every session in [start, end], oldest first."""
+        ...
+
+
 class Broker(Protocol):
     """Account, positions, assets, clock and orders at the venue."""
 

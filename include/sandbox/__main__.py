@@ -1,12 +1,12 @@
 """`python -m sandbox run [--force]` (see sandbox.run; --force is the
-DAG's `force` param) or `... airflow` (see sandbox.deployment)."""
+DAG's `force` param) or `... airflow` (see sandbox.serve)."""
 
 from __future__ import annotations
 
 import sys
 
-from sandbox.deployment import serve
 from sandbox.run import main
+from sandbox.serve import serve
 
 USAGE = "usage: python -m sandbox run [--force] | airflow"
 

@@ -9,19 +9,16 @@ restart keeps the ledger and the account as the SQLite DB keeps the run history.
 component runs in its own process group (setsid) with its log in `<home>/deployment-logs/`,
 and stopping kills the whole groups.
 
-`python -m sandbox airflow` (`make airflow`) and `tests/deploy/` use it.
+`python -m sandbox airflow` (`make airflow`, see sandbox.serve) and `tests/deploy/` use it.
+Process groups are in sandbox.groups, the PostgreSQL database and Redis keys in sandbox.backing.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import os
 import secrets
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,14 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal, Self, TypeVar, cast
+from typing import IO, Any, Literal, Self, TypeVar
 
-import boto3
-import redis
 import requests
-import sqlalchemy
 
-from alchemiser.adapters.local.folder import EXCHANGE_STATE, state_dir
+from alchemiser.bootstrap import s3_client
+from alchemiser.defaults import EXCHANGE_STATE
 from sandbox.airflow_rest import (
     DAG_ID,
     HTTP_TIMEOUT_SECONDS,
@@ -48,21 +43,22 @@ from sandbox.airflow_rest import (
     TaskInstance,
     raise_for_status,
 )
+from sandbox.backing import (
+    POSTGRES_URL,
+    REDIS_URL,
+    create_database,
+    delete_redis_keys,
+    drop_database,
+)
 from sandbox.environment import (
-    PROJECT,
     airflow_env,
     alpaca_connection,
     aws_connection,
     create_sandbox_bucket,
     use_local_store,
 )
-from sandbox.processes import (
-    SandboxError,
-    Server,
-    free_port,
-    start_exchange,
-    start_s3,
-)
+from sandbox.groups import die_with_parent, kill_groups
+from sandbox.processes import Server, free_port, start_exchange, start_s3
 
 Executor = Literal["LocalExecutor", "CeleryExecutor"]
 Database = Literal["sqlite", "postgres"]
@@ -75,17 +71,10 @@ __all__ = [  # what the tests import from here; the REST parts live in airflow_r
     "DeploymentError",
     "Executor",
     "TaskInstance",
-    "serve",
 ]
 
 DEMO_ACCOUNT = Path(__file__).with_name("demo_account.json")
-POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432"
-# Redis DB 0 is everybody's default; ours is a high one, and inside it every key we create
-# carries this deployment's token, so a stop deletes only what this deployment made.
-REDIS_URL = "redis://127.0.0.1:6379/11"
 STARTUP_TIMEOUT_SECONDS = 240.0
-STOP_TIMEOUT_SECONDS = 20.0
-PR_SET_PDEATHSIG = 1
 SECRET_SETTINGS = frozenset({"AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"})
 HEALTHY_PARTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 
@@ -154,7 +143,8 @@ class Deployment(AirflowRestMixin):
             self._create_bucket(self.s3)
         self._write_env_file()
         if self.config.database == "postgres":
-            self._create_database()
+            create_database(self.database_name)
+            self._database_created = True
         self._airflow_once(["db", "migrate"], "db-migrate")
         self._start_components()
         self._wait_for_health()
@@ -165,16 +155,16 @@ class Deployment(AirflowRestMixin):
     def stop(self) -> None:
         """Kill every component's process group, drop the DB and Redis keys, stop the servers."""
         try:
-            _kill_groups([c.process for c in self._components])
+            kill_groups([c.process for c in self._components])
             for component in self._components:
                 component.log.close()
             self._components.clear()
             if self._database_created:
                 self._database_created = False
-                _drop_database(self.database_name)
+                drop_database(self.database_name)
             if self._redis_used:
                 self._redis_used = False
-                _delete_redis_keys(self.token)
+                delete_redis_keys(self.token)
         finally:
             for server in (self.exchange, self.s3):
                 if server is not None:
@@ -258,21 +248,9 @@ class Deployment(AirflowRestMixin):
         (self.home / "env.sh").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _create_bucket(self, s3: Server) -> None:
-        client = boto3.client(
-            "s3",
-            endpoint_url=s3.url,
-            aws_access_key_id="sandbox",
-            aws_secret_access_key="sandbox",  # noqa: S106 - moto accepts any credentials
-            region_name="us-east-1",
-        )
+        # moto accepts any credentials
+        client = s3_client(s3.url, access_key="sandbox", secret_key="sandbox", region="us-east-1")  # noqa: S106
         create_sandbox_bucket(client, self.config.bucket)
-
-    def _create_database(self) -> None:
-        engine = sqlalchemy.create_engine(f"{POSTGRES_URL}/postgres", isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{self.database_name}"'))
-        engine.dispose()
-        self._database_created = True
 
     def _airflow_once(self, args: list[str], name: str) -> None:
         log_path = self.log_dir / f"{name}.log"
@@ -324,7 +302,7 @@ class Deployment(AirflowRestMixin):
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # setsid: its own process group, stopped as a whole
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads here; see the function
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads here; see the function
         )
         self._components.append(_Component(name, process, log_path, log))
 
@@ -418,113 +396,3 @@ def _tail(path: Path) -> str:
     if not path.exists():
         return "(no log)"
     return path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:]
-
-
-def _kill_groups(processes: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM every process group at once, wait, then SIGKILL whatever is left of them."""
-    # start_new_session made each child its group's leader: its pid is the group id.
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        alive = [p for p in processes if _group_alive(p)]
-        for process in alive:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        while time.monotonic() < deadline and any(_group_alive(p) for p in alive):
-            time.sleep(0.2)
-    for process in processes:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM this child when its parent dies (a killed test run orphans nothing:
-    the component then stops its own children)."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _group_alive(process: subprocess.Popen[bytes]) -> bool:
-    process.poll()  # reap the leader so a zombie does not keep its group "alive"
-    try:
-        os.killpg(process.pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _drop_database(name: str) -> None:
-    engine = sqlalchemy.create_engine(f"{POSTGRES_URL}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
-def _delete_redis_keys(token: str) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        for key in client.scan_iter(match=f"*{token}*"):
-            client.delete(key)
-        # Kombu's shared binding sets list every worker's queues: take out only ours.
-        for key in client.scan_iter(match="_kombu.binding.*", _type="set"):
-            # redis-py types the sync and async clients' replies as one union.
-            members = cast("set[bytes]", client.smembers(key))
-            ours = [m for m in members if token.encode() in m]
-            if ours:
-                client.srem(key, *ours)
-    finally:
-        client.close()
-
-
-def port_is_free(port: int) -> bool:
-    """Return whether a loopback port can be bound right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _say(message: str) -> None:
-    print(f"[make airflow] {message}", flush=True)  # noqa: T201 - this is a CLI
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def serve() -> int:
-    """Entry point of `python -m sandbox airflow`: run until Ctrl-C, then stop."""
-    home = Path(os.environ.get("ALCHEMISER_DEPLOYMENT_HOME", PROJECT / ".airflow" / "deployment"))
-    port = int(os.environ.get("ALCHEMISER_AIRFLOW_PORT", "8080"))
-    if not port_is_free(port):
-        _say(f"port {port} is taken; using a free one (set ALCHEMISER_AIRFLOW_PORT to choose)")
-        port = free_port()
-    state = state_dir()
-    config = DeploymentConfig(
-        home=home,
-        api_port=port,
-        exchange_args=("--account", str(DEMO_ACCOUNT)),
-        use_job_schedule=True,
-        state_dir=state,
-    )
-    # A background job starts with SIGINT ignored; Ctrl-C and SIGTERM both stop cleanly.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
-    _say(f"starting Airflow in {home} (SQLite, LocalExecutor); logs in {home / 'deployment-logs'}")
-    deployment = Deployment(config)
-    try:
-        with deployment:
-            assert deployment.exchange is not None
-            _say(f"paper exchange at {deployment.exchange.url}")
-            _say(f"state (ledger, reports, the exchange's account) in {state}")
-            _say(f"Airflow UI at {deployment.api_url}  login: admin / {deployment.password}")
-            _say(f"session {deployment.exchange_session()}; Ctrl-C stops everything")
-            while True:
-                time.sleep(2)
-                deployment.check_alive()
-    except KeyboardInterrupt:
-        _say("stopped")
-        return 0
-    except SandboxError as exc:
-        _say(str(exc))
-        return 1

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from alchemiser.defaults import DEFAULT_BUCKET
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -15,7 +17,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 DEMO_KEY_ID = "sandbox-key"
 DEMO_SECRET = "sandbox-secret"  # noqa: S105 - the local paper exchange accepts any credentials
-DEMO_BUCKET = "alchemiser"
 SANDBOX_EXECUTION = json.dumps({"step_interval_seconds": 2, "poll_interval_seconds": 0.5})
 
 
@@ -34,7 +35,7 @@ def airflow_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str
             ),
         }
     )
-    env.setdefault("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET)
+    env.setdefault("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEFAULT_BUCKET)
     # The demo walks each limit faster than a real session would (2 s steps instead of 10 s)
     # so that `make run` and the end-to-end tests finish in seconds; set the Variable to change.
     env.setdefault("AIRFLOW_VAR_ALCHEMISER_EXECUTION", SANDBOX_EXECUTION)

@@ -17,29 +17,20 @@ import sys
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-from airflow.sdk import BaseHook
-
-from alchemiser.adapters.airflow.connections import ALPACA_CONN_ID, AWS_CONN_ID, alpaca_settings
-from alchemiser.adapters.alpaca.broker import AlpacaBroker
-from alchemiser.adapters.local.folder import EXCHANGE_STATE, state_dir
-from alchemiser.bootstrap import build_store
+from alchemiser.adapters.airflow.connections import alpaca_from_connection, aws_connection_client
+from alchemiser.bootstrap import build_broker, build_store
+from alchemiser.defaults import DEFAULT_BUCKET, EXCHANGE_STATE, state_dir
 from alchemiser.domain.keys import REPORT_TEXT, session_runs_prefix
 from alchemiser.domain.sessions import session_of
 from alchemiser.ports import ObjectStore
 from sandbox.environment import (
-    DEMO_BUCKET,
     PROJECT,
     airflow_env,
     alpaca_connection,
     use_local_store,
 )
 from sandbox.processes import SandboxError, start_exchange
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
 
 DEMO_ACCOUNT = Path(__file__).with_name("demo_account.json")
 DAG_ID = "daily_rebalance"
@@ -75,12 +66,12 @@ def run(home: Path, *, force: bool = False) -> int:
         os.environ.update(env)  # the hooks below read connections from the environment
         logging.getLogger("airflow").setLevel(logging.WARNING)  # keep the terminal for the report
         store = build_store(
-            env.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEMO_BUCKET),
+            env.get("AIRFLOW_VAR_ALCHEMISER_BUCKET", DEFAULT_BUCKET),
             env.get("AIRFLOW_VAR_ALCHEMISER_STATE_DIR", ""),
-            lambda: cast("S3Client", S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()),
+            aws_connection_client,
         )
         _say(f"state (ledger, runs, reports) in {store.bucket}")
-        broker = AlpacaBroker(alpaca_settings(BaseHook.get_connection(ALPACA_CONN_ID)))
+        broker = build_broker(alpaca_from_connection())
         clock = broker.get_clock()
         session = session_of(clock.timestamp)
         _say(f"broker session {session}, market {'open' if clock.is_open else 'CLOSED'}")

@@ -22,6 +22,6 @@ class RunNotifier(BaseNotifier):
     def notify(self, context: Context) -> None:
         """Build the event and deliver it."""
         # Runtime import: the dag-processor constructs this object while parsing the DAG.
-        from alchemiser.adapters.airflow import notify, runtime  # noqa: PLC0415 - runtime only
+        from alchemiser.adapters.airflow import notify, teardown  # noqa: PLC0415 - runtime only
 
-        notify.deliver(runtime.run_event(context, self.kind))
+        notify.deliver(teardown.run_event(context, self.kind))

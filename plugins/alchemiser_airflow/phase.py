@@ -1,8 +1,8 @@
 """PhaseOperator: execute_sells and execute_buys, with an `on_kill` that leaves nothing working.
 
-A TaskFlow task has no `on_kill`; this operator is the same one-line call into the runtime plus
-the hook Airflow calls when the task is killed: on SIGTERM (the UI marked it failed, the run
-was marked failed, the worker is going away) and when `execution_timeout` fires. The runtime
+Like the other tasks (see tasks.py) it is a one-line call into the runtime, plus the hook
+Airflow calls when the task is killed: on SIGTERM (the UI marked it failed, the run was marked
+failed, the worker is going away) and when `execution_timeout` fires. The runtime
 cancels this task's open orders unless a retry will adopt them (a timeout with tries left).
 The run's teardown (the report task) sweeps whatever is still open after the last try.
 """
@@ -50,8 +50,8 @@ class PhaseOperator(BaseOperator):
         """Cancel this task's open orders, unless a timed-out try will be retried."""
         if self._context is None:
             return  # killed before it started: nothing placed
-        from alchemiser.adapters.airflow import runtime  # noqa: PLC0415 - runtime only
+        from alchemiser.adapters.airflow import teardown  # noqa: PLC0415 - runtime only
 
         # Airflow calls on_kill from the timeout's except block, or from its SIGTERM handler.
         timed_out = isinstance(sys.exc_info()[1], AirflowTaskTimeout)
-        runtime.phase_killed(self._context, timed_out=timed_out)
+        teardown.phase_killed(self._context, timed_out=timed_out)

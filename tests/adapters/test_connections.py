@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from alchemiser.adapters.airflow.connections import alpaca_settings, base_url, check_mode
-from alchemiser.adapters.airflow.runtime import final_on_bad_input, portfolio_path
+from alchemiser.adapters.airflow.connections import alpaca_settings, base_url
+from alchemiser.adapters.airflow.live import check_mode
+from alchemiser.adapters.airflow.teardown import final_on_bad_input
+from alchemiser.adapters.airflow.variables import portfolio_path
 from alchemiser.domain.errors import BrokerError, CircuitBreakerError, ConfigError
 from alchemiser.strategy.portfolio_config import DEFAULT_PORTFOLIO
 

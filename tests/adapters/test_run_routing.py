@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import structlog
 
-from alchemiser.adapters.airflow import runtime
+from alchemiser.adapters.airflow import runtime, wiring
 from alchemiser.domain.report import ArtifactRef
 
 NY_CLOSE = datetime.fromisoformat("2026-11-13T15:30:00-05:00")
@@ -29,7 +29,7 @@ def _context(run_type: str, params: dict[str, Any], logical: datetime | None) ->
 
 def test_a_backfill_run_replays_its_own_date_and_says_the_session_param_is_ignored() -> None:
     with structlog.testing.capture_logs() as logs:
-        run = runtime.run_context(_context("backfill", {"session": "2026-11-20"}, NY_CLOSE))
+        run = wiring.run_context(_context("backfill", {"session": "2026-11-20"}, NY_CLOSE))
     assert (run.session, run.session_source) == (date(2026, 11, 13), "logical_date")
     warned = [e for e in logs if e["event"] == "session param ignored"]
     assert "backfill" in warned[0]["reason"]
@@ -38,7 +38,7 @@ def test_a_backfill_run_replays_its_own_date_and_says_the_session_param_is_ignor
 
 def test_a_manual_run_takes_the_typed_session() -> None:
     with structlog.testing.capture_logs() as logs:
-        run = runtime.run_context(_context("manual", {"session": "2026-11-20"}, None))
+        run = wiring.run_context(_context("manual", {"session": "2026-11-20"}, None))
     assert (run.session, run.session_source) == (date(2026, 11, 20), "param")
     assert not [e for e in logs if e["event"] == "session param ignored"]
 

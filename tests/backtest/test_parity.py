@@ -14,7 +14,6 @@ from alchemiser.domain.keys import book_key
 from alchemiser.domain.market import Bar
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.replay import ReplayBook, ReplayResult
-from alchemiser.marketdata.calendar import XnysCalendar
 from alchemiser.ports import Adapters
 from alchemiser.replay.step import SessionStep
 from alchemiser.services.artifacts import save
@@ -57,7 +56,7 @@ def _live(
         session=day,
         session_source="logical_date",
     )
-    ref = compute_signals(run, config, store, source, XnysCalendar(), replay=True)
+    ref = compute_signals(run, config, store, source, calendar(), replay=True)
     targets = TargetAllocation.model_validate_json(store.get(ref.key))
     plan, _ = plan_replay(run, targets, adapters, PlanSettings(), ReplaySettings())
     plan_ref = save(store, run.prefix, "rebalance_plan", plan, "")

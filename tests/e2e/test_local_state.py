@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from alchemiser.adapters.local.folder import EXCHANGE_STATE
+from alchemiser.defaults import EXCHANGE_STATE
 from sandbox.deployment import Deployment, DeploymentConfig
 from sandbox.environment import DEMO_KEY_ID, DEMO_SECRET, alpaca_connection
 from sandbox.run import DEMO_ACCOUNT

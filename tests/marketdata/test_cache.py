@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import MarketDataError
 from alchemiser.domain.keys import bars_key
 from alchemiser.domain.market import Bar, Quote
 from alchemiser.marketdata.cache import BarCache
-from alchemiser.marketdata.calendar import XnysCalendar
 from alchemiser.marketdata.csvdir import read_csv_dir
 from alchemiser.marketdata.parquet import decode, encode
 from alchemiser.marketdata.validation import check_series, to_bar
@@ -119,7 +119,7 @@ def test_a_corrupt_cache_object_is_a_market_data_error() -> None:
 
 
 def test_the_nyse_calendar_knows_holidays() -> None:
-    sessions = XnysCalendar().sessions(date(2024, 12, 23), date(2024, 12, 27))
+    sessions = calendar().sessions(date(2024, 12, 23), date(2024, 12, 27))
     assert date(2024, 12, 25) not in sessions
     assert len(sessions) == 4
 

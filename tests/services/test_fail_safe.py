@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from alchemiser.adapters.airflow.connections import check_scheduled_venue, mask
+from alchemiser.adapters.airflow.live import check_scheduled_venue, mask
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError
 from alchemiser.domain.orders import OrderIntent, OrderStatus

@@ -64,6 +64,10 @@ class TradingCalendar:
             session = self.previous_session(session.day - timedelta(days=1))
         return session
 
+    def sessions(self, start: date, end: date) -> list[date]:
+        """Return the dates of the sessions in [start, end] (the `SessionCalendar` port)."""
+        return [s.day for s in self.sessions_between(start, end)]
+
     def sessions_between(self, start: date, end: date) -> tuple[Session, ...]:
         """Return the sessions with dates in [start, end], in order."""
         start, end = max(start, self._first), min(end, self._last)

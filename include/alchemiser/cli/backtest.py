@@ -19,11 +19,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from alchemiser.adapters.clock import SystemClock
 from alchemiser.backtest.engine import Backtest, BacktestResult, portfolio_symbols
 from alchemiser.backtest.prices import PriceTable
 from alchemiser.backtest.settings import BacktestSettings
 from alchemiser.backtest.tearsheet import write_tearsheet
+from alchemiser.bootstrap import build_clock
 from alchemiser.calendars.trading import calendar
 from alchemiser.cli.signals import add_sources, day_arg, explain_targets, load_strategies
 from alchemiser.cli.store import add_store_args
@@ -205,7 +205,7 @@ def _publish(
     args: argparse.Namespace, doc: dict[str, object], files: dict[str, bytes], out: TextIO
 ) -> None:
     store = open_store(args)
-    summary = summarize_tearsheet(args.publish, doc, SystemClock().now())
+    summary = summarize_tearsheet(args.publish, doc, build_clock().now())
     key = publish_backtest(store, summary, files)
     where = object_uri(store.bucket, key.removesuffix(SUMMARY_FILE))
     out.write(

@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import date
 
-from alchemiser.adapters.clock import SystemClock
+from alchemiser.bootstrap import build_clock
 from alchemiser.cli.sources import open_store
 from alchemiser.cli.store import add_store_args
 from alchemiser.domain.errors import ConfigError
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _show(args: argparse.Namespace) -> int:
     store = open_store(args)
     account = args.account or _only_account(store)
-    ledger = TradeLedger(store, account, SystemClock())
+    ledger = TradeLedger(store, account, build_clock())
     session: date = args.session
     entries = ledger.entries(session)
     if args.format == "json":

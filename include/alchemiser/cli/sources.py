@@ -12,47 +12,22 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
 
-import boto3
-from pydantic import ValidationError
-
-from alchemiser.adapters.alpaca.market_data import AlpacaMarketData
-from alchemiser.adapters.alpaca.settings import AlpacaSettings
-from alchemiser.bootstrap import build_store
+from alchemiser.bootstrap import alpaca_from_env, build_market_data, build_store, s3_client
+from alchemiser.calendars.trading import calendar
 from alchemiser.cli.store import store_folder
-from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.keys import BARS_PREFIX
 from alchemiser.domain.market import Bar
 from alchemiser.domain.report import object_uri
 from alchemiser.marketdata.cache import DEFAULT_LOOKBACK_DAYS, BarCache, read_cached
-from alchemiser.marketdata.calendar import XnysCalendar
 from alchemiser.ports import ObjectStore
-
-KEY_ENV, SECRET_ENV, URL_ENV = "APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "APCA_API_BASE_URL"
 
 
 def open_store(args: argparse.Namespace) -> ObjectStore:
     """Return the store the arguments choose (see cli.store)."""
-    return build_store(
-        args.bucket,
-        store_folder(args),
-        lambda: boto3.client("s3", endpoint_url=args.endpoint_url),
-    )
-
-
-def broker_settings(env: Mapping[str, str]) -> AlpacaSettings:
-    """Return the market-data connection from Alpaca's usual environment variables."""
-    missing = [name for name in (KEY_ENV, SECRET_ENV) if not env.get(name, "").strip()]
-    if missing:
-        raise ConfigError(f"--prices broker needs {' and '.join(missing)} in the environment")
-    try:
-        return AlpacaSettings(
-            key_id=env[KEY_ENV], secret_key=env[SECRET_ENV], base_url=env.get(URL_ENV)
-        )
-    except ValidationError as exc:
-        raise ConfigError(f"{URL_ENV}: {exc.errors()[0]['msg']}") from exc
+    return build_store(args.bucket, store_folder(args), lambda: s3_client(args.endpoint_url))
 
 
 def load_bars(
@@ -63,9 +38,9 @@ def load_bars(
     wanted = sorted(set(symbols))
     where = f"the bar cache {object_uri(store.bucket, BARS_PREFIX)}/"
     if source == "broker":
-        settings = broker_settings(os.environ)
+        settings = alpaca_from_env(os.environ, "--prices broker")
         lookback = (end - start).days + DEFAULT_LOOKBACK_DAYS
-        cache = BarCache(store, AlpacaMarketData(settings), XnysCalendar(), lookback)
+        cache = BarCache(store, build_market_data(settings), calendar(), lookback)
         cache.load(wanted, end)
         where += f" (filled from {settings.venue})"
     bars = {s: read_cached(store, s) for s in wanted}

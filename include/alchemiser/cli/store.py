@@ -12,9 +12,7 @@ import argparse
 import os
 from pathlib import Path
 
-from alchemiser.adapters.local.folder import STATE_DIR_ENV, state_dir
-
-DEFAULT_BUCKET = "alchemiser"
+from alchemiser.defaults import DEFAULT_BUCKET, STATE_DIR_ENV, state_dir
 
 
 def add_store_args(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alchemiser.domain.errors import ConfigError, MarketClosedError
+from alchemiser.domain.market import MarketClock
 from alchemiser.domain.sessions import session_of
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Broker, Clock
@@ -74,15 +75,18 @@ def worst_case_seconds(settings: ExecutionSettings, settlement_seconds: float) -
 
 
 def check_timeline(
-    broker: Broker, settings: ExecutionSettings, settlement_seconds: float
+    broker: Broker,
+    settings: ExecutionSettings,
+    settlement_seconds: float,
+    venue: MarketClock | None = None,
 ) -> datetime:
     """Refuse a run whose worst case cannot finish before the close buffer; return the cutoff.
 
-    Judged on the broker's clock when the run is planned, with the configured deadlines, so
-    a schedule or a manual run too late in the session is refused before any order, naming
-    the numbers.
+    Judged on the broker's clock when the run is planned (`venue`, the reading the plan was
+    made at; read here when not given), with the configured deadlines, so a schedule or a
+    manual run too late in the session is refused before any order, naming the numbers.
     """
-    venue = broker.get_clock()
+    venue = venue or broker.get_clock()
     open_at, close_at = broker.get_session_hours(session_of(venue.timestamp))
     ready_at = open_at + timedelta(minutes=settings.open_delay_minutes)
     if not venue.is_open or venue.timestamp < ready_at:

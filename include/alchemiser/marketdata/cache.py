@@ -17,10 +17,9 @@ import structlog
 from alchemiser.domain.errors import ArtifactNotFoundError, MarketDataError
 from alchemiser.domain.keys import bars_key
 from alchemiser.domain.market import Bar
-from alchemiser.marketdata.calendar import SessionCalendar
 from alchemiser.marketdata.parquet import decode, encode
 from alchemiser.marketdata.validation import check_series
-from alchemiser.ports import MarketData, ObjectStore
+from alchemiser.ports import MarketData, ObjectStore, SessionCalendar
 
 log = structlog.get_logger(__name__)
 

@@ -10,6 +10,7 @@ from pydantic import Field
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import ArtifactNotFoundError, SessionMismatchError
 from alchemiser.domain.keys import artifact_key
+from alchemiser.domain.market import MarketClock
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
 from alchemiser.domain.report import ArtifactRef
@@ -58,13 +59,15 @@ def plan_rebalance(
     limits: RiskLimits | None = None,
     gate: SignalGate | None = None,
     force: bool = False,
+    venue: MarketClock | None = None,
 ) -> PlanOutput:
     """Plan the trades to the stored targets: live for today's session, replayed for a past one.
 
-    The broker's clock decides which: its session is the only one that may trade.
+    The broker's clock decides which (`venue`, the caller's reading of it, else read here):
+    its session is the only one that may trade.
     """
     broker, store = adapters.broker, adapters.store
-    broker_session = session_of(broker.get_clock().timestamp)
+    broker_session = session_of((venue or broker.get_clock()).timestamp)
     if run.session > broker_session:
         raise SessionMismatchError(
             f"run {run.run_id} is for session {run.session} ({run.session_source}), after the "

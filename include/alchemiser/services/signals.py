@@ -7,12 +7,12 @@ from pathlib import Path
 
 import structlog
 
+from alchemiser.calendars.trading import calendar as exchange_calendar
 from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.report import ArtifactRef
 from alchemiser.marketdata.cache import BarCache
-from alchemiser.marketdata.calendar import SessionCalendar, XnysCalendar
-from alchemiser.ports import MarketData, ObjectStore
+from alchemiser.ports import MarketData, ObjectStore, SessionCalendar
 from alchemiser.services.artifacts import save
 from alchemiser.services.context import RunContext
 from alchemiser.services.holdings import (
@@ -60,7 +60,7 @@ def compute_signals(
             raise ConfigError(
                 f"{config_path}: symphony and Python strategies need a market-data source"
             )
-        cache = BarCache(store, market_data, calendar or XnysCalendar())
+        cache = BarCache(store, market_data, calendar or exchange_calendar())
         history = PriceHistory.from_bars(cache.load(portfolio.symbols, run.session))
         refresh = cache.last_refresh
         log.info(

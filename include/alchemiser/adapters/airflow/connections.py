@@ -1,19 +1,22 @@
-"""Read Alpaca and S3 settings from Airflow connections and variables."""
+"""Read Alpaca and S3 settings from Airflow connections: what bootstrap builds the adapters from."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.sdk import BaseHook
 from pydantic import ValidationError
 
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.domain.errors import ConfigError
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 ALPACA_CONN_ID = "alpaca_default"
 AWS_CONN_ID = "aws_default"
 BUCKET_VARIABLE = "alchemiser_bucket"
-DEFAULT_BUCKET = "alchemiser"
 STATE_DIR_VARIABLE = "alchemiser_state_dir"
 """A folder here makes the tasks keep their state in it (the local store) instead of S3."""
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -66,62 +69,16 @@ def alpaca_settings(conn: ConnectionLike) -> AlpacaSettings:
         raise ConfigError(f"connection {conn.conn_id}: {fields}") from exc
 
 
-MODES = ("paper-exchange", "paper", "live")
-LIVE_ACCOUNT_VARIABLE = "alchemiser_live_account"
+def alpaca_from_connection(conn_id: str = ALPACA_CONN_ID) -> AlpacaSettings:
+    """Return the Alpaca settings of connection `conn_id` (default `alpaca_default`)."""
+    return alpaca_settings(BaseHook.get_connection(conn_id))
 
 
-def check_scheduled_venue(
-    settings: AlpacaSettings, live_opt_in: str | None, account_number: Callable[[], str | None]
-) -> None:
-    """Let a scheduled run trade live only when an operator opted in outside the DAG file.
-
-    A paper connection trades paper. A live one (extra paper=false) trades only when Variable
-    `alchemiser_live_account` names the connection's account number; `account_number` is
-    asked for only then.
-    """
-    if settings.paper:
-        return
-    wanted = (live_opt_in or "").strip()
-    if not wanted:
-        raise ConfigError(
-            f"connection {ALPACA_CONN_ID} is LIVE (extra paper=false) and this is a scheduled "
-            f"run: set Variable {LIVE_ACCOUNT_VARIABLE} to the live account's number to let "
-            "the schedule trade real money (or point the connection at a paper account); "
-            "nothing was placed"
-        )
-    actual = account_number() or ""
-    if wanted != actual:
-        raise ConfigError(
-            f"Variable {LIVE_ACCOUNT_VARIABLE}={mask(wanted)} does not name the live account "
-            f"of connection {ALPACA_CONN_ID} ({mask(actual)}): nothing was placed"
-        )
+async def aalpaca_from_connection(conn_id: str) -> AlpacaSettings:
+    """Return the Alpaca settings of `conn_id`, read asynchronously (in the triggerer)."""
+    return alpaca_settings(await BaseHook.aget_connection(conn_id))
 
 
-def mask(account_number: str) -> str:
-    """Return an account number with all but its last four characters hidden."""
-    tail = account_number[-4:]
-    return f"...{tail}" if len(account_number) > len(tail) else tail or "(none)"
-
-
-def check_mode(mode: str, settings: AlpacaSettings) -> None:
-    """Refuse a run whose `mode` param does not match where the connection sends orders.
-
-    Live trading needs both opt-ins: a connection with extra paper=false and mode=live.
-    """
-    if mode not in MODES:
-        raise ConfigError(f"param mode={mode!r}: must be one of {', '.join(MODES)}")
-    if not settings.paper and mode != "live":
-        raise ConfigError(
-            f"connection {ALPACA_CONN_ID} is LIVE (extra paper=false) but param mode={mode!r}: "
-            "live trading needs mode=live too; nothing was placed"
-        )
-    if mode == "live" and settings.paper:
-        raise ConfigError(
-            f"param mode='live' but connection {ALPACA_CONN_ID} is a paper account "
-            "(extra paper=true): refusing to pretend"
-        )
-    if mode == "paper-exchange" and settings.base_url is None:
-        raise ConfigError(
-            f"param mode='paper-exchange' but connection {ALPACA_CONN_ID} has no host: it "
-            "points at Alpaca itself, not at a local paper exchange"
-        )
+def aws_connection_client() -> S3Client:
+    """Return the S3 client of connection `aws_default` (its credentials, region, endpoint)."""
+    return cast("S3Client", S3Hook(aws_conn_id=AWS_CONN_ID).get_conn())

@@ -5,11 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from airflow.sdk import BaseHook
-
-from alchemiser.adapters.airflow.connections import alpaca_settings
-from alchemiser.adapters.alpaca.broker import AlpacaBroker
-from alchemiser.adapters.clock import SystemClock
+from alchemiser.adapters.airflow.connections import aalpaca_from_connection, alpaca_from_connection
+from alchemiser.bootstrap import build_broker, build_clock
+from alchemiser.ports import Broker
 from alchemiser.services.execute import SellsOutput
 from alchemiser.services.settlement import check_ready_to_buy
 
@@ -18,17 +16,18 @@ def check(
     conn_id: str, sells: dict[str, Any], tolerance_bps: str, settlement_wait: float | None = None
 ) -> dict[str, Any]:
     """Check once (sync: call from a worker, or from a trigger via asyncio.to_thread)."""
-    broker = AlpacaBroker(alpaca_settings(BaseHook.get_connection(conn_id)))
-    return _check(broker, sells, tolerance_bps, settlement_wait)
+    return _check(
+        build_broker(alpaca_from_connection(conn_id)), sells, tolerance_bps, settlement_wait
+    )
 
 
-async def acheck_connection(conn_id: str) -> AlpacaBroker:
+async def acheck_connection(conn_id: str) -> Broker:
     """Build the broker in the triggerer, where connections are read asynchronously."""
-    return AlpacaBroker(alpaca_settings(await BaseHook.aget_connection(conn_id)))
+    return build_broker(await aalpaca_from_connection(conn_id))
 
 
 def check_with(
-    broker: AlpacaBroker,
+    broker: Broker,
     sells: dict[str, Any],
     tolerance_bps: str,
     settlement_wait: float | None = None,
@@ -38,11 +37,11 @@ def check_with(
 
 
 def _check(
-    broker: AlpacaBroker, sells: dict[str, Any], tolerance_bps: str, settlement_wait: float | None
+    broker: Broker, sells: dict[str, Any], tolerance_bps: str, settlement_wait: float | None
 ) -> dict[str, Any]:
     output = SellsOutput.model_validate(sells)
     ready, status = check_ready_to_buy(
-        broker, SystemClock(), output, Decimal(tolerance_bps), settlement_wait
+        broker, build_clock(), output, Decimal(tolerance_bps), settlement_wait
     )
     detail = status.describe()
     if ready and not status.settled:

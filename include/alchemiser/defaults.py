@@ -1,13 +1,19 @@
-"""Where the embedded defaults keep their state on this machine."""
+"""The embedded defaults: the bucket's name and where the state is kept on this machine.
+
+One place for the facts the Airflow adapter, the CLI and the sandbox share: the default bucket,
+and the local state folder (`$ALCHEMISER_STATE_DIR`, else `.alchemiser-state/` in the checkout)
+with the local store's objects under `<bucket>/` and the sandbox exchange's account beside them.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+DEFAULT_BUCKET = "alchemiser"
 STATE_DIR_ENV = "ALCHEMISER_STATE_DIR"
 EXCHANGE_STATE = "paper-exchange.json"
-_CHECKOUT = Path(__file__).resolve().parents[4]  # include/alchemiser/adapters/local/ is 4 deep
+_CHECKOUT = Path(__file__).resolve().parents[2]  # include/alchemiser/ is 2 deep
 
 
 def state_dir() -> Path:
