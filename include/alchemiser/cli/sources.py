@@ -65,7 +65,7 @@ def load_bars(
         settings = broker_settings(os.environ)
         lookback = (end - start).days + DEFAULT_LOOKBACK_DAYS
         cache = BarCache(store, AlpacaMarketData(settings), XnysCalendar(), lookback)
-        cache.load(wanted, end)
+        cache.load_history(wanted, end)
         where += f" (filled from {settings.venue})"
     bars = {s: read_cached(store, s) for s in wanted}
     return {s: b for s, b in bars.items() if b}, where
