@@ -182,12 +182,19 @@ def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
     memo = space.group_returns.get(group)
     if memo is None:
         memo = space.group_returns[group] = {}
+    days = _days(ev.day, window)
+    try:
+        # A day's return is memoised only once the weights of that day and of the weekday
+        # before are known (not None): with every return here, the stream is complete.
+        return [memo[day] for day in days[1:]]
+    except KeyError:
+        pass
     returns: list[float] = []
     before: dict[str, float] | None = None
     before_day = 0
     space.backfilling.add(group)
     try:
-        for day in _days(ev.day, window):
+        for day in days:
             held = known.get(day, _UNKNOWN)
             if held is _UNKNOWN:
                 held = group_weights(ev, group, day)
