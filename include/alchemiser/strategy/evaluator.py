@@ -33,11 +33,11 @@ from alchemiser.strategy.values import (
     Fragment,
     Value,
     children,
-    equal_share,
     fail,
     final_weights,
     normalised,
     unwrap,
+    weigh_equally,
 )
 
 
@@ -213,7 +213,7 @@ class Evaluator:
         kids = children([self.eval(a) for a in expr.args])
         if not kids:
             raise fail("weight-equal has no children", expr.pos, "weight-equal")
-        return Fragment(equal_share([normalised(k, expr.pos, "weight-equal") for k in kids]))
+        return Fragment(weigh_equally(kids, expr.pos, "weight-equal"))
 
     def _weight_specified(self, expr: WeightSpecified) -> Value:
         merged: dict[str, float] = {}
