@@ -17,7 +17,7 @@ from decimal import Decimal
 from alchemiser.backtest.prices import PriceTable
 from alchemiser.backtest.settings import BacktestSettings
 from alchemiser.calendars.trading import Session
-from alchemiser.domain.allocation import StrategyContribution, TargetAllocation
+from alchemiser.domain.allocation import DecisionStep, StrategyContribution, TargetAllocation
 from alchemiser.domain.errors import ConfigError
 from alchemiser.domain.market import AssetInfo
 from alchemiser.domain.plan import Side
@@ -156,12 +156,15 @@ class Backtest:
             name: float(a * self.settings.initial_cash) for name, a in result.allocations.items()
         }
         for i, session in enumerate(sessions):
-            targets = self.decide(session.day, state)
+            # Decision text is written only where someone reads all of it; a holdings switch
+            # re-evaluates its one symphony for the why (`_why`).
+            explained = observe is not None or session.day == explain
+            targets = self.decide(session.day, state, explain=explained)
             if session.day == explain:
                 result.explained = targets
             curves = self._attribute(curves, state, session.day)
             step = self.step(targets, state.book, session)
-            self._record(result, state, targets, step, curves)
+            self._record(result, state, targets, step, curves, explained=explained)
             if observe is not None:
                 observe(targets, state.book, step)
             state.book, state.previous = step.after, session.day
@@ -176,9 +179,12 @@ class Backtest:
             ]
         return result
 
-    def decide(self, day: date, state: _State) -> TargetAllocation:
-        """Return the session's merged targets: live decisions, rebalance settings applied."""
-        targets = allocate_portfolio(self.portfolio, self.engine, day, RUN_ID)
+    def decide(self, day: date, state: _State, *, explain: bool = True) -> TargetAllocation:
+        """Return the session's merged targets: live decisions, rebalance settings applied.
+
+        Without `explain` symphonies contribute their warnings but no decision steps.
+        """
+        targets = allocate_portfolio(self.portfolio, self.engine, day, RUN_ID, explain=explain)
         if not self.rules:
             return targets
         targets, state.held = apply_rebalance(targets, self.rules, state.held, self.prices.history)
@@ -231,6 +237,8 @@ class Backtest:
         targets: TargetAllocation,
         step: SessionStep,
         curves: dict[str, float],
+        *,
+        explained: bool,
     ) -> None:
         day, after = targets.as_of, step.after
         closes = {q.symbol: q.bid for q in step.snapshot.quotes}
@@ -259,5 +267,16 @@ class Backtest:
             held = tuple(w.symbol for w in part.weights)
             was = tuple(w.symbol for w in before.weights) if before else ()
             if before is not None and held != was:
-                why = tuple(f"{s.where}  {s.what}" for s in part.trace[:MAX_WHY])
-                result.switches.append(Switch(day, part.strategy, was, held, why))
+                why = part.trace[:MAX_WHY] if explained else self._why(part, day)
+                lines = tuple(f"{s.where}  {s.what}" for s in why)
+                result.switches.append(Switch(day, part.strategy, was, held, lines))
+
+    def _why(self, part: StrategyContribution, day: date) -> tuple[DecisionStep, ...]:
+        """Return the first decision steps of an unexplained contribution, as if explained."""
+        symphony = self.portfolio.symphonies.get(part.strategy)
+        if symphony is None:  # fixed weights and Python strategies always carry their trace
+            return part.trace[:MAX_WHY]
+        # The rebalance step (if any) comes first, then the symphony's own steps.
+        steps = self.engine.evaluate(symphony, day).trace.steps[:MAX_WHY]
+        found = (*part.trace, *(DecisionStep(where=str(s.where), what=s.text) for s in steps))
+        return found[:MAX_WHY]

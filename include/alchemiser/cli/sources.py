@@ -41,7 +41,7 @@ def load_bars(
         settings = alpaca_from_env(os.environ, "--prices broker")
         lookback = (end - start).days + DEFAULT_LOOKBACK_DAYS
         cache = BarCache(store, build_market_data(settings), calendar(), lookback)
-        cache.load(wanted, end)
+        cache.load_history(wanted, end)
         where += f" (filled from {settings.venue})"
     bars = {s: read_cached(store, s) for s in wanted}
     return {s: b for s, b in bars.items() if b}, where

@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import structlog
 
 from alchemiser.domain.errors import ArtifactNotFoundError, MarketDataError
 from alchemiser.domain.keys import bars_key
 from alchemiser.domain.market import Bar
-from alchemiser.marketdata.parquet import decode, encode
-from alchemiser.marketdata.validation import check_series
+from alchemiser.marketdata.parquet import append, decode, decode_closes
 from alchemiser.ports import MarketData, ObjectStore, SessionCalendar
+from alchemiser.strategy.history import IntArray, PriceHistory, SymbolHistory
 
 log = structlog.get_logger(__name__)
 
@@ -61,41 +62,62 @@ class BarCache:
         self._lookback = timedelta(days=lookback_days)
         self.last_refresh = RefreshStats((), (), ())
 
-    def _read(self, symbol: str) -> tuple[Bar, ...]:
-        return read_cached(self._store, symbol)
+    def _body(self, symbol: str) -> bytes | None:
+        try:
+            return self._store.get(bars_key(symbol))
+        except ArtifactNotFoundError:
+            return None
 
     def load(self, symbols: Sequence[str], as_of: date) -> dict[str, tuple[Bar, ...]]:
-        """Return bars dated on or before `as_of` per symbol; unknown symbols are left out."""
+        """Return bars dated on or before `as_of` per symbol; unknown symbols are left out.
+
+        The exact `Bar`s, read back from the refreshed cache: for callers that compute money
+        from them. The evaluator needs only `load_history`.
+        """
+        history = self.load_history(symbols, as_of)
+        return {
+            s: tuple(b for b in read_cached(self._store, s) if b.session <= as_of)
+            for s in history.symbols
+        }
+
+    def load_history(self, symbols: Sequence[str], as_of: date) -> PriceHistory:
+        """Return the closes dated on or before `as_of` per symbol, straight into arrays.
+
+        Unknown symbols are left out. No `Bar` is made for a cached row: only the fetched ones.
+        """
         wanted = sorted(set(symbols))
         sessions = self._calendar.sessions(as_of - self._lookback, as_of)
-        latest = sessions[-1] if sessions else as_of
-        cached = {s: self._read(s) for s in wanted}
+        latest = (sessions[-1] if sessions else as_of).toordinal()
+        bodies = {s: self._body(s) for s in wanted}
+        cached = {s: decode_closes(s, b) for s, b in bodies.items() if b is not None}
         starts: dict[date, list[str]] = {}
         fresh: list[str] = []
         for symbol in wanted:
-            have = cached[symbol]
-            if have and have[-1].session >= latest:
+            have = cached.get(symbol)
+            if have is not None and len(have.dates) and have.dates[-1] >= latest:
                 fresh.append(symbol)
             else:
-                start = have[-1].session if have else as_of - self._lookback
+                start = _last_day(have) or as_of - self._lookback
                 starts.setdefault(start, []).append(symbol)
-        result: dict[str, tuple[Bar, ...]] = {}
+        result: dict[str, SymbolHistory] = {}
         unknown: list[str] = []
         for start, group in sorted(starts.items()):
             fetched = self._source.get_daily_bars(group, start, as_of)
             for symbol in group:
                 new = fetched.get(symbol, ())
-                merged = tuple(b for b in cached[symbol] if b.session < start) + tuple(new)
-                if not merged:
+                body, merged = append(symbol, bodies[symbol], start, new)
+                if not len(merged.dates):
                     unknown.append(symbol)
                     continue
-                self._check(symbol, merged, sessions)
+                self._check(symbol, merged.dates, sessions)
                 if new:
-                    self._store.put(bars_key(symbol), encode(merged))
+                    self._store.put(bars_key(symbol), body)
                 result[symbol] = merged
         for symbol in fresh:
-            self._check(symbol, cached[symbol], sessions)
-            result[symbol] = tuple(b for b in cached[symbol] if b.session <= as_of)
+            have = cached[symbol]
+            self._check(symbol, have.dates, sessions)
+            n = have.count_until(as_of.toordinal())
+            result[symbol] = SymbolHistory(symbol, have.dates[:n], have.close[:n])
         self.last_refresh = RefreshStats(
             tuple(s for g in starts.values() for s in g if s not in unknown),
             tuple(fresh),
@@ -103,10 +125,24 @@ class BarCache:
         )
         if unknown:
             log.warning("no bars for symbols", symbols=",".join(unknown), as_of=str(as_of))
-        return {s: result[s] for s in sorted(result)}
+        return PriceHistory(result)
 
-    def _check(self, symbol: str, bars: tuple[Bar, ...], sessions: list[date]) -> None:
-        try:
-            check_series(symbol, bars, sessions)
-        except MarketDataError as exc:
-            raise MarketDataError(f"{exc} (cache key {bars_key(symbol)})") from exc
+    def _check(self, symbol: str, dates: IntArray, sessions: list[date]) -> None:
+        """Require a bar for every calendar session between the first and the last bar."""
+        if not len(dates) or not sessions:
+            return
+        days = np.array([d.toordinal() for d in sessions], dtype=np.int64)
+        days = days[(days >= dates[0]) & (days <= dates[-1])]
+        missing = days[~np.isin(days, dates)]
+        if len(missing):
+            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+            raise MarketDataError(
+                f"{symbol}: no bar for session {date.fromordinal(int(missing[0]))}{more} "
+                f"(gap in history) (cache key {bars_key(symbol)})"
+            )
+
+
+def _last_day(history: SymbolHistory | None) -> date | None:
+    if history is None or not len(history.dates):
+        return None
+    return date.fromordinal(int(history.dates[-1]))

@@ -147,6 +147,11 @@ def check_columns(
     if outside_row < len(dates):
         day = date.fromordinal(int(dates[outside_row]))
         raise MarketDataError(f"{symbol} {day}: need low <= open, close <= high")
+    check_order(symbol, dates)
+
+
+def check_order(symbol: str, dates: IntArray) -> None:
+    """Require strictly increasing dates, worded as `check_series` words it."""
     steps = np.diff(dates)
     if len(steps) and not bool((steps > 0).all()):
         i = int(np.argmax(steps <= 0))

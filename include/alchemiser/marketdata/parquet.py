@@ -13,7 +13,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from alchemiser.domain.errors import MarketDataError
 from alchemiser.domain.market import Bar
-from alchemiser.marketdata.columns import check_columns
+from alchemiser.marketdata.columns import check_columns, check_order
 from alchemiser.marketdata.validation import check_series, to_bar
 from alchemiser.strategy.history import FloatArray, SymbolHistory
 
@@ -37,10 +37,17 @@ MAX_EXACT_SCALE = 22
 
 def encode(bars: Sequence[Bar]) -> bytes:
     """Return the bars as Parquet bytes."""
+    return _write(_table_of_bars(bars))
+
+
+def _table_of_bars(bars: Sequence[Bar]) -> pa.Table:
     columns = {"date": [b.session for b in bars]}
     for name in COLUMNS:
         columns[name] = [getattr(b, name).quantize(SCALE) for b in bars]
-    table = pa.table(columns, schema=SCHEMA)
+    return pa.table(columns, schema=SCHEMA)
+
+
+def _write(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
@@ -69,7 +76,36 @@ def decode_closes(symbol: str, body: bytes) -> SymbolHistory:
     (see `_exact_floats`). A file this path cannot take exactly (nulls, other column types) goes
     through `decode`, so it is accepted or refused with the same words.
     """
-    table = _table(symbol, body)
+    return _closes(symbol, _table(symbol, body))
+
+
+def append(
+    symbol: str, body: bytes | None, start: date, new: Sequence[Bar]
+) -> tuple[bytes, SymbolHistory]:
+    """Return the cached rows dated before `start` followed by `new`, as a file and as closes.
+
+    The cached rows are checked as `decode_closes` checks them and stay in their columns (no
+    `Bar` per row); the new bars, already validated by the source, are appended exactly as
+    `encode` writes them. A file of another layout is rewritten through `Bar`s, like `encode`.
+    """
+    old = _table(symbol, body) if body is not None else SCHEMA.empty_table()
+    cached = _closes(symbol, old)
+    keep = int(np.searchsorted(cached.dates, start.toordinal()))
+    dates = np.array([b.session.toordinal() for b in new], dtype=np.int64)
+    closes = np.array([b.close for b in new], dtype=np.float64)  # float(Decimal), as from_bars
+    merged = SymbolHistory(
+        symbol,
+        np.concatenate([cached.dates[:keep], dates]),
+        np.concatenate([cached.close[:keep], closes]),
+    )
+    check_order(symbol, merged.dates)
+    columns = old.select(["date", *COLUMNS])
+    if columns.schema.equals(SCHEMA):
+        return _write(pa.concat_tables([columns.slice(0, keep), _table_of_bars(new)])), merged
+    return encode([*_bars(symbol, old)[:keep], *new]), merged
+
+
+def _closes(symbol: str, table: pa.Table) -> SymbolHistory:
     columns = [_column(table, name) for name in COLUMNS]
     floats = [f for c in columns if (f := _exact_floats(c)) is not None]
     if len(floats) < len(columns) or table.column("date").null_count:

@@ -61,7 +61,7 @@ def compute_signals(
                 f"{config_path}: symphony and Python strategies need a market-data source"
             )
         cache = BarCache(store, market_data, calendar or exchange_calendar())
-        history = PriceHistory.from_bars(cache.load(portfolio.symbols, run.session))
+        history = cache.load_history(portfolio.symbols, run.session)
         refresh = cache.last_refresh
         log.info(
             "bars loaded",

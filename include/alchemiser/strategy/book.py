@@ -67,6 +67,10 @@ class _Label:
         return f"{self.kind}({self.symbol}, {self.window})"
 
 
+FastRead = tuple[list[int], FloatArray, int]
+"""A computed series' dates, values and the fewest bars for which no short-history rule applies."""
+
+
 class IndicatorBook:
     """Caches every series it computes; safe to share across as-of dates and evaluations."""
 
@@ -122,3 +126,23 @@ class IndicatorBook:
                 return Reading(0.0, f"{label}: undefined with {n} bars, taken as 0")
             raise MissingDataError(f"{label} is undefined with {n} bars of {symbol}")
         return Reading(value)
+
+    def fast_read(self, kind: str, symbol: str, params: Params) -> FastRead | None:
+        """Return what `read` needs for a plain value of a series it has computed, else None.
+
+        With at least that many bars `read` returns the series value itself unless it is NaN,
+        so a caller may read it directly and ask `read` only otherwise.
+        """
+        hist = self.history.get(symbol)
+        if hist is None:
+            return None
+        if kind == "current-price":
+            return hist.day_list(), hist.close, 1
+        series = self._series.get((kind, symbol, params))
+        window = self._windows.get(params)
+        if series is None or window is None:
+            return None
+        least = window + _ZERO_WHEN_SHORT[kind] if kind in _ZERO_WHEN_SHORT else window
+        if kind not in _ZERO_WHEN_SHORT and kind not in ("rsi", "moving-average-price"):
+            least = 1
+        return hist.day_list(), series, max(least, 1)

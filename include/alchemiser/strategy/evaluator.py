@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from alchemiser.strategy import scoring
-from alchemiser.strategy.book import IndicatorBook, MissingDataError, Reading
+from alchemiser.strategy.book import FastRead, IndicatorBook, MissingDataError, Reading
 from alchemiser.strategy.errors import SymphonyDataError
 from alchemiser.strategy.nodes import (
     Asset,
@@ -32,11 +33,11 @@ from alchemiser.strategy.values import (
     Fragment,
     Value,
     children,
-    equal_share,
     fail,
     final_weights,
     normalised,
     unwrap,
+    weigh_equally,
 )
 
 
@@ -45,11 +46,13 @@ class Workspace:
     """What evaluations of one run share: indicator series, group weights and returns per day."""
 
     book: IndicatorBook
-    group_days: dict[tuple[Group, int], dict[str, float] | None] = field(default_factory=dict)
-    group_returns: dict[tuple[Group, int], float] = field(default_factory=dict)
+    # Per group, then per ordinal day: the back-fill loop looks days up by an int key.
+    group_days: dict[Group, dict[int, dict[str, float] | None]] = field(default_factory=dict)
+    group_returns: dict[Group, dict[int, float]] = field(default_factory=dict)
     group_values: dict[tuple[Group, int], Value] = field(default_factory=dict)
     return_streams: dict[tuple[Group, int, int], list[float] | None] = field(default_factory=dict)
     labels: dict[Indicator, str] = field(default_factory=dict)
+    fast_reads: dict[tuple[Indicator, str], FastRead] = field(default_factory=dict)
     backfilling: set[Group] = field(default_factory=set)
 
 
@@ -81,13 +84,19 @@ def _numeric(value: Value) -> float:
 
 
 class Evaluator:
-    """Evaluates expressions as of one ordinal day; `trace` is None in group back-fills."""
+    """Evaluates expressions as of one ordinal day; `trace` is None in group back-fills.
 
-    def __init__(self, space: Workspace, day: int, trace: Trace | None) -> None:
+    `steps` is the trace when decisions are recorded too, None when only warnings are.
+    """
+
+    def __init__(
+        self, space: Workspace, day: int, trace: Trace | None, *, explain: bool = True
+    ) -> None:
         self.space = space
         self.book = space.book
         self.day = day
         self.trace = trace
+        self.steps = trace if explain else None
 
     def at(self, day: int) -> Evaluator:
         """Return an evaluator for another day that shares this one's caches, untraced."""
@@ -99,10 +108,22 @@ class Evaluator:
 
     def read(self, metric: Indicator, symbol: str) -> float:
         """Return an indicator for `symbol` (the metric's own one unless injected)."""
+        fast = self.space.fast_reads.get((metric, symbol))
+        if fast is not None:  # the plain case without the book's rules: a look-up
+            days, series, least = fast
+            n = bisect_right(days, self.day)
+            if n >= least:
+                value: float = series.item(n - 1)
+                if value == value:  # noqa: PLR0124 - NaN test without a call, on the hot path
+                    return value
         try:
             reading: Reading = self.book.read(metric.kind, symbol, metric.params, self.day)
         except MissingDataError as exc:
             raise SymphonyDataError(str(exc), metric.pos, metric.label(symbol)) from exc
+        if fast is None:
+            found = self.book.fast_read(metric.kind, symbol, metric.params)
+            if found is not None:
+                self.space.fast_reads[metric, symbol] = found
         if reading.warning is not None and self.trace is not None:
             self.trace.warn(metric.pos, reading.warning)
         return reading.value
@@ -145,15 +166,16 @@ class Evaluator:
 
     def _if(self, expr: If) -> Value:
         cond = expr.cond
-        if self.trace is not None and isinstance(cond, Compare) and cond.op != "=":
+        steps = self.steps
+        if steps is not None and isinstance(cond, Compare) and cond.op != "=":
             (a, left), (b, right) = self._operand(cond.left), self._operand(cond.right)
             taken = _OPS[cond.op](a, b)
             branch = "then" if taken else ("else" if expr.otherwise is not None else "no else")
-            self.trace.step(expr.pos, f"{left} {cond.op} {right} is {str(taken).lower()}: {branch}")
+            steps.step(expr.pos, f"{left} {cond.op} {right} is {str(taken).lower()}: {branch}")
         else:
             taken = bool(self.eval(cond))
-            if self.trace is not None:
-                self.trace.step(expr.pos, f"condition is {str(taken).lower()}")
+            if steps is not None:
+                steps.step(expr.pos, f"condition is {str(taken).lower()}")
         if taken:
             return self.eval(expr.then)
         if expr.otherwise is None:
@@ -191,7 +213,7 @@ class Evaluator:
         kids = children([self.eval(a) for a in expr.args])
         if not kids:
             raise fail("weight-equal has no children", expr.pos, "weight-equal")
-        return Fragment(equal_share([normalised(k, expr.pos, "weight-equal") for k in kids]))
+        return Fragment(weigh_equally(kids, expr.pos, "weight-equal"))
 
     def _weight_specified(self, expr: WeightSpecified) -> Value:
         merged: dict[str, float] = {}
@@ -238,9 +260,12 @@ _DISPATCH: dict[type, Callable[[Evaluator, Any], Value]] = {
 def evaluate(
     symphony: Symphony, space: Workspace, as_of: date, *, explain: bool = True
 ) -> Evaluation:
-    """Evaluate `symphony` using only bars dated on or before `as_of`."""
+    """Evaluate `symphony` using only bars dated on or before `as_of`.
+
+    Without `explain` the trace holds the warnings only: the same walk, no decision text.
+    """
     trace = Trace()
-    evaluator = Evaluator(space, as_of.toordinal(), trace if explain else None)
+    evaluator = Evaluator(space, as_of.toordinal(), trace, explain=explain)
     try:
         result = evaluator.eval(symphony.body)
     except RecursionError as exc:  # a deep file within the reader's limits on a small stack

@@ -37,6 +37,13 @@ class SymbolHistory:
         # symbol nobody reads costs only its arrays.
         self._days: list[int] | None = None
 
+    def day_list(self) -> list[int]:
+        """Return the dates as a list of ordinals (for `bisect_right`; built once)."""
+        days = self._days
+        if days is None:
+            days = self._days = self.dates.tolist()
+        return days
+
     def count_until(self, day: int) -> int:
         """Return how many bars are dated on or before ordinal `day`."""
         days = self._days

@@ -43,39 +43,29 @@ def ewm_mean(values: FloatArray, alpha: float) -> FloatArray:
 
 
 def _wilder_means(close: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
-    """Return `ewm_mean` of the gains and of the losses of `close` (alpha 1/n) in one pass.
+    """Return `ewm_mean` of the gains and of the losses of `close` (alpha 1/n).
 
-    The same operations as two `ewm_mean` calls on the gain and loss series, fused because RSI
-    is the indicator symphonies read most: a move of 0 contributes `alpha * 0.0 == 0.0`, so
-    that step is `old_wt * mean / denominator`, exactly.
+    The same operations as two `ewm_mean` calls on the gain and loss series (the first bar has
+    no move: both means are seeded with 0), as comprehensions because RSI is the indicator
+    symphonies read most: `alpha * 0.0` adds exactly nothing, and the mean is left as it is
+    when it equals the move, as pandas does.
     """
     alpha = 1.0 / n
     old_wt = 1.0 - alpha
-    denominator = old_wt + alpha
-    closes = close.tolist()
-    gains = [0.0] * len(closes)
-    losses = [0.0] * len(closes)
-    gain = loss = 0.0  # the first bar has no move: both means are seeded with 0
-    for i in range(1, len(closes)):
-        move = closes[i] - closes[i - 1]
-        if move > 0:
-            if gain != move:
-                gain = (old_wt * gain + alpha * move) / denominator
-            if loss != 0.0:
-                loss = old_wt * loss / denominator
-        elif move < 0:
-            if gain != 0.0:
-                gain = old_wt * gain / denominator
-            if loss != -move:
-                loss = (old_wt * loss + alpha * -move) / denominator
-        else:
-            if gain != 0.0:
-                gain = old_wt * gain / denominator
-            if loss != 0.0:
-                loss = old_wt * loss / denominator
-        gains[i] = gain
-        losses[i] = loss
-    return np.array(gains, dtype=np.float64), np.array(losses, dtype=np.float64)
+    denominator = old_wt + alpha  # pandas divides by this sum, which is not always exactly 1.0
+    if not len(close):
+        return _nan(0), _nan(0)
+    moves = np.diff(close)
+    gain = loss = 0.0
+    gains = [
+        gain := (old_wt * gain + alpha * up) / denominator if up != gain else gain
+        for up in np.maximum(moves, 0.0).tolist()
+    ]
+    losses = [
+        loss := (old_wt * loss + alpha * down) / denominator if down != loss else loss
+        for down in np.maximum(-moves, 0.0).tolist()
+    ]
+    return np.array([0.0, *gains], dtype=np.float64), np.array([0.0, *losses], dtype=np.float64)
 
 
 def _windows(values: FloatArray, n: int) -> FloatArray:

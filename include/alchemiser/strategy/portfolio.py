@@ -109,9 +109,12 @@ def check_data(portfolio: LoadedPortfolio, history: PriceHistory) -> None:
 
 
 def contributions(
-    portfolio: LoadedPortfolio, engine: Engine, as_of: date
+    portfolio: LoadedPortfolio, engine: Engine, as_of: date, *, explain: bool = True
 ) -> tuple[StrategyContribution, ...]:
-    """Evaluate every strategy as of a session; the first failure fails the whole portfolio."""
+    """Evaluate every strategy as of a session; the first failure fails the whole portfolio.
+
+    Without `explain` a symphony's contribution carries its warnings but no decision steps.
+    """
     out: list[StrategyContribution] = []
     missing = missing_symbols(portfolio, engine.history)
     for spec in portfolio.config.strategies:
@@ -121,7 +124,7 @@ def contributions(
         try:
             if isinstance(spec, SymphonyStrategy):
                 result: Evaluation | PythonEvaluation = engine.evaluate(
-                    portfolio.symphonies[spec.name], as_of
+                    portfolio.symphonies[spec.name], as_of, explain=explain
                 )
             else:
                 result = evaluate_python(portfolio.python[spec.name], engine.history, as_of)
@@ -149,10 +152,10 @@ def _contribution(
 
 
 def allocate_portfolio(
-    portfolio: LoadedPortfolio, engine: Engine, as_of: date, run_id: str
+    portfolio: LoadedPortfolio, engine: Engine, as_of: date, run_id: str, *, explain: bool = True
 ) -> TargetAllocation:
     """Return the merged target allocation, keeping each strategy's contribution."""
-    parts = contributions(portfolio, engine, as_of)
+    parts = contributions(portfolio, engine, as_of, explain=explain)
     return TargetAllocation(
         run_id=run_id,
         derived_from=(f"portfolio_config:{portfolio.digest}",),

@@ -95,11 +95,11 @@ def _portfolio_mode(ev: Evaluator, node: Filter, items: list[Value]) -> Value:
 
 
 def _trace(ev: Evaluator, node: Filter, scored: list[tuple[float, str]], kept: list[str]) -> None:
-    if ev.trace is None:
+    if ev.steps is None:
         return
     ranking = ", ".join(f"{name} {number(score)}" for score, name in scored)
     count = "all" if node.count is None else str(node.count)
-    ev.trace.step(
+    ev.steps.step(
         node.pos,
         f"filter {node.metric.label('*')} select-{node.select} {count}: {ranking} "
         f"-> {', '.join(kept) or 'nothing'}",
@@ -140,15 +140,16 @@ def _holdings_score(
 
 def group_weights(ev: Evaluator, group: Group, day: int) -> dict[str, float] | None:
     """Return the group's weights as of `day` (memoised per group and day; None if it fails)."""
-    key = (group, day)
-    memo = ev.space.group_days
-    if key not in memo:
+    memo = ev.space.group_days.get(group)
+    if memo is None:
+        memo = ev.space.group_days[group] = {}
+    if day not in memo:
         past = ev.at(day)
         try:
-            memo[key] = normalised(past.group_result(group), group.pos, group.name)
+            memo[day] = normalised(past.group_result(group), group.pos, group.name)
         except SymphonyError:
-            memo[key] = None
-    return memo[key]
+            memo[day] = None
+    return memo[day]
 
 
 @lru_cache(maxsize=4096)
@@ -174,26 +175,39 @@ def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
     # A day's return depends only on the weights held the weekday before (memoised per group
     # and day) and two closes, so it is computed once per run, not once per scoring date; the
     # days are consecutive weekdays, so (group, day) names it.
-    known, memo = ev.space.group_days, ev.space.group_returns
-    returns: list[float] = []
-    before: tuple[int, dict[str, float]] | None = None
-    ev.space.backfilling.add(group)
+    space = ev.space
+    known = space.group_days.get(group)
+    if known is None:
+        known = space.group_days[group] = {}
+    memo = space.group_returns.get(group)
+    if memo is None:
+        memo = space.group_returns[group] = {}
+    days = _days(ev.day, window)
     try:
-        for day in _days(ev.day, window):
-            key = (group, day)
-            held = known.get(key, _UNKNOWN)
+        # A day's return is memoised only once the weights of that day and of the weekday
+        # before are known (not None): with every return here, the stream is complete.
+        return [memo[day] for day in days[1:]]
+    except KeyError:
+        pass
+    returns: list[float] = []
+    before: dict[str, float] | None = None
+    before_day = 0
+    space.backfilling.add(group)
+    try:
+        for day in days:
+            held = known.get(day, _UNKNOWN)
             if held is _UNKNOWN:
                 held = group_weights(ev, group, day)
             if held is None:
                 return None  # one day without weights and the group has no score
             if before is not None:
-                found = memo.get(key)
+                found = memo.get(day)
                 if found is None:
-                    found = memo[key] = _held_return(ev, before[1], before[0], day)
+                    found = memo[day] = _held_return(ev, before, before_day, day)
                 returns.append(found)
-            before = (day, held)
+            before, before_day = held, day
     finally:
-        ev.space.backfilling.discard(group)
+        space.backfilling.discard(group)
     return returns
 
 
@@ -286,10 +300,10 @@ def inverse_volatility(ev: Evaluator, node: InverseVolatility) -> Value:
         share = (1.0 / vol) / inverse_total
         for symbol, w in weights.items():
             merged[symbol] = merged.get(symbol, 0.0) + w * share
-    if ev.trace is not None:
+    if ev.steps is not None:
         shown = ", ".join(
             f"{name} vol {number(vol)} -> {number(100 / vol / inverse_total)}%"
             for _, vol, name in parts
         )
-        ev.trace.step(node.pos, f"inverse volatility {node.window}: {shown}")
+        ev.steps.step(node.pos, f"inverse volatility {node.window}: {shown}")
     return Fragment(merged)

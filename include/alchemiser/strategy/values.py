@@ -44,11 +44,16 @@ def unwrap(value: Value) -> Value:
 def children(values: list[Value]) -> list[Value]:
     """Split list arguments into their items: each item is a child of its own."""
     out: list[Value] = []
+    append = out.append
     for value in values:
         if isinstance(value, list):
-            out.extend(unwrap(item) for item in value)
+            for entry in value:
+                item = entry
+                while isinstance(item, list) and len(item) == 1:  # `unwrap`, without a call
+                    item = item[0]
+                append(item)
         else:
-            out.append(value)
+            append(value)
     return out
 
 
@@ -76,6 +81,20 @@ def equal_share(parts: list[dict[str, float]]) -> dict[str, float]:
     for part in parts:
         for symbol, weight in part.items():
             merged[symbol] = merged.get(symbol, 0.0) + weight * share
+    return merged
+
+
+def weigh_equally(kids: list[Value], pos: SourcePos, token: str) -> dict[str, float]:
+    """Return `equal_share` of each kid `normalised`: the same sums, without a dict per asset."""
+    share = 1.0 / len(kids)
+    merged: dict[str, float] = {}
+    get = merged.get
+    for kid in kids:
+        if type(kid) is str:  # an asset: `normalised` gives {kid: 1.0}, and 1.0 * share is share
+            merged[kid] = get(kid, 0.0) + share
+        else:
+            for symbol, weight in normalised(kid, pos, token).items():
+                merged[symbol] = get(symbol, 0.0) + weight * share
     return merged
 
 
