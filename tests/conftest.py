@@ -30,11 +30,15 @@ COUNTS = pytest.StashKey[dict[str, int]]()
 # What the deployment tier runs on (sandbox.deployment's defaults).
 SERVICES = {"PostgreSQL": ("127.0.0.1", 5432), "Redis": ("127.0.0.1", 6379)}
 
-# Tests that share one process-wide thing run on one xdist worker, in order: e2e tests share a
-# migrated AIRFLOW_HOME (SQLite) and a moto server per worker, and a multi-process Airflow
-# deployment wants most of the machine. Tests sharing a module-scoped fixture (the fault
-# matrix, which also writes docs/reliability.md; the DagBag) stay together too, so it is built once.
-GROUPS = {"e2e": "airflow-dags-test", "deployment": "airflow-deployment"}
+# Tests that share one process-wide thing run on one xdist worker, in order: a multi-process
+# Airflow deployment wants most of the machine. Tests sharing a module-scoped fixture (the fault
+# matrix, which also writes docs/reliability.md; the DagBag) stay together too, so it is built
+# once. e2e tests are not grouped: each worker migrates its own AIRFLOW_HOME and starts its own
+# S3 server once (session fixtures, seconds), and the e2e tier is too long for one worker.
+GROUPS = {"deployment": "airflow-deployment"}
+# `--dist loadgroup` hands out the groups first (largest first), then single tests in collection
+# order: the Airflow-starting tiers go to the front so that no long test starts last.
+FIRST = ("deployment", "e2e")
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers added here
@@ -52,7 +56,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.xdist_group(group))
         if config.getoption("loadgroup", default=False):  # set on xdist workers only
             _name_group(item)
+    if config.getoption("loadgroup", default=False):
+        items.sort(key=lambda item: _start_rank(item.stash[TIER][0]))  # stable: modules stay whole
     config.stash[COUNTS] = counts
+
+
+def _start_rank(tier: str) -> int:
+    return FIRST.index(tier) if tier in FIRST else len(FIRST)
 
 
 def _name_group(item: pytest.Item) -> None:

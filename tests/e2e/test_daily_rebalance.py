@@ -8,15 +8,18 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from alchemiser.calendars.trading import calendar
-from sandbox.processes import Server
+from sandbox.processes import Server, start_exchange
 from sandbox.run import DEMO_ACCOUNT
 from tests.e2e.conftest import Deployment, StartExchange
 
@@ -57,17 +60,78 @@ class StatsdListener:
             names |= {line.split(":", 1)[0] for line in packet.splitlines() if line}
 
 
+@dataclass(frozen=True)
+class FullRun:
+    """One full run on the demo account, read back as it ended (later runs add to the venue)."""
+
+    deployment: Deployment
+    result: subprocess.CompletedProcess[str]
+    metrics: set[str]
+    reports: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    ledger: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def full_run(
+    airflow_home: Path, s3: Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FullRun]:
+    """Run the DAG once: one test asserts what the run did, another runs the session again."""
+    logs = tmp_path_factory.mktemp("full-run-exchange")
+    with start_exchange(logs, "--account", str(DEMO_ACCOUNT)) as exchange:
+        deployment = Deployment(airflow_home, exchange, s3)
+        with StatsdListener() as statsd:
+            metrics_env = statsd.airflow_env()
+            deployment.env.update(metrics_env)
+            result = deployment.dags_test()
+            metrics = statsd.names()
+        for key in metrics_env:  # the listener is gone: later runs send no metrics
+            del deployment.env[key]
+        reports = deployment.reports()
+        ledger = _ledger_show(deployment.bucket, s3.url, reports[0]["session"]) if reports else []
+        yield FullRun(deployment, result, metrics, reports, deployment.exchange_orders(), ledger)
+
+
+def _ledger_show(bucket: str, endpoint_url: str, session: str) -> list[dict[str, Any]]:
+    """Return `python -m alchemiser ledger show` for `session`: what an operator reads."""
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alchemiser",
+            "ledger",
+            "show",
+            "--session",
+            session,
+            "--bucket",
+            bucket,
+            "--endpoint-url",
+            endpoint_url,
+            "--format",
+            "json",
+        ],
+        env={
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "e2e",
+            "AWS_SECRET_ACCESS_KEY": "e2e",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "PYTHONPATH": str(ROOT / "include"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return list(json.loads(shown.stdout))
+
+
 def test_a_full_run_sells_buys_and_lands_on_the_targets(
-    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+    airflow_home: Path, s3: Server, full_run: FullRun
 ) -> None:
-    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
-    with StatsdListener() as statsd:
-        deployment.env.update(statsd.airflow_env())
-        result = deployment.dags_test()
-        received = statsd.names()
+    result, received = full_run.result, full_run.metrics
     assert result.returncode == 0, _failure(result)
 
-    (report,) = deployment.reports()
+    (report,) = full_run.reports
     assert report["outcome"] == "success"
     # Metrics went out through Airflow's StatsD client: counts, slippage, durations.
     for name in ("orders.placed", "orders.filled", "slippage_bps", "phase.sells", "phase.buys"):
@@ -84,7 +148,7 @@ def test_a_full_run_sells_buys_and_lands_on_the_targets(
     # The exchange's own order log is the oracle: every order belongs to one plan item's walk
     # (one order per price step it needed, then perhaps its final order), all ours, none twice,
     # and on the defaults none unpriced: a walk's final order is a collared limit.
-    orders = deployment.exchange_orders()
+    orders = full_run.orders
     assert all(o["type"] == "limit" and o["limit_price"] for o in orders)
     walks = report["sells"]["walks"] + report["buys"]["walks"]
     assert len(walks) == len(report["plan"]["items"])
@@ -109,42 +173,14 @@ def test_a_full_run_sells_buys_and_lands_on_the_targets(
             (report["run_id"],),
         ).fetchone()
     link = json.loads(stored)
-    assert link.startswith(f"{s3.url}/{deployment.bucket}/runs/{report['session']}/")
+    assert link.startswith(f"{s3.url}/{full_run.deployment.bucket}/runs/{report['session']}/")
     assert link.endswith("/report.html")
     page = requests.get(link, timeout=10)
     assert page.headers["Content-Type"].startswith("text/html")
     assert "alchemiser run report: venue" in page.text  # the h1 of the report page
 
     # The ledger holds one entry per exchange order, each with the fill the exchange reports.
-    shown = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "alchemiser",
-            "ledger",
-            "show",
-            "--session",
-            report["session"],
-            "--bucket",
-            deployment.bucket,
-            "--endpoint-url",
-            s3.url,
-            "--format",
-            "json",
-        ],
-        env={
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": "e2e",
-            "AWS_SECRET_ACCESS_KEY": "e2e",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "PYTHONPATH": str(ROOT / "include"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    ledger = {e["intent"]["client_order_id"]: e for e in json.loads(shown.stdout)}
+    ledger = {e["intent"]["client_order_id"]: e for e in full_run.ledger}
     assert set(ledger) == set(ids)
     for order in orders:
         entry = ledger[order["client_order_id"]]
@@ -153,13 +189,12 @@ def test_a_full_run_sells_buys_and_lands_on_the_targets(
 
 
 def test_a_second_run_for_the_same_session_plans_but_places_nothing_unless_forced(
-    airflow_home: Path, s3: Server, exchange_factory: StartExchange
+    full_run: FullRun,
 ) -> None:
-    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
-    first = deployment.dags_test()
-    assert first.returncode == 0, _failure(first)
-    placed = len(deployment.exchange_orders())
-    first_run = deployment.reports()[-1]["run_id"]
+    deployment = full_run.deployment
+    assert full_run.result.returncode == 0, _failure(full_run.result)
+    placed = len(full_run.orders)
+    first_run = full_run.reports[-1]["run_id"]
 
     second = deployment.dags_test()
     assert second.returncode == 0, _failure(second)

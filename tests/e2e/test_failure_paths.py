@@ -13,8 +13,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -35,6 +36,7 @@ OPEN = {"new", "accepted", "partially_filled", "pending_new", "pending_replace"}
 REPLACE_STORM = {"errors": {"rate": 1.0, "statuses": [503], "routes": ["PATCH /v2/orders/{id}"]}}
 # Limits priced at the mid rest unfilled; replaces step them toward the far touch.
 RESTING = ("--limit-fill-fraction", "0.99")
+T = TypeVar("T")
 
 
 def _variant(
@@ -53,6 +55,25 @@ def run_variant(
     return subprocess.run(
         args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False
     )
+
+
+def run_variant_while(
+    deployment: Deployment, act: Callable[[subprocess.Popen[str]], T], *changes: str
+) -> tuple[T, int, str]:
+    """Start the DAG variant, call `act` on it while it runs, and wait for it to end.
+
+    Return what `act` returned, the exit code and the combined output; never leave it running.
+    """
+    args, env = _variant(deployment, *changes)
+    process = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        acted = act(process)
+        output, _ = process.communicate(timeout=600)
+    finally:
+        process.kill()
+    return acted, process.returncode, output
 
 
 def _output(result: subprocess.CompletedProcess[str]) -> str:
@@ -125,21 +146,22 @@ def test_the_kill_switch_flipped_between_tries_cancels_the_earlier_tries_orders(
     exchange = exchange_factory("--account", str(DEMO_ACCOUNT), *RESTING)
     deployment = Deployment(airflow_home, exchange, s3)
     _faults(deployment, REPLACE_STORM)
-    args, env = _variant(deployment, "execute_sells:retry_delay=20")
-    process = subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
+
+    def flip_the_kill_switch(_process: subprocess.Popen[str]) -> int:
         first_try_failed = _wait_for_failure_record(deployment, "execute_sells", timeout=300)
         assert first_try_failed, "the first try of execute_sells never failed"
         placed = len(deployment.exchange_orders())
         _set_variable(deployment, "alchemiser_kill_switch", "on")
-        output, _ = process.communicate(timeout=600)
+        return placed
+
+    try:
+        placed, returncode, output = run_variant_while(
+            deployment, flip_the_kill_switch, "execute_sells:retry_delay=20"
+        )
     finally:
-        process.kill()
         _delete_variable(deployment, "alchemiser_kill_switch")
 
-    assert process.returncode != 0, output[-3000:]
+    assert returncode != 0, output[-3000:]
     assert len(deployment.exchange_orders()) == placed  # the retry placed nothing new
     assert _open_orders(deployment) == []  # and canceled what the first try left working
     assert _ledger_problems(deployment) == []
@@ -200,11 +222,8 @@ def test_a_phase_killed_by_sigterm_cancels_its_orders_and_stops_at_once(
     deployment.env["AIRFLOW_VAR_ALCHEMISER_EXECUTION"] = json.dumps(
         {"step_interval_seconds": 120, "walk_seconds": 600, "poll_interval_seconds": 0.5}
     )
-    args, env = _variant(deployment)
-    process = subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
+
+    def terminate_mid_walk(process: subprocess.Popen[str]) -> int:
         deadline = time.monotonic() + 300
         while not deployment.exchange_orders() and time.monotonic() < deadline:
             time.sleep(0.3)
@@ -212,11 +231,11 @@ def test_a_phase_killed_by_sigterm_cancels_its_orders_and_stops_at_once(
         placed = len(deployment.exchange_orders())
         assert placed, "execute_sells never placed an order"
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=600)
-    finally:
-        process.kill()
+        return placed
 
-    assert process.returncode != 0, output[-3000:]
+    placed, returncode, output = run_variant_while(deployment, terminate_mid_walk)
+
+    assert returncode != 0, output[-3000:]
     assert len(deployment.exchange_orders()) == placed  # the loop stopped: nothing more sent
     assert _open_orders(deployment) == []
     assert _ledger_problems(deployment) == []
