@@ -195,7 +195,10 @@ class Evaluator:
         # nested, and nested back-fills ask for it again and again; a group that reads no
         # data has one value for all days (kept under day 0, which no evaluation has).
         space = self.space
-        key = (expr, 0 if day_free(expr, space.day_free) else self.day)
+        free = space.day_free.get(expr)
+        if free is None:
+            free = day_free(expr, space.day_free)
+        key = (expr, 0 if free else self.day)
         memo = space.group_values
         found = memo.get(key)
         if found is None:
