@@ -20,7 +20,7 @@ from alchemiser.backtest.prices import PriceTable
 from alchemiser.backtest.sample import sample_closes
 from alchemiser.backtest.settings import BacktestSettings
 from alchemiser.calendars.trading import calendar
-from alchemiser.domain.market import Bar
+from alchemiser.strategy.history import PriceHistory
 from alchemiser.strategy.portfolio import LoadedPortfolio, portfolio_of_files
 from tests.benchmarks import BenchContext, Row
 from tests.benchmarks.bench_strategy import SYMPHONIES_ENV
@@ -32,18 +32,16 @@ LARGE_TARGET_S = 60.0
 LARGE_NODES = 15_000
 
 
-def _bars(symbols: set[str]) -> dict[str, tuple[Bar, ...]]:
-    return {
-        s: tuple(Bar(session=d, open=p, high=p, low=p, close=p, volume=p) for d, p in rows)
-        for s, rows in (
-            (s, [(d, _price(c)) for d, c in rows])
-            for s, rows in sample_closes(symbols, date(2016, 1, 4), date(2025, 12, 31)).items()
-        )
+def _prices(symbols: set[str]) -> PriceTable:
+    """Return the sample walk as the CLI reads its CSV: float columns and each close's text."""
+    texts = {
+        s: [(d, f"{c:.4f}") for d, c in rows]
+        for s, rows in sample_closes(symbols, date(2016, 1, 4), date(2025, 12, 31)).items()
     }
-
-
-def _price(value: float) -> object:
-    return f"{value:.4f}"
+    history = PriceHistory.from_closes(
+        {s: [(d, float(t)) for d, t in rows] for s, rows in texts.items()}
+    )
+    return PriceTable.from_columns(history, {s: [t for _, t in rows] for s, rows in texts.items()})
 
 
 def _portfolio(folder: Path, texts: dict[str, str]) -> LoadedPortfolio:
@@ -56,7 +54,7 @@ def _portfolio(folder: Path, texts: dict[str, str]) -> LoadedPortfolio:
 def _time(portfolio: LoadedPortfolio, label: str, target: float) -> list[Row]:
     symbols = portfolio_symbols(portfolio) | {"SPY"}
     started = time.perf_counter()
-    prices = PriceTable(_bars(symbols))
+    prices = _prices(symbols)
     load = time.perf_counter() - started
     started, cpu = time.perf_counter(), time.process_time()
     result = Backtest(portfolio, prices, BacktestSettings()).run(SESSIONS)

@@ -29,11 +29,10 @@ from alchemiser.cli.signals import add_sources, day_arg, explain_targets, load_s
 from alchemiser.cli.store import add_store_args
 from alchemiser.domain.backtests import SUMMARY_FILE, BacktestNameError, backtest_name
 from alchemiser.domain.errors import ConfigError, MarketDataError
-from alchemiser.domain.market import Bar
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import CostModel
 from alchemiser.domain.report import object_uri
-from alchemiser.marketdata.csvdir import read_csv_dir
+from alchemiser.marketdata.columns import history_of, read_csv_columns
 from alchemiser.ports import ObjectStore
 from alchemiser.services.backtests import publish_backtest, summarize_tearsheet
 
@@ -98,21 +97,23 @@ STORE_SOURCES = {"cache": "alchemiser.cli.sources", "broker": "alchemiser.cli.so
 """--prices words -> the module that reads them; imported only when named (boto3, alpaca-py)."""
 
 
-def load_prices(
-    args: argparse.Namespace, symbols: set[str], start: date, end: date
-) -> dict[str, tuple[Bar, ...]]:
-    """Return the bars of `symbols` from `--prices`; a missing symbol is an error naming it."""
+def load_prices(args: argparse.Namespace, symbols: set[str], start: date, end: date) -> PriceTable:
+    """Return the prices of `symbols` from `--prices`; a missing symbol is an error naming it."""
     source = str(args.prices)
     if source in STORE_SOURCES:
         module = importlib.import_module(STORE_SOURCES[source])
         bars, where = module.load_bars(source, args, symbols, start, end)
         names = ", ".join(sorted(symbols - set(bars)))
+        table = PriceTable(bars)
     else:
-        bars, where = read_csv_dir(args.prices, symbols), str(args.prices)
-        names = ", ".join(f"{s}.csv" for s in sorted(symbols - set(bars)))
+        # Columns straight from the files: no `Bar` per row (see marketdata/columns.py).
+        found, where = read_csv_columns(args.prices, symbols), str(args.prices)
+        names = ", ".join(f"{s}.csv" for s in sorted(symbols - set(found)))
+        exact = {s: text for s, (_, text) in found.items()}
+        table = PriceTable.from_columns(history_of(found), exact)
     if names:
         raise MarketDataError(f"missing prices in {where}: no {names}")
-    return dict(bars)
+    return table
 
 
 def open_store(args: argparse.Namespace) -> ObjectStore:
@@ -182,10 +183,10 @@ def run(args: argparse.Namespace) -> int:
     if not sessions:
         raise ConfigError(f"no trading session between {args.start} and {args.end}")
     wanted = portfolio_symbols(portfolio) | ({settings.benchmark} if settings.benchmark else set())
-    bars = load_prices(args, wanted, sessions[0].day, sessions[-1].day)
+    prices = load_prices(args, wanted, sessions[0].day, sessions[-1].day)
     started = time.perf_counter()
     progress = _Bar(sys.stderr) if sys.stderr.isatty() else None
-    result = Backtest(portfolio, PriceTable(bars), settings).run(
+    result = Backtest(portfolio, prices, settings).run(
         sessions, explain=args.explain, progress=progress
     )
     doc, files = write_tearsheet(result, args.out)

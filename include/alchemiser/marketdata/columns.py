@@ -5,12 +5,13 @@ The evaluator needs only dates (ordinals) and closes (float64). Building them th
 is parsed into float columns here and checked column-wise with the rules of `validation.py`
 (finite, positive prices, volume at least 0, low <= open, close <= high, dates strictly
 increasing); errors name the file, line or date as `read_csv_bars` does. Money is not computed
-from these floats: the backtest's fills and the planner keep their Decimal closes.
+from these floats: `read_csv_columns` also keeps each close's text, from which the backtest makes
+the exact `Decimal` (as `to_bar` does) for the few sessions a fill or a valuation reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -27,22 +28,34 @@ LAST_ORDINAL = date.max.toordinal()
 Cells = npt.NDArray[np.object_]
 
 
+CloseColumns = tuple[SymbolHistory, list[str]]
+"""One symbol's dates and float closes, and each close's text as the file writes it (stripped)."""
+
+
 def read_csv_history(folder: Path, symbols: Iterable[str]) -> PriceHistory:
     """Return the closes of each symbol that has a file in `folder` (others are left out)."""
+    return history_of(read_csv_columns(folder, symbols))
+
+
+def history_of(columns: Mapping[str, CloseColumns]) -> PriceHistory:
+    """Return the float closes of the symbols with at least one row."""
+    return PriceHistory({s: h for s, (h, _) in columns.items() if len(h.dates)})
+
+
+def read_csv_columns(folder: Path, symbols: Iterable[str]) -> dict[str, CloseColumns]:
+    """Return the columns of each symbol that has a file in `folder`, even an empty one."""
     if not folder.is_dir():
         raise MarketDataError(f"prices folder {folder} is not a directory")
-    series: dict[str, SymbolHistory] = {}
+    out: dict[str, CloseColumns] = {}
     for symbol in sorted(set(symbols)):
         path = csv_path(folder, symbol)
         if path is not None:
-            found = read_csv_closes(path, symbol)
-            if len(found.dates):
-                series[symbol] = found
-    return PriceHistory(series)
+            out[symbol] = read_csv_closes(path, symbol)
+    return out
 
 
-def read_csv_closes(path: Path, symbol: str) -> SymbolHistory:
-    """Read and check one symbol's CSV into dates and closes."""
+def read_csv_closes(path: Path, symbol: str) -> CloseColumns:
+    """Read and check one symbol's CSV into dates, closes and the closes' text."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -52,7 +65,9 @@ def read_csv_closes(path: Path, symbol: str) -> SymbolHistory:
         return _read_rows(path, symbol)
     dates, table, cells = plain
     check_columns(symbol, dates, table, lambda i, j: str(cells[i, j + 1]).strip())
-    return SymbolHistory(symbol, dates, np.ascontiguousarray(table[:, 3]))
+    # A list of the one column, so the other cells' strings are freed.
+    closes = [str(c).strip() for c in cells[:, 4].tolist()]
+    return SymbolHistory(symbol, dates, np.ascontiguousarray(table[:, 3])), closes
 
 
 def _plain_columns(text: str) -> tuple[IntArray, FloatArray, Cells] | None:
@@ -95,7 +110,7 @@ def _plain_lines(text: str) -> list[str] | None:
     return lines
 
 
-def _read_rows(path: Path, symbol: str) -> SymbolHistory:
+def _read_rows(path: Path, symbol: str) -> CloseColumns:
     days: list[int] = []
     rows: list[list[str]] = []
     numbers: list[float] = []
@@ -109,7 +124,8 @@ def _read_rows(path: Path, symbol: str) -> SymbolHistory:
     table = np.array(numbers, dtype=np.float64).reshape(len(rows), len(FIELDS))
     dates = np.array(days, dtype=np.int64)
     check_columns(symbol, dates, table, lambda i, j: rows[i][j])
-    return SymbolHistory(symbol, dates, np.ascontiguousarray(table[:, 3]))
+    closes = [row[3] for row in rows]
+    return SymbolHistory(symbol, dates, np.ascontiguousarray(table[:, 3])), closes
 
 
 def _floats(symbol: str, day: date, values: list[str]) -> list[float]:

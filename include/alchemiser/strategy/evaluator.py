@@ -11,6 +11,7 @@ from typing import Any
 
 from alchemiser.strategy import scoring
 from alchemiser.strategy.book import FastRead, IndicatorBook, MissingDataError, Reading
+from alchemiser.strategy.dayfree import day_free
 from alchemiser.strategy.errors import SymphonyDataError
 from alchemiser.strategy.nodes import (
     Asset,
@@ -54,6 +55,7 @@ class Workspace:
     labels: dict[Indicator, str] = field(default_factory=dict)
     fast_reads: dict[tuple[Indicator, str], FastRead] = field(default_factory=dict)
     backfilling: set[Group] = field(default_factory=set)
+    day_free: dict[Group, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,14 @@ class Evaluator:
         if self.trace is not None:
             return self._group_body(expr)
         # Untraced (a group back-fill): a group's value on a day is the same wherever it is
-        # nested, and nested back-fills ask for it again and again.
-        key = (expr, self.day)
-        memo = self.space.group_values
+        # nested, and nested back-fills ask for it again and again; a group that reads no
+        # data has one value for all days (kept under day 0, which no evaluation has).
+        space = self.space
+        free = space.day_free.get(expr)
+        if free is None:
+            free = day_free(expr, space.day_free)
+        key = (expr, 0 if free else self.day)
+        memo = space.group_values
         found = memo.get(key)
         if found is None:
             found = memo[key] = self._group_body(expr)
