@@ -172,6 +172,8 @@ def test_a_report_is_written_when_the_sells_failed_and_says_what_happened() -> N
     assert "execute_sells" in text
     assert "BrokerError: 503" in text
     assert "1 canceled" in text
+    assert "Nothing of this run is still working at the broker" in text
+    assert "(1 intent)" in text
     assert "(paper)" in text
     html = adapters.store.get(f"{RUN.prefix}/report.html").decode()
     assert "Failures" in html
@@ -319,3 +321,30 @@ def test_the_tally_accounts_for_every_placed_order_re_priced_steps_included() ->
     assert counts.placed == (
         counts.filled + counts.replaced + counts.canceled + counts.rejected + counts.open
     )
+
+
+def test_a_failed_run_whose_order_would_not_cancel_says_so_in_its_report() -> None:
+    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False)
+    adapters = _adapters(broker)
+    _plan(adapters, {"QQQ": "1"})
+    _place(adapters, RUN, "SPY")
+    broker.cancel_order = lambda broker_order_id: None  # type: ignore[method-assign]
+    ledger = _ledger(adapters)
+    cleanup = cancel_run_orders(RUN, ledger, broker, adapters.clock, "teardown", wait_seconds=1)
+    failure = TaskFailure(task_id="execute_sells", kind="error", error="BrokerError: 503")
+
+    ref = write_report(
+        RUN,
+        find_refs(RUN, adapters, None),
+        adapters,
+        live=False,
+        failures=(failure,),
+        orders=tally(ledger.entries(SESSION)),
+        cleanup=cleanup.describe(),
+    )
+
+    report = load(adapters.store, ref, RunReport)
+    assert report.orders is not None
+    assert report.orders.open == 1
+    assert "1 order(s) of this run are STILL OPEN at the broker" in report.note
+    assert "Nothing of this run is still working" not in report.note

@@ -158,7 +158,8 @@ def _failure_blocks(report: RunReport) -> list[Block]:
         blocks += [
             Gap(),
             Line(
-                f"Orders of this run: {o.placed} placed ({o.intents} intents): {o.filled} "
+                f"Orders of this run: {o.placed} placed ({o.intents} intent"
+                f"{'' if o.intents == 1 else 's'}): {o.filled} "
                 f"filled, {o.replaced} re-priced by the walk's next step, "
                 f"{o.partially_filled} partly filled, {o.canceled} canceled, "
                 f"{o.rejected} rejected, {o.open} open; traded {_money(o.traded_value)}",

@@ -262,8 +262,8 @@ def _note(
             else ""
         )
         if all(f.kind == "partial" for f in failures):
-            return f"Run marked failed by its partial policy: {what}.{traded}"
-        return f"Run did not finish: {what}.{traded}"
+            return f"Run marked failed by its partial policy: {what}.{traded}{_state_now(orders)}"
+        return f"Run did not finish: {what}.{traded}{_state_now(orders)}"
     if refs.rebalanced_by:
         return (
             f"session already rebalanced by run {refs.rebalanced_by}: nothing placed "
@@ -272,6 +272,21 @@ def _note(
     if plan is not None and plan.is_empty:
         return "the book is within its rebalance band of the targets: nothing to trade"
     return ""
+
+
+def _state_now(orders: OrderTally | None) -> str:
+    """Say where a failed run left the account: what an operator checks first."""
+    if orders is None:
+        return ""
+    if orders.open:
+        return (
+            f" {orders.open} order(s) of this run are STILL OPEN at the broker: the report task "
+            "fails so that Airflow retries their cancel; check the broker."
+        )
+    return (
+        " Nothing of this run is still working at the broker: the account is as 'After' shows,"
+        " and the next run plans from it."
+    )
 
 
 def _compare(targets: TargetAllocation, after: PortfolioSnapshot) -> tuple[WeightComparison, ...]:
