@@ -13,7 +13,7 @@ from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError
 from alchemiser.domain.orders import OrderIntent, OrderStatus
 from alchemiser.domain.plan import PlanSettings, RebalancePlan, Side
-from alchemiser.domain.report import RunReport, TaskFailure
+from alchemiser.domain.report import ArtifactRef, RunReport, TaskFailure
 from alchemiser.execution.hours import SessionTimingError, check_timeline, worst_case_seconds
 from alchemiser.execution.positions import PositionMismatchError
 from alchemiser.execution.settings import ExecutionSettings
@@ -141,17 +141,19 @@ def test_an_order_that_will_not_cancel_is_reported_still_open() -> None:
     assert "STILL OPEN 1" in result.describe()
 
 
-def test_a_report_is_written_when_the_sells_failed_and_says_what_happened() -> None:
+def _failed_sells_report(*, cancels: bool) -> tuple[Adapters, ArtifactRef]:
+    """Plan, rest a sell, fail the sells with a 503, clean up and write the run's report."""
     broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False)
     adapters = _adapters(broker)
     _plan(adapters, {"QQQ": "1"})
     _place(adapters, RUN, "SPY")
+    if not cancels:
+        broker.cancel_order = lambda broker_order_id: None  # type: ignore[method-assign]
     ledger = _ledger(adapters)
-    cleanup = cancel_run_orders(RUN, ledger, broker, adapters.clock, "run ended")
+    cleanup = cancel_run_orders(RUN, ledger, broker, adapters.clock, "run ended", wait_seconds=1)
     failure = TaskFailure(
         task_id="execute_sells", kind="error", error="BrokerError: 503", try_number=3
     )
-
     ref = write_report(
         RUN,
         find_refs(RUN, adapters, None),
@@ -161,6 +163,11 @@ def test_a_report_is_written_when_the_sells_failed_and_says_what_happened() -> N
         orders=tally(ledger.entries(SESSION)),
         cleanup=cleanup.describe(),
     )
+    return adapters, ref
+
+
+def test_a_report_is_written_when_the_sells_failed_and_says_what_happened() -> None:
+    adapters, ref = _failed_sells_report(cancels=True)
 
     report = load(adapters.store, ref, RunReport)
     assert report.outcome == "failed"
@@ -324,24 +331,7 @@ def test_the_tally_accounts_for_every_placed_order_re_priced_steps_included() ->
 
 
 def test_a_failed_run_whose_order_would_not_cancel_says_so_in_its_report() -> None:
-    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False)
-    adapters = _adapters(broker)
-    _plan(adapters, {"QQQ": "1"})
-    _place(adapters, RUN, "SPY")
-    broker.cancel_order = lambda broker_order_id: None  # type: ignore[method-assign]
-    ledger = _ledger(adapters)
-    cleanup = cancel_run_orders(RUN, ledger, broker, adapters.clock, "teardown", wait_seconds=1)
-    failure = TaskFailure(task_id="execute_sells", kind="error", error="BrokerError: 503")
-
-    ref = write_report(
-        RUN,
-        find_refs(RUN, adapters, None),
-        adapters,
-        live=False,
-        failures=(failure,),
-        orders=tally(ledger.entries(SESSION)),
-        cleanup=cleanup.describe(),
-    )
+    adapters, ref = _failed_sells_report(cancels=False)
 
     report = load(adapters.store, ref, RunReport)
     assert report.orders is not None
