@@ -159,4 +159,4 @@ with DAG(
     [targets, plan, buys, replayed] >> reported
     reported.as_teardown()
     # A "Run report" button on the task in the UI, opening the HTML report.
-    dag.get_task("report").operator_extra_links = (ReportLink(),)
+    reported.operator_extra_links = (ReportLink(),)

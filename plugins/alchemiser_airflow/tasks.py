@@ -15,8 +15,14 @@ from typing import Any
 
 from airflow.sdk import BaseBranchOperator, BaseOperator, Context
 
-ENTRY_POINTS = frozenset({"signals_task", "plan_task", "replay_task", "route_task", "report_task"})
-"""What a RuntimeTask may call: runtime's entry points and teardown's report_task."""
+ENTRY_POINTS = {
+    "signals_task": "runtime",
+    "plan_task": "runtime",
+    "replay_task": "runtime",
+    "route_task": "runtime",
+    "report_task": "teardown",
+}
+"""What a RuntimeTask may call, and the module of `alchemiser.adapters.airflow` that holds it."""
 
 
 def call_entry_point(entry: str, context: Context, inputs: Mapping[str, Any]) -> Any:
@@ -24,7 +30,7 @@ def call_entry_point(entry: str, context: Context, inputs: Mapping[str, Any]) ->
     # Runtime import: the dag-processor constructs these operators while parsing the DAG.
     from alchemiser.adapters.airflow import runtime, teardown  # noqa: PLC0415 - runtime only
 
-    module = teardown if entry == "report_task" else runtime
+    module = {"runtime": runtime, "teardown": teardown}[ENTRY_POINTS[entry]]
     return getattr(module, entry)(context, **inputs)
 
 

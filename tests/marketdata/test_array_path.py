@@ -16,7 +16,7 @@ from alchemiser.strategy.history import PriceHistory
 from alchemiser.strategy.nodes import Symphony
 from alchemiser.strategy.symphony import Engine, load_symphony, parse_symphony
 from tests.fakes import FakeStore, WeekdayCalendar
-from tests.marketdata.test_cache import CountingSource
+from tests.marketdata.test_cache import CountingSource, load_bars
 from tests.marketdata.test_columns import _same
 from tests.strategy.symphony_gen import SymphonyGenerator, synthetic_bars, weekdays
 
@@ -43,7 +43,7 @@ def test_the_array_path_gives_the_targets_and_traces_of_the_bar_path() -> None:
     cache = BarCache(store, CountingSource(synthetic_bars(symbols, START, END)), WeekdayCalendar())
     arrays = cache.load_history(symbols, END)
     assert cache.last_refresh.fetched == tuple(symbols)
-    bars = cache.load(symbols, END)
+    bars = load_bars(cache, store, symbols, END)
     assert cache.last_refresh.fresh == tuple(symbols)
     _same(arrays, PriceHistory.from_bars(bars))
     assert bars == {s: decode(s, store.get(bars_key(s))) for s in symbols}
@@ -58,12 +58,13 @@ def test_the_array_path_gives_the_targets_and_traces_of_the_bar_path() -> None:
 
 def test_an_earlier_as_of_date_gives_the_truncated_arrays_of_the_bar_path() -> None:
     bars = synthetic_bars(["AAA", "BRK.B"], START, END)
-    cache = BarCache(FakeStore(), CountingSource(bars), WeekdayCalendar())
+    store = FakeStore()
+    cache = BarCache(store, CountingSource(bars), WeekdayCalendar())
     cache.load_history(["AAA", "BRK.B"], END)
     earlier = date(2024, 2, 1)
     arrays = cache.load_history(["AAA", "BRK.B", "ZZZ"], earlier)
     assert arrays.last_date() == earlier
-    _same(arrays, PriceHistory.from_bars(cache.load(["AAA", "BRK.B"], earlier)))
+    _same(arrays, PriceHistory.from_bars(load_bars(cache, store, ["AAA", "BRK.B"], earlier)))
 
 
 def test_a_cached_file_of_another_layout_is_appended_to_as_the_bar_path_would() -> None:

@@ -14,10 +14,11 @@ from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import MarketDataError
 from alchemiser.domain.keys import bars_key
 from alchemiser.domain.market import Bar, Quote
-from alchemiser.marketdata.cache import BarCache
+from alchemiser.marketdata.cache import BarCache, read_cached
 from alchemiser.marketdata.csvdir import read_csv_dir
 from alchemiser.marketdata.parquet import decode, encode
 from alchemiser.marketdata.validation import check_series, to_bar
+from alchemiser.ports import ObjectStore
 from tests.fakes import FakeStore, WeekdayCalendar
 from tests.strategy.symphony_gen import synthetic_bars
 
@@ -51,15 +52,25 @@ def test_parquet_round_trip_keeps_exact_decimals() -> None:
     assert decode("AAA", encode(bars)) == bars
 
 
+def load_bars(
+    cache: BarCache, store: ObjectStore, symbols: Sequence[str], as_of: date
+) -> dict[str, tuple[Bar, ...]]:
+    """Load through the cache, then read back the exact cached `Bar`s up to `as_of`."""
+    history = cache.load_history(symbols, as_of)
+    return {
+        s: tuple(b for b in read_cached(store, s) if b.session <= as_of) for s in history.symbols
+    }
+
+
 def test_first_load_fetches_and_writes_then_a_fresh_cache_fetches_nothing() -> None:
     store, source = FakeStore(), CountingSource(BARS)
     cache = BarCache(store, source, WeekdayCalendar(), lookback_days=365)
-    first = cache.load(["AAA", "BBB"], END)
+    first = load_bars(cache, store, ["AAA", "BBB"], END)
     assert first == BARS
     assert bars_key("AAA") == "marketdata/bars/1Day/AAA.parquet"
     assert set(store.objects) == {bars_key("AAA"), bars_key("BBB")}
     assert len(source.requests) == 1
-    again = cache.load(["AAA", "BBB"], END)
+    again = load_bars(cache, store, ["AAA", "BBB"], END)
     assert again == BARS
     assert len(source.requests) == 1
     assert cache.last_refresh.fresh == ("AAA", "BBB")
@@ -70,9 +81,11 @@ def test_refresh_fetches_only_from_the_last_cached_session() -> None:
     early = {
         s: tuple(b for b in rows if b.session <= date(2024, 2, 29)) for s, rows in BARS.items()
     }
-    BarCache(store, CountingSource(early), WeekdayCalendar()).load(["AAA"], date(2024, 2, 29))
+    BarCache(store, CountingSource(early), WeekdayCalendar()).load_history(
+        ["AAA"], date(2024, 2, 29)
+    )
     source = CountingSource(BARS)
-    loaded = BarCache(store, source, WeekdayCalendar()).load(["AAA"], END)
+    loaded = load_bars(BarCache(store, source, WeekdayCalendar()), store, ["AAA"], END)
     assert source.requests == [(("AAA",), date(2024, 2, 29), END)]
     assert loaded["AAA"] == BARS["AAA"]
     assert decode("AAA", store.get(bars_key("AAA"))) == BARS["AAA"]
@@ -81,15 +94,16 @@ def test_refresh_fetches_only_from_the_last_cached_session() -> None:
 def test_an_earlier_as_of_date_is_served_from_the_cache_truncated() -> None:
     store, source = FakeStore(), CountingSource(BARS)
     cache = BarCache(store, source, WeekdayCalendar())
-    cache.load(["AAA"], END)
-    earlier = cache.load(["AAA"], date(2024, 2, 1))
+    cache.load_history(["AAA"], END)
+    earlier = load_bars(cache, store, ["AAA"], date(2024, 2, 1))
     assert earlier["AAA"][-1].session == date(2024, 2, 1)
     assert len(source.requests) == 1
 
 
 def test_unknown_symbols_are_left_out_not_cached() -> None:
     store = FakeStore()
-    loaded = BarCache(store, CountingSource(BARS), WeekdayCalendar()).load(["AAA", "ZZZ"], END)
+    cache = BarCache(store, CountingSource(BARS), WeekdayCalendar())
+    loaded = load_bars(cache, store, ["AAA", "ZZZ"], END)
     assert set(loaded) == {"AAA"}
     assert bars_key("ZZZ") not in store.objects
 
@@ -98,7 +112,7 @@ def test_a_gap_against_the_calendar_is_rejected_naming_symbol_and_date() -> None
     gappy = {"AAA": tuple(b for b in BARS["AAA"] if b.session != date(2024, 2, 6))}
     cache = BarCache(FakeStore(), CountingSource(gappy), WeekdayCalendar())
     with pytest.raises(MarketDataError, match=r"AAA: no bar for session 2024-02-06"):
-        cache.load(["AAA"], END)
+        cache.load_history(["AAA"], END)
 
 
 def test_duplicate_and_bad_prices_are_rejected_naming_symbol_and_date() -> None:
@@ -115,7 +129,7 @@ def test_a_corrupt_cache_object_is_a_market_data_error() -> None:
     store = FakeStore()
     store.put(bars_key("AAA"), b"not parquet")
     with pytest.raises(MarketDataError, match="AAA: cached bars are not readable"):
-        BarCache(store, CountingSource(BARS), WeekdayCalendar()).load(["AAA"], END)
+        BarCache(store, CountingSource(BARS), WeekdayCalendar()).load_history(["AAA"], END)
 
 
 def test_the_nyse_calendar_knows_holidays() -> None:
@@ -138,7 +152,7 @@ def test_a_share_class_is_cached_under_its_file_name_and_served_by_its_ticker() 
     bars = synthetic_bars(["BRK.B"], START, END)
     store, source = FakeStore(), CountingSource(bars)
     cache = BarCache(store, source, WeekdayCalendar(), lookback_days=365)
-    assert cache.load(["BRK.B"], END) == bars
+    assert load_bars(cache, store, ["BRK.B"], END) == bars
     assert set(store.objects) == {"marketdata/bars/1Day/BRK_B.parquet"}
     again = BarCache(store, CountingSource({}), WeekdayCalendar(), lookback_days=365)
-    assert again.load(["BRK.B"], END) == bars  # served from the cache, fetched nothing
+    assert load_bars(again, store, ["BRK.B"], END) == bars  # served from the cache, fetched nothing

@@ -39,7 +39,7 @@ def read_cached(store: ObjectStore, symbol: str) -> tuple[Bar, ...]:
 
 @dataclass(frozen=True)
 class RefreshStats:
-    """What one `load` did: for logs and tests."""
+    """What one `load_history` did: for logs and tests."""
 
     fetched: tuple[str, ...]
     fresh: tuple[str, ...]
@@ -67,18 +67,6 @@ class BarCache:
             return self._store.get(bars_key(symbol))
         except ArtifactNotFoundError:
             return None
-
-    def load(self, symbols: Sequence[str], as_of: date) -> dict[str, tuple[Bar, ...]]:
-        """Return bars dated on or before `as_of` per symbol; unknown symbols are left out.
-
-        The exact `Bar`s, read back from the refreshed cache: for callers that compute money
-        from them. The evaluator needs only `load_history`.
-        """
-        history = self.load_history(symbols, as_of)
-        return {
-            s: tuple(b for b in read_cached(self._store, s) if b.session <= as_of)
-            for s in history.symbols
-        }
 
     def load_history(self, symbols: Sequence[str], as_of: date) -> PriceHistory:
         """Return the closes dated on or before `as_of` per symbol, straight into arrays.
