@@ -29,7 +29,7 @@ CASH_ACCOUNT = {
     "settlement_delay_seconds": 20,
     "positions": {"XLE": "2000", "SPY": "40"},
 }
-BACKFILL_SESSIONS = 5
+BACKFILL_SESSIONS = 3  # several sessions in order; a fourth would repeat the same path
 TRADING_PATH = ("execute_sells", "await_settlement", "execute_buys", "report")
 
 

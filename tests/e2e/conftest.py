@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -23,6 +24,14 @@ from sandbox.environment import (
 from sandbox.processes import Server, start_exchange, start_s3
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def variant_env(env: dict[str, str]) -> dict[str, str]:
+    """Return `env` for `python -m tests.e2e.dag_variant`: it imports the tests, the package
+    and the plugins."""
+    paths = (ROOT, ROOT / "include", ROOT / "plugins")
+    return {**env, "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +102,21 @@ class Deployment:
             capture_output=True,
             text=True,
             timeout=600,
+            check=False,
+        )
+
+    def dags_test_each(self, confs: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+        """Run the DAG once per conf, in order, in one process (`tests.e2e.dag_variant`).
+
+        What several `airflow dags test` runs do, with Airflow started once instead of per run.
+        """
+        return subprocess.run(
+            [sys.executable, "-m", "tests.e2e.dag_variant", json.dumps(confs)],
+            env=variant_env(self.env),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600 * len(confs),
             check=False,
         )
 

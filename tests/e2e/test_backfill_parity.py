@@ -59,9 +59,12 @@ def test_a_backfill_through_airflow_agrees_with_the_backtest_cli(
     deployment = Deployment(airflow_home, exchange, s3)
     sessions = [s.day.isoformat() for s in calendar().sessions_between(FIRST, LAST)]
     assert 3 <= len(sessions) <= 5
-    for session in sessions:
-        result = deployment.dags_test(session=session, portfolio=PORTFOLIO.name)
-        assert result.returncode == 0, f"{session}: {result.stdout[-4000:]}{result.stderr[-2000:]}"
+    # One run per session, in order, as a backfill runs them (in one process: Airflow starts once).
+    result = deployment.dags_test_each(
+        [{"session": session, "portfolio": PORTFOLIO.name} for session in sessions]
+    )
+    assert result.returncode == 0, f"{result.stdout[-4000:]}{result.stderr[-3000:]}"
+    assert result.stdout.count("ended success") == len(sessions), result.stdout[-4000:]
     assert deployment.exchange_orders() == []  # a backfill never reaches an order endpoint
 
     out = tmp_path / "backtest"

@@ -28,10 +28,9 @@ from alchemiser.ledger.ledger import TradeLedger
 from sandbox.processes import Server
 from sandbox.run import DEMO_ACCOUNT
 from tests.chaos.harness import ledger_problems
-from tests.e2e.conftest import AIRFLOW, Deployment, StartExchange
+from tests.e2e.conftest import AIRFLOW, ROOT, Deployment, StartExchange, variant_env
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 OPEN = {"new", "accepted", "partially_filled", "pending_new", "pending_replace"}
 REPLACE_STORM = {"errors": {"rate": 1.0, "statuses": [503], "routes": ["PATCH /v2/orders/{id}"]}}
 # Limits priced at the mid rest unfilled; replaces step them toward the far touch.
@@ -44,8 +43,8 @@ def _variant(
 ) -> tuple[list[str], dict[str, str]]:
     """Return the command and environment that run the DAG with `changes` (dag_variant)."""
     conf.setdefault("session", deployment.session())
-    env = {**deployment.env, "PYTHONPATH": f"{ROOT}:{ROOT / 'include'}:{ROOT / 'plugins'}"}
-    return [sys.executable, "-m", "tests.e2e.dag_variant", json.dumps(conf), *changes], env
+    args = [sys.executable, "-m", "tests.e2e.dag_variant", json.dumps(conf), *changes]
+    return args, variant_env(deployment.env)
 
 
 def run_variant(
