@@ -42,30 +42,37 @@ def ewm_mean(values: FloatArray, alpha: float) -> FloatArray:
     return np.array(out, dtype=np.float64)
 
 
+def _wilder_mean(moves: list[float], alpha: float) -> FloatArray:
+    """Return `ewm_mean(moves, alpha)` for moves that are all numbers, the first of them 0.
+
+    The same operations in the same order, as a comprehension because RSI is the indicator
+    symphonies read most. `1 - alpha + alpha` is exactly 1.0 for every alpha in (0, 1] (the
+    error of `1 - alpha` is at most half an ulp of 1.0, which rounds back to 1.0), and `x / 1.0`
+    is `x`: that division is skipped, not changed. The mean is left as it is when it equals the
+    move, as pandas does.
+    """
+    old_wt = 1.0 - alpha
+    denominator = old_wt + alpha
+    mean = 0.0
+    if denominator == 1.0:
+        out = [mean := old_wt * mean + alpha * m if m != mean else mean for m in moves]
+    else:
+        out = [
+            mean := (old_wt * mean + alpha * m) / denominator if m != mean else mean for m in moves
+        ]
+    return np.fromiter(out, np.float64, len(out))
+
+
 def _wilder_means(close: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     """Return `ewm_mean` of the gains and of the losses of `close` (alpha 1/n).
 
-    The same operations as two `ewm_mean` calls on the gain and loss series (the first bar has
-    no move: both means are seeded with 0), as comprehensions because RSI is the indicator
-    symphonies read most: `alpha * 0.0` adds exactly nothing, and the mean is left as it is
-    when it equals the move, as pandas does.
+    The first bar has no move: both means are seeded with 0 (a move of 0 leaves a mean of 0 as
+    it is).
     """
-    alpha = 1.0 / n
-    old_wt = 1.0 - alpha
-    denominator = old_wt + alpha  # pandas divides by this sum, which is not always exactly 1.0
-    if not len(close):
-        return _nan(0), _nan(0)
-    moves = np.diff(close)
-    gain = loss = 0.0
-    gains = [
-        gain := (old_wt * gain + alpha * up) / denominator if up != gain else gain
-        for up in np.maximum(moves, 0.0).tolist()
-    ]
-    losses = [
-        loss := (old_wt * loss + alpha * down) / denominator if down != loss else loss
-        for down in np.maximum(-moves, 0.0).tolist()
-    ]
-    return np.array([0.0, *gains], dtype=np.float64), np.array([0.0, *losses], dtype=np.float64)
+    moves = np.diff(close, prepend=close[:1])
+    gains = np.maximum(moves, 0.0).tolist()
+    losses = np.maximum(-moves, 0.0).tolist()
+    return _wilder_mean(gains, 1.0 / n), _wilder_mean(losses, 1.0 / n)
 
 
 def _windows(values: FloatArray, n: int) -> FloatArray:
