@@ -1,4 +1,4 @@
-"""The fast forms of the float recursions give the very bits of the formulas they replaced.
+"""The fast forms of indicator formulas give the very bits of the formulas they replaced.
 
 Each reference below is the code as it was before a speed-up, kept verbatim in spirit: the
 same operations in the same order. Inputs are random walks, rounded walks (repeated closes),
@@ -7,13 +7,32 @@ flat series and straight lines (moves equal to the running mean), across many wi
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from alchemiser.strategy import indicators as ind
 from alchemiser.strategy.history import FloatArray
 
 WINDOWS = (1, 2, 3, 5, 7, 10, 14, 20, 60, 200)
+
+
+def _reference_ewm_mean(values: FloatArray, alpha: float) -> FloatArray:
+    # `ewm_mean` before its NaN-free fast path: one loop, NaN tests at every step.
+    old_wt = 1.0 - alpha
+    denominator = old_wt + alpha
+    weighted = math.nan
+    out: list[float] = []
+    for cur in values.tolist():
+        if not math.isnan(weighted):
+            if not math.isnan(cur) and weighted != cur:
+                weighted = (old_wt * weighted + alpha * cur) / denominator
+        elif not math.isnan(cur):
+            weighted = cur
+        out.append(weighted)
+    return np.array(out, dtype=np.float64)
 
 
 def _reference_wilder_means(close: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
@@ -40,6 +59,16 @@ def _reference_rsi(close: FloatArray, n: int) -> FloatArray:
     avg_gain, avg_loss = _reference_wilder_means(close, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         return 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+
+
+def _reference_max_drawdown(close: FloatArray, n: int) -> FloatArray:
+    # `max_drawdown` when it built every window as a row.
+    out = np.full(len(close), np.nan)
+    windows = sliding_window_view(close, n) if len(close) >= n else np.empty((0, n))
+    if len(windows):
+        peaks = np.maximum.accumulate(windows, axis=1)
+        out[n - 1 :] = (1.0 - windows / peaks).max(axis=1) * 100.0
+    return out
 
 
 def _closes() -> list[FloatArray]:
@@ -72,6 +101,30 @@ def test_wilder_means_and_rsi_are_bit_identical_to_the_divided_recursion(window:
         assert gains.tobytes() == want_gains.tobytes()
         assert losses.tobytes() == want_losses.tobytes()
         assert ind.rsi(close, window).tobytes() == _reference_rsi(close, window).tobytes()
+
+
+@pytest.mark.parametrize("window", WINDOWS)
+def test_ewm_mean_and_ema_are_bit_identical_to_the_one_loop_recursion(window: int) -> None:
+    odd = [
+        np.array([math.nan, math.nan, 3.0, 4.0, math.nan, 5.0]),  # a PPO's masked start, a gap
+        np.array([1.0, math.inf, 2.0, -math.inf, 3.0, 4.0]),  # inf - inf restarts the mean
+        np.array([math.nan] * 4),
+    ]
+    for values in [*_closes(), *odd]:
+        for alpha in (1.0 / window, 2.0 / (window + 1.0)):
+            got = ind.ewm_mean(values, alpha)
+            assert got.tobytes() == _reference_ewm_mean(values, alpha).tobytes()
+        if len(values) and not np.isnan(values).any() and np.isfinite(values).all():
+            want = _reference_ewm_mean(values, 2.0 / (window + 1.0))
+            want[: window - 1] = np.nan
+            assert ind.ema(values, window).tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("window", [*WINDOWS, 398, 399, 400])
+def test_max_drawdown_is_bit_identical_to_the_windowed_formula(window: int) -> None:
+    for close in _closes():
+        got = ind.max_drawdown(close, window)
+        assert got.tobytes() == _reference_max_drawdown(close, window).tobytes()
 
 
 def test_one_minus_alpha_plus_alpha_is_exactly_one_for_every_window() -> None:
