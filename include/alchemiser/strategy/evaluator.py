@@ -56,6 +56,8 @@ class Workspace:
     fast_reads: dict[tuple[Indicator, str], FastRead] = field(default_factory=dict)
     backfilling: set[Group] = field(default_factory=set)
     day_free: dict[Group, bool] = field(default_factory=dict)
+    # Per (day before, day): each symbol's return between them, None without both closes.
+    moves: dict[tuple[int, int], dict[str, float | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

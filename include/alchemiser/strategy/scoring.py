@@ -212,16 +212,32 @@ def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
 
 
 def _held_return(ev: Evaluator, held: dict[str, float], prev_day: int, day: int) -> float:
+    # Each symbol's move between the two days is worked out once per run: many groups hold
+    # the same symbols on the same days.
+    moves = ev.space.moves.get((prev_day, day))
+    if moves is None:
+        moves = ev.space.moves[prev_day, day] = {}
     earned, covered = 0.0, 0.0
     for symbol, weight in held.items():
-        hist = ev.book.history.get(symbol)
-        now = hist.close_at(day) if hist else None
-        before = hist.close_at(prev_day) if hist else None
-        if now is None or before is None:
+        try:
+            move = moves[symbol]
+        except KeyError:
+            move = moves[symbol] = _move(ev, symbol, prev_day, day)
+        if move is None:
             continue
-        earned += weight * (now / before - 1.0)
+        earned += weight * move
         covered += weight
     return earned / covered if covered > 0 else 0.0
+
+
+def _move(ev: Evaluator, symbol: str, prev_day: int, day: int) -> float | None:
+    """Return a symbol's return from `prev_day` to `day`, None without a close on either."""
+    hist = ev.book.history.get(symbol)
+    now = hist.close_at(day) if hist else None
+    before = hist.close_at(prev_day) if hist else None
+    if now is None or before is None:
+        return None
+    return now / before - 1.0
 
 
 def _group_score(ev: Evaluator, metric: Indicator, group: Group) -> float | None:
