@@ -289,7 +289,7 @@ def _wilder_rsi(returns: list[float]) -> float:
 def inverse_volatility(ev: Evaluator, node: InverseVolatility) -> Value:
     """Weight groups (all children portfolios) or assets by 1/stdev-return(window)."""
     kids = children([ev.eval(a) for a in node.args])
-    metric = Indicator("stdev-return", None, (("window", node.window),), node.pos)
+    metric = node.metric
     parts: list[tuple[dict[str, float], float, str]] = []
     if kids and all(isinstance(k, Fragment) for k in kids):
         for kid in kids:
