@@ -263,7 +263,8 @@ class Compiler:
         if len(args) < 2:
             raise _fail("weight-inverse-volatility takes a window and portfolios", node)
         window = _window(args[0], "the window")
-        return InverseVolatility(window, tuple(self.expr(a) for a in args[1:]), node.pos)
+        metric = Indicator("stdev-return", None, (("window", window),), node.pos)
+        return InverseVolatility(window, tuple(self.expr(a) for a in args[1:]), node.pos, metric)
 
     def _select(self, node: Seq, args: Sequence[Node]) -> Expr:
         if len(args) != 1:

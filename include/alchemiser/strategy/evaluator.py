@@ -51,11 +51,15 @@ class Workspace:
     group_days: dict[Group, dict[int, dict[str, float] | None]] = field(default_factory=dict)
     group_returns: dict[Group, dict[int, float]] = field(default_factory=dict)
     group_values: dict[tuple[Group, int], Value] = field(default_factory=dict)
-    return_streams: dict[tuple[Group, int, int], list[float] | None] = field(default_factory=dict)
+    return_streams: dict[tuple[Group, int, int], tuple[float, ...] | None] = field(
+        default_factory=dict
+    )
     labels: dict[Indicator, str] = field(default_factory=dict)
     fast_reads: dict[tuple[Indicator, str], FastRead] = field(default_factory=dict)
     backfilling: set[Group] = field(default_factory=set)
     day_free: dict[Group, bool] = field(default_factory=dict)
+    # Per (day before, day): each symbol's return between them, None without both closes.
+    moves: dict[tuple[int, int], dict[str, float | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

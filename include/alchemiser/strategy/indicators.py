@@ -27,8 +27,14 @@ def ewm_mean(values: FloatArray, alpha: float) -> FloatArray:
 
     NaNs before the first value are skipped (the first value seeds the mean), as pandas does.
     """
+    if len(values) and not np.isnan(values).any():  # closes: the common case, no NaN tests
+        fast = _ewm_numbers(values.tolist(), alpha, values.item(0))
+        # Without a NaN in or out both loops take the same steps; a NaN made on the way (from
+        # infinities) restarts the mean below, not there.
+        if not np.isnan(fast).any():
+            return fast
     old_wt = 1.0 - alpha
-    denominator = old_wt + alpha  # pandas divides by this sum, which is not always exactly 1.0
+    denominator = old_wt + alpha  # pandas divides by this sum, see `_ewm_numbers`
     weighted = math.nan
     out: list[float] = []
     append = out.append
@@ -42,30 +48,37 @@ def ewm_mean(values: FloatArray, alpha: float) -> FloatArray:
     return np.array(out, dtype=np.float64)
 
 
+def _ewm_numbers(values: list[float], alpha: float, seed: float) -> FloatArray:
+    """Return `ewm_mean` of values without NaN whose first is `seed` (or leaves `seed` as is).
+
+    The same operations in the same order, as a comprehension because RSI and EMA are the
+    indicators symphonies read most. `1 - alpha + alpha` is exactly 1.0 for every alpha in
+    (0, 1] (the error of `1 - alpha` is at most half an ulp of 1.0, which rounds back to 1.0),
+    and `x / 1.0` is `x`: that division is skipped, not changed. The mean is left as it is when
+    it equals the value, as pandas does.
+    """
+    old_wt = 1.0 - alpha
+    denominator = old_wt + alpha
+    mean = seed
+    if denominator == 1.0:
+        out = [mean := old_wt * mean + alpha * v if v != mean else mean for v in values]
+    else:
+        out = [
+            mean := (old_wt * mean + alpha * v) / denominator if v != mean else mean for v in values
+        ]
+    return np.fromiter(out, np.float64, len(out))
+
+
 def _wilder_means(close: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     """Return `ewm_mean` of the gains and of the losses of `close` (alpha 1/n).
 
-    The same operations as two `ewm_mean` calls on the gain and loss series (the first bar has
-    no move: both means are seeded with 0), as comprehensions because RSI is the indicator
-    symphonies read most: `alpha * 0.0` adds exactly nothing, and the mean is left as it is
-    when it equals the move, as pandas does.
+    The first bar has no move: both means are seeded with 0 (a move of 0 leaves a mean of 0 as
+    it is).
     """
-    alpha = 1.0 / n
-    old_wt = 1.0 - alpha
-    denominator = old_wt + alpha  # pandas divides by this sum, which is not always exactly 1.0
-    if not len(close):
-        return _nan(0), _nan(0)
-    moves = np.diff(close)
-    gain = loss = 0.0
-    gains = [
-        gain := (old_wt * gain + alpha * up) / denominator if up != gain else gain
-        for up in np.maximum(moves, 0.0).tolist()
-    ]
-    losses = [
-        loss := (old_wt * loss + alpha * down) / denominator if down != loss else loss
-        for down in np.maximum(-moves, 0.0).tolist()
-    ]
-    return np.array([0.0, *gains], dtype=np.float64), np.array([0.0, *losses], dtype=np.float64)
+    moves = np.diff(close, prepend=close[:1])
+    gains = np.maximum(moves, 0.0).tolist()
+    losses = np.maximum(-moves, 0.0).tolist()
+    return _ewm_numbers(gains, 1.0 / n, 0.0), _ewm_numbers(losses, 1.0 / n, 0.0)
 
 
 def _windows(values: FloatArray, n: int) -> FloatArray:
@@ -136,12 +149,25 @@ def stdev_price(close: FloatArray, n: int) -> FloatArray:
 
 
 def max_drawdown(close: FloatArray, n: int) -> FloatArray:
-    """Largest peak-to-trough fall within the last n closes, as a positive percent."""
+    """Largest peak-to-trough fall within the last n closes, as a positive percent.
+
+    Walks the n offsets of a window over all windows at once, so no n-by-bars array is built:
+    each close meets the very running peak it would within its window, and max is exact in any
+    order, so the values are those of the windowed formula.
+    """
     out = _nan(len(close))
-    windows = _windows(close, n)
-    if len(windows):
-        peaks = np.maximum.accumulate(windows, axis=1)
-        out[n - 1 :] = (1.0 - windows / peaks).max(axis=1) * 100.0
+    count = len(close) - n + 1  # windows
+    if count > 0:
+        peak = close[:count].copy()
+        worst = np.zeros(count)  # at a window's first close the fall is 1 - c / c = 0
+        fall = np.empty(count)
+        for k in range(1, n):
+            now = close[k : k + count]
+            np.maximum(peak, now, out=peak)
+            np.divide(now, peak, out=fall)
+            np.subtract(1.0, fall, out=fall)
+            np.maximum(worst, fall, out=worst)
+        out[n - 1 :] = worst * 100.0
     return out
 
 

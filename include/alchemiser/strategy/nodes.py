@@ -116,11 +116,15 @@ class WeightSpecified:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class InverseVolatility:
-    """Weights by 1/stdev-return(window), per asset (flat) or per group (grouped)."""
+    """Weights by 1/stdev-return(window), per asset (flat) or per group (grouped).
+
+    `metric` is that stdev-return, made once here: reads are cached per metric node.
+    """
 
     window: int
     args: tuple[Expr, ...]
     pos: SourcePos
+    metric: Indicator
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -88,61 +88,80 @@ class _Reader:
             return Str("".join(chars), start)
 
     def atom(self, token: str, start: SourcePos) -> Node:
-        if _NUMBER.fullmatch(token):
-            return Num(Decimal(token), start)
-        if token[0].isdigit() or (token[0] in "+-." and token[1:2].isdigit()):
-            raise SymphonySyntaxError("malformed number", start, token)
+        first = token[0]
+        # A number, or a malformed one, starts with a digit or a sign or a point; most tokens
+        # are operator names and keywords, which need no pattern match.
+        if first.isdigit() or first in "+-.":
+            if _NUMBER.fullmatch(token):
+                return Num(Decimal(token), start)
+            if first.isdigit() or token[1:2].isdigit():
+                raise SymphonySyntaxError("malformed number", start, token)
         return Sym(token, start)
 
+    def opening(self, ch: str, at: int, depth: int) -> SourcePos:
+        """Return where a bracket at `at` opens, within the depth and node limits."""
+        where = self.pos(at)
+        if depth >= self.limits.max_depth:
+            raise SymphonyLimitError(
+                f"nested deeper than {self.limits.max_depth} levels", where, ch
+            )
+        self.i = at
+        self.count(ch)
+        return where
+
     def read_all(self) -> list[Node]:
-        # Each frame: (kind, opening position, items so far).
+        # Each frame: (kind, opening position, items so far). The loop keeps the offset, the
+        # count and the current items in locals (a token costs a few microseconds, and a large
+        # file has tens of thousands); `self.i` is set where an error or `string` reads it.
         stack: list[tuple[SeqKind, SourcePos, list[Node]]] = []
         top: list[Node] = []
+        items = top
         text = self.text
         following = _NEXT.match
+        pos, atom = self.pos, self.atom
+        max_nodes = self.limits.max_nodes
+        i = 0
         while True:
             # One match skips separators and takes the next token: an atom or one character.
-            found = following(text, self.i)
+            found = following(text, i)
             if found is None:  # every part of the pattern is optional: it always matches
-                raise SymphonySyntaxError("unreadable text", self.pos(), text[self.i : self.i + 20])
+                raise SymphonySyntaxError("unreadable text", pos(i), text[i : i + 20])
             token, ch = found.group(1, 2)
-            items = stack[-1][2] if stack else top
             if token is not None:
-                self.i = found.start(1)
-                self.count(token)
-                items.append(self.atom(token, self.pos()))
-                self.i = found.end()
+                self.nodes += 1
+                if self.nodes > max_nodes:
+                    self.i = found.start(1)
+                    self.count(token)  # raises, naming the token's position
+                items.append(atom(token, pos(found.start(1))))
+                i = found.end()
             elif ch is None:
-                self.i = found.end()
                 if stack:
                     kind, where, _ = stack[-1]
                     opener = next(o for o, k in _OPEN.items() if k == kind)
                     raise SymphonySyntaxError("unclosed bracket at end of file", where, opener)
+                self.i = found.end()
                 return top
             elif ch in _OPEN:
-                self.i = found.start(2)
-                where = self.pos()
-                if len(stack) >= self.limits.max_depth:
-                    raise SymphonyLimitError(
-                        f"nested deeper than {self.limits.max_depth} levels", where, ch
-                    )
-                self.count(ch)
-                stack.append((_OPEN[ch], where, []))
-                self.i += 1
+                i = found.start(2)
+                items = []
+                stack.append((_OPEN[ch], self.opening(ch, i, len(stack)), items))
+                i += 1
             elif ch in _CLOSE:
-                self.i = found.start(2)
+                i = found.start(2)
                 if not stack or stack[-1][0] != _CLOSE[ch]:
                     message = "unexpected closing bracket" if not stack else "mismatched bracket"
-                    raise SymphonySyntaxError(message, self.pos(), ch)
+                    raise SymphonySyntaxError(message, pos(i), ch)
                 kind, opened, children = stack.pop()
                 if kind == "map" and len(children) % 2:
                     raise SymphonySyntaxError("a map needs key value pairs", opened, "{")
-                self.i += 1
-                (stack[-1][2] if stack else top).append(Seq(kind, tuple(children), opened))
+                i += 1
+                items = stack[-1][2] if stack else top
+                items.append(Seq(kind, tuple(children), opened))
             else:  # a string: the only other character a token can start with
                 self.i = found.start(2)
                 self.count(ch)
                 items.append(self.string())
+                i = self.i
 
 
 def read_forms(

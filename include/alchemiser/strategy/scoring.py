@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
@@ -31,6 +32,8 @@ GROUP_METRICS = frozenset(
 ANNUALISE = 15.8745078664  # sqrt(252) to the reference's 10 decimals
 MAX_LOOKBACK_DAYS = 45
 _UNKNOWN: dict[str, float] = {}  # a sentinel: not yet in the group-day memo
+Stream = tuple[float, ...]
+"""A group's daily returns: a tuple of floats, which the garbage collector stops tracking."""
 
 
 def _score(ev: Evaluator, metric: Indicator, symbol: str, dropper: str = "filter") -> float | None:
@@ -160,7 +163,7 @@ def _days(as_of: int, window: int) -> tuple[int, ...]:
     return tuple(d.toordinal() for d in days if d.weekday() < 5)
 
 
-def group_returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
+def group_returns(ev: Evaluator, group: Group, window: int) -> Stream | None:
     """Return the group's daily returns over the look-back, re-evaluating it on each day."""
     if group in ev.space.backfilling:
         return None  # the group is already being back-filled: it must not score itself
@@ -171,7 +174,7 @@ def group_returns(ev: Evaluator, group: Group, window: int) -> list[float] | Non
     return streams[key]
 
 
-def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
+def _returns(ev: Evaluator, group: Group, window: int) -> Stream | None:
     # A day's return depends only on the weights held the weekday before (memoised per group
     # and day) and two closes, so it is computed once per run, not once per scoring date; the
     # days are consecutive weekdays, so (group, day) names it.
@@ -186,7 +189,7 @@ def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
     try:
         # A day's return is memoised only once the weights of that day and of the weekday
         # before are known (not None): with every return here, the stream is complete.
-        return [memo[day] for day in days[1:]]
+        return tuple(map(memo.__getitem__, days[1:]))
     except KeyError:
         pass
     returns: list[float] = []
@@ -208,20 +211,36 @@ def _returns(ev: Evaluator, group: Group, window: int) -> list[float] | None:
             before, before_day = held, day
     finally:
         space.backfilling.discard(group)
-    return returns
+    return tuple(returns)
 
 
 def _held_return(ev: Evaluator, held: dict[str, float], prev_day: int, day: int) -> float:
+    # Each symbol's move between the two days is worked out once per run: many groups hold
+    # the same symbols on the same days.
+    moves = ev.space.moves.get((prev_day, day))
+    if moves is None:
+        moves = ev.space.moves[prev_day, day] = {}
     earned, covered = 0.0, 0.0
     for symbol, weight in held.items():
-        hist = ev.book.history.get(symbol)
-        now = hist.close_at(day) if hist else None
-        before = hist.close_at(prev_day) if hist else None
-        if now is None or before is None:
+        try:
+            move = moves[symbol]
+        except KeyError:
+            move = moves[symbol] = _move(ev, symbol, prev_day, day)
+        if move is None:
             continue
-        earned += weight * (now / before - 1.0)
+        earned += weight * move
         covered += weight
     return earned / covered if covered > 0 else 0.0
+
+
+def _move(ev: Evaluator, symbol: str, prev_day: int, day: int) -> float | None:
+    """Return a symbol's return from `prev_day` to `day`, None without a close on either."""
+    hist = ev.book.history.get(symbol)
+    now = hist.close_at(day) if hist else None
+    before = hist.close_at(prev_day) if hist else None
+    if now is None or before is None:
+        return None
+    return now / before - 1.0
 
 
 def _group_score(ev: Evaluator, metric: Indicator, group: Group) -> float | None:
@@ -234,7 +253,7 @@ def _group_score(ev: Evaluator, metric: Indicator, group: Group) -> float | None
     return return_metric(metric.kind, returns[-window:])
 
 
-def return_metric(kind: str, returns: list[float]) -> float:
+def return_metric(kind: str, returns: Sequence[float]) -> float:
     """Apply a metric to a daily return stream (fractions), as the reference scores groups."""
     n = len(returns)
     if kind == "moving-average-return":
@@ -255,7 +274,7 @@ def return_metric(kind: str, returns: list[float]) -> float:
     return _wilder_rsi(returns)
 
 
-def _wilder_rsi(returns: list[float]) -> float:
+def _wilder_rsi(returns: Sequence[float]) -> float:
     prices = [100.0]
     for r in returns:
         prices.append(prices[-1] * (1.0 + r))
@@ -273,7 +292,7 @@ def _wilder_rsi(returns: list[float]) -> float:
 def inverse_volatility(ev: Evaluator, node: InverseVolatility) -> Value:
     """Weight groups (all children portfolios) or assets by 1/stdev-return(window)."""
     kids = children([ev.eval(a) for a in node.args])
-    metric = Indicator("stdev-return", None, (("window", node.window),), node.pos)
+    metric = node.metric
     parts: list[tuple[dict[str, float], float, str]] = []
     if kids and all(isinstance(k, Fragment) for k in kids):
         for kid in kids:

@@ -59,11 +59,14 @@ def children(values: list[Value]) -> list[Value]:
 
 def normalised(value: Value, pos: SourcePos, token: str) -> dict[str, float]:
     """Return `value` as weights summing to 1 (a list splits equally among its items)."""
-    value = unwrap(value)
+    while isinstance(value, list) and len(value) == 1:  # `unwrap`, without a call
+        value = value[0]
     if isinstance(value, str):
         return {value: 1.0}
     if isinstance(value, Fragment):
         total = sum(value.weights.values())
+        if total == 1.0:  # most portfolios: w / 1.0 is w, so a copy is the same dict
+            return dict(value.weights)
         if not total > 0:
             raise fail("a portfolio with no positive weight", pos, token)
         return {s: w / total for s, w in value.weights.items()}
