@@ -30,15 +30,15 @@ COUNTS = pytest.StashKey[dict[str, int]]()
 # What the deployment tier runs on (sandbox.deployment's defaults).
 SERVICES = {"PostgreSQL": ("127.0.0.1", 5432), "Redis": ("127.0.0.1", 6379)}
 
-# Tests that share one process-wide thing run on one xdist worker, in order. The deployment tier
-# (multi-process Airflow: five or more processes each) runs in DEPLOYMENT_LANES lanes, each module
-# whole on one lane (modules in name order, dealt round-robin): two deployments at a time keep
-# the 2-core machine busy without starving the e2e runs beside them, and one lane alone was the
-# whole suite's critical path (12 min of one worker). Tests sharing a module-scoped fixture (the
-# fault matrix, which also writes docs/reliability.md; the DagBag) stay together too, so it is
-# built once. e2e tests are not grouped: each worker migrates its own AIRFLOW_HOME and starts
-# its own S3 server once (session fixtures, seconds), and the e2e tier is too long for one worker.
-DEPLOYMENT_LANES = 2
+# Tests that share one process-wide thing run on one xdist worker, in order: a multi-process
+# Airflow deployment wants most of the machine. (Two deployment lanes were measured: 12 min 5 s
+# against 12 min 17 s on one, since the suite is CPU-bound, with 86% of both cores busy, while
+# two deployments at once pushed a start-up past its deadline on a loaded machine.) Tests
+# sharing a module-scoped fixture (the fault matrix, which also writes docs/reliability.md; the
+# DagBag) stay together too, so it is built once. e2e tests are not grouped: each worker
+# migrates its own AIRFLOW_HOME and starts its own S3 server once (session fixtures, seconds),
+# and the e2e tier is too long for one worker.
+GROUPS = {"deployment": "airflow-deployment"}
 # `--dist loadgroup` hands out the groups first (largest first), then single tests in collection
 # order: the Airflow-starting tiers go to the front so that no long test starts last.
 FIRST = ("deployment", "e2e")
@@ -53,10 +53,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         counts[tier] += 1
         item.stash[TIER] = (tier, why)
         item.add_marker(getattr(pytest.mark, tier))
-    lanes = deployment_lanes(items)
-    for item in items:
         if item.get_closest_marker("xdist_group") is None:
-            group = lanes.get(_module_path(item)) or shared_fixture_group(item)
+            group = GROUPS.get(tier) or shared_fixture_group(item)
             if group:
                 item.add_marker(pytest.mark.xdist_group(group))
         if config.getoption("loadgroup", default=False):  # set on xdist workers only
@@ -64,16 +62,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.getoption("loadgroup", default=False):
         items.sort(key=lambda item: _start_rank(item.stash[TIER][0]))  # stable: modules stay whole
     config.stash[COUNTS] = counts
-
-
-def _module_path(item: pytest.Item) -> str:
-    return item.nodeid.split("::", 1)[0]
-
-
-def deployment_lanes(items: list[pytest.Item]) -> dict[str, str]:
-    """Map each deployment-tier module to its xdist group: one lane of DEPLOYMENT_LANES."""
-    modules = sorted({_module_path(item) for item in items if item.stash[TIER][0] == "deployment"})
-    return {m: f"airflow-deployment-{n % DEPLOYMENT_LANES}" for n, m in enumerate(modules)}
 
 
 def _start_rank(tier: str) -> int:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import subprocess
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
-from typing import cast
 
 import pytest
 
 from paper_exchange import ExchangeConfig, PaperExchange
 from sandbox.deployment import Deployment, DeploymentConfig
-from tests.conftest import DEPLOYMENT_LANES, TIER, deployment_lanes, require_services
+from tests.conftest import TIER, require_services
 from tests.fakes import FakeStore
 from tests.tiers import Reach
 
@@ -73,19 +71,3 @@ def test_a_missing_service_skips_with_its_name_locally_and_fails_in_ci() -> None
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         require_services(missing, ci=True)
     require_services((), ci=True)  # all there: runs
-
-
-def _item(nodeid: str, tier: str) -> pytest.Item:
-    return cast("pytest.Item", SimpleNamespace(nodeid=nodeid, stash={TIER: (tier, "marked")}))
-
-
-def test_the_deployment_tier_is_dealt_into_lanes_with_each_module_whole() -> None:
-    modules = [f"tests/deploy/test_{name}.py" for name in "abcde"]
-    items = [_item(f"{m}::test_{n}", "deployment") for m in modules for n in range(3)]
-    items.append(_item("tests/e2e/test_x.py::test_y", "e2e"))
-
-    lanes = deployment_lanes(items)
-
-    assert set(lanes) == set(modules)  # only the deployment tier, each module once
-    assert len(set(lanes.values())) == DEPLOYMENT_LANES == 2
-    assert [lanes[m] for m in modules] == [f"airflow-deployment-{n % 2}" for n in range(5)]
