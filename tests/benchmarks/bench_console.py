@@ -1,4 +1,9 @@
-"""The console's page time with 250 runs of history in S3 (a moto server on loopback)."""
+"""The console's page time with 250 runs of history in S3 (a moto server on loopback).
+
+Each page is requested once before the samples: that first request also opens the S3
+connection and meets the moto server's own one-time set-up (it varied from 40 to 280 ms), so it
+is its own row and the 300 ms check holds every later request.
+"""
 
 from __future__ import annotations
 
@@ -66,17 +71,25 @@ def run(ctx: BenchContext) -> list[Row]:
         rows: list[Row] = []
         for name, path in pages.items():
             times = []
-            for _ in range(max(5, ctx.repeat * 5)):
+            for _ in range(1 + max(5, ctx.repeat * 5)):
                 started = time.perf_counter()
                 response = http.get(path)
                 times.append((time.perf_counter() - started) * 1000)
                 response.raise_for_status()
-            rows.append(
+            cold, times = times[0], times[1:]
+            rows += [
                 {
-                    "metric": f"console {name}, {RUNS} runs of history, median",
+                    "metric": f"console {name}, {RUNS} runs of history, median (max "
+                    f"{max(times):.0f} ms)",
                     "value": round(median(times), 1),
                     "unit": "ms",
+                    "target": f"max < {LIMIT_MS:g} ms",
                     "ok": max(times) < LIMIT_MS,
-                }
-            )
+                },
+                {  # the first request also sets up connections: its own row, not in the check
+                    "metric": f"console {name}, first request",
+                    "value": round(cold, 1),
+                    "unit": "ms",
+                },
+            ]
     return rows
