@@ -67,15 +67,16 @@ def _full_collection_timer(
     durations: list[float],
 ) -> Callable[[str, dict[str, int]], None]:
     """Return a `gc.callbacks` hook that appends each full collection's milliseconds."""
-    started = [0.0]
+    started = 0.0
 
     def watch(phase: str, info: dict[str, int]) -> None:
+        nonlocal started
         if info["generation"] != 2:
             return
         if phase == "start":
-            started[0] = time.perf_counter()
+            started = time.perf_counter()
         else:
-            durations.append((time.perf_counter() - started[0]) * 1000)
+            durations.append((time.perf_counter() - started) * 1000)
 
     return watch
 

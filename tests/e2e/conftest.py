@@ -27,11 +27,15 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def variant_env(env: dict[str, str]) -> dict[str, str]:
-    """Return `env` for `python -m tests.e2e.dag_variant`: it imports the tests, the package
-    and the plugins."""
+def dag_variant(
+    env: dict[str, str], conf: dict[str, Any] | list[dict[str, Any]], *changes: str
+) -> tuple[list[str], dict[str, str]]:
+    """Return the command and environment of `python -m tests.e2e.dag_variant` (run from ROOT):
+    one run per conf, with `changes` applied; it imports the tests, the package and the plugins.
+    """
     paths = (ROOT, ROOT / "include", ROOT / "plugins")
-    return {**env, "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
+    args = [sys.executable, "-m", "tests.e2e.dag_variant", json.dumps(conf), *changes]
+    return args, {**env, "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
 
 
 @pytest.fixture(scope="session")
@@ -110,9 +114,10 @@ class Deployment:
 
         What several `airflow dags test` runs do, with Airflow started once instead of per run.
         """
+        args, env = dag_variant(self.env, confs)
         return subprocess.run(
-            [sys.executable, "-m", "tests.e2e.dag_variant", json.dumps(confs)],
-            env=variant_env(self.env),
+            args,
+            env=env,
             cwd=ROOT,
             capture_output=True,
             text=True,

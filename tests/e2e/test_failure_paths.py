@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,7 @@ from alchemiser.ledger.ledger import TradeLedger
 from sandbox.processes import Server
 from sandbox.run import DEMO_ACCOUNT
 from tests.chaos.harness import ledger_problems
-from tests.e2e.conftest import AIRFLOW, ROOT, Deployment, StartExchange, variant_env
+from tests.e2e.conftest import AIRFLOW, ROOT, Deployment, StartExchange, dag_variant
 
 pytestmark = pytest.mark.e2e
 OPEN = {"new", "accepted", "partially_filled", "pending_new", "pending_replace"}
@@ -43,8 +42,7 @@ def _variant(
 ) -> tuple[list[str], dict[str, str]]:
     """Return the command and environment that run the DAG with `changes` (dag_variant)."""
     conf.setdefault("session", deployment.session())
-    args = [sys.executable, "-m", "tests.e2e.dag_variant", json.dumps(conf), *changes]
-    return args, variant_env(deployment.env)
+    return dag_variant(deployment.env, conf, *changes)
 
 
 def run_variant(
