@@ -30,15 +30,19 @@ COUNTS = pytest.StashKey[dict[str, int]]()
 # What the deployment tier runs on (sandbox.deployment's defaults).
 SERVICES = {"PostgreSQL": ("127.0.0.1", 5432), "Redis": ("127.0.0.1", 6379)}
 
-# Tests that share one process-wide thing run on one xdist worker, in order: a multi-process
-# Airflow deployment wants most of the machine. (Two deployment lanes were measured: 12 min 5 s
-# against 12 min 17 s on one, since the suite is CPU-bound, with 86% of both cores busy, while
-# two deployments at once pushed a start-up past its deadline on a loaded machine.) Tests
-# sharing a module-scoped fixture (the fault matrix, which also writes docs/reliability.md; the
-# DagBag) stay together too, so it is built once. e2e tests are not grouped: each worker
+# Tests that share one process-wide thing run on one xdist worker, in order. The deployment tier
+# runs in two lanes of multi-process Airflow deployments, one worker each: the PostgreSQL
+# deployments of tests/deploy/ (LocalExecutor, then CeleryExecutor), and the chaos and `make
+# airflow` deployments of the rest. On one lane it was the suite's critical path: 655 s, where
+# the other workers were done at 440-456 s and the cores idled behind it. (Two lanes, measured
+# before the e2e tier and the UI module shrank, were no faster: 12 min 5 s against 12 min 17 s.)
+# Tests sharing a module-scoped fixture (the fault matrix, which also writes docs/reliability.md;
+# the DagBag) stay together too, so it is built once. e2e tests are not grouped: each worker
 # migrates its own AIRFLOW_HOME and starts its own S3 server once (session fixtures, seconds),
 # and the e2e tier is too long for one worker.
 GROUPS = {"deployment": "airflow-deployment"}
+LANES = {"tests/deploy/": "airflow-deployment-postgres"}
+"""Deployment tests whose node id starts with a key run in that lane instead."""
 # `--dist loadgroup` hands out the groups first (largest first), then single tests in collection
 # order: the Airflow-starting tiers go to the front so that no long test starts last.
 FIRST = ("deployment", "e2e")
@@ -54,7 +58,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.stash[TIER] = (tier, why)
         item.add_marker(getattr(pytest.mark, tier))
         if item.get_closest_marker("xdist_group") is None:
-            group = GROUPS.get(tier) or shared_fixture_group(item)
+            group = _lane(item.nodeid, tier) or shared_fixture_group(item)
             if group:
                 item.add_marker(pytest.mark.xdist_group(group))
         if config.getoption("loadgroup", default=False):  # set on xdist workers only
@@ -62,6 +66,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.getoption("loadgroup", default=False):
         items.sort(key=lambda item: _start_rank(item.stash[TIER][0]))  # stable: modules stay whole
     config.stash[COUNTS] = counts
+
+
+def _lane(nodeid: str, tier: str) -> str | None:
+    if tier == "deployment":
+        return next((g for prefix, g in LANES.items() if nodeid.startswith(prefix)), GROUPS[tier])
+    return GROUPS.get(tier)
 
 
 def _start_rank(tier: str) -> int:

@@ -32,6 +32,18 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def make_airflow_config(home: Path, state: Path, port: int | None) -> DeploymentConfig:
+    """Return what `make airflow` starts: SQLite, LocalExecutor, the demo account, a state folder
+    (the local store and the exchange's account), and the scheduler creating scheduled runs."""
+    return DeploymentConfig(
+        home=home,
+        api_port=port,
+        exchange_args=("--account", str(DEMO_ACCOUNT)),
+        use_job_schedule=True,
+        state_dir=state,
+    )
+
+
 def serve() -> int:
     """Entry point of `python -m sandbox airflow`: run until Ctrl-C, then stop."""
     home = Path(os.environ.get("ALCHEMISER_DEPLOYMENT_HOME", PROJECT / ".airflow" / "deployment"))
@@ -40,13 +52,7 @@ def serve() -> int:
         _say(f"port {port} is taken; using a free one (set ALCHEMISER_AIRFLOW_PORT to choose)")
         port = free_port()
     state = state_dir()
-    config = DeploymentConfig(
-        home=home,
-        api_port=port,
-        exchange_args=("--account", str(DEMO_ACCOUNT)),
-        use_job_schedule=True,
-        state_dir=state,
-    )
+    config = make_airflow_config(home, state, port)
     # A background job starts with SIGINT ignored; Ctrl-C and SIGTERM both stop cleanly.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)

@@ -1,16 +1,28 @@
-"""An operator in a real browser against a real Airflow: the form, the console, the report view.
+"""`make airflow`'s whole life: an operator in a real browser, then Ctrl-C and a restart.
 
 Starts `make airflow`'s configuration (SQLite, LocalExecutor, the paper exchange, a state
-folder), signs in through Airflow's login page in headless chromium, triggers a run by the
-form, and reads the Portfolio page and the run's Report view. Screenshots land in
-`.artifacts/ui/` (the README's picture is one of them).
+folder) with the scheduler creating no runs of its own, signs in through Airflow's login page in
+headless chromium, triggers a run by the form, and reads the Portfolio page and the run's Report
+view. Screenshots land in `.artifacts/ui/` (the README's picture is one of them). Last, it stops
+that deployment and starts `python -m sandbox airflow` itself (`make airflow`) on the same home
+and state folder: the run history, the ledger and the account are still there, a second run for
+the session places nothing, and Ctrl-C stops every part. One module, so that the four starts
+these checks need come down to two.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,23 +34,29 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 from alchemiser.cli.main import main as alchemiser
-from sandbox.deployment import Deployment, DeploymentConfig
-from sandbox.run import DEMO_ACCOUNT
+from alchemiser.domain.keys import run_prefix
+from sandbox.airflow_rest import AirflowRestMixin
+from sandbox.deployment import Deployment
+from sandbox.processes import free_port
+from sandbox.serve import make_airflow_config
 from tests.backtest.conftest import sample_bars, write_config, write_csvs
 from tests.ui.browser import chromium_missing, start_chromium
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(900)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts" / "ui"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / ".artifacts" / "ui"
+READY = re.compile(r"Airflow UI at (http://127\.0\.0\.1:\d+)  login: (\S+) / (\S+)")
+EXCHANGE = re.compile(r"paper exchange at (http://\S+)")
+START_SECONDS = 240
 
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("ui")
-    config = DeploymentConfig(
-        home=root / "home",
-        state_dir=root / "state",
-        exchange_args=("--account", str(DEMO_ACCOUNT)),
+    # make airflow's own configuration; only its scheduler would race the form's run.
+    config = replace(
+        make_airflow_config(root / "home", root / "state", None), use_job_schedule=False
     )
     with Deployment(config) as deployment:
         deployment.unpause()
@@ -259,3 +277,99 @@ def test_an_operator_reads_a_published_backtest_in_the_console(
 def test_no_scheduler_xcom_errors(airflow: Deployment) -> None:
     log = (airflow.log_dir / "scheduler.log").read_text(errors="replace")
     assert "XCom not found" not in log
+
+
+class MadeAirflow(AirflowRestMixin):
+    """A `python -m sandbox airflow` process and a REST client for what it printed."""
+
+    def __init__(self, home: Path, state: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        env["ALCHEMISER_DEPLOYMENT_HOME"] = str(home)
+        env["ALCHEMISER_STATE_DIR"] = str(state)
+        env["ALCHEMISER_AIRFLOW_PORT"] = str(free_port())
+        env["PYTHONPATH"] = str(ROOT / "include")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "airflow"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.output = ""
+        self._http = requests.Session()
+
+    def wait_until_ready(self) -> None:
+        """Read its output up to the Ctrl-C line, then sign in as the line it printed says."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and self.process.poll() is None:
+            ready, _, _ = select.select([self.process.stdout], [], [], 1)
+            if ready:
+                self.output += self.process.stdout.readline()
+                if "Ctrl-C" in self.output:
+                    break
+        match, exchange = READY.search(self.output), EXCHANGE.search(self.output)
+        assert match is not None, f"make airflow did not get ready:\n{self.output}"
+        assert exchange is not None, self.output
+        self.api_url, username, password = match.groups()
+        self.exchange_url = exchange.group(1)
+        token = self._http.post(
+            f"{self.api_url}/auth/token",
+            json={"username": username, "password": password},
+            timeout=10,
+        ).json()["access_token"]
+        self._http.headers["Authorization"] = f"Bearer {token}"
+
+    def log_tails(self, names: tuple[str, ...] | None = None) -> str:
+        return self.output[-3000:]
+
+    def exchange_orders(self) -> list[dict[str, object]]:
+        body = requests.get(f"{self.exchange_url}/_exchange/orders", timeout=5).json()
+        return list(body["orders"])
+
+    def interrupt(self) -> str:
+        """Ctrl-C it and return the rest of its output."""
+        self.process.send_signal(signal.SIGINT)
+        rest, _ = self.process.communicate(timeout=120)
+        self._http.close()
+        return rest
+
+
+def test_make_airflow_restarted_on_the_same_folders_keeps_history_ledger_and_account(
+    airflow: Deployment,
+) -> None:
+    state = airflow.config.state_dir
+    assert state is not None
+    session = airflow.exchange_session()
+    traded = [r.run_id for r in airflow.runs() if r.state == "success"]
+    if not traded:  # this test alone (-k): trade the session first
+        traded = [airflow.trigger({"session": session})]
+        assert airflow.wait_for_run(traded[0]).state == "success"
+    placed = airflow.exchange_orders()
+    assert placed
+    airflow.stop()
+
+    made = MadeAirflow(airflow.home, state)
+    try:
+        made.wait_until_ready()
+        assert made._http.get(made._api("dags/daily_rebalance"), timeout=10).status_code == 200
+        health = requests.get(f"{made.api_url}/api/v2/monitor/health", timeout=10).json()
+        assert health["triggerer"]["status"] == "healthy"
+        assert (airflow.home / "env.sh").exists()
+        assert f"session {session}" in made.output
+        assert set(traded) <= {r.run_id for r in made.runs()}  # the console's history
+        assert made.exchange_orders() == placed  # the account and its orders
+        again = made.trigger({"session": session})
+        assert made.wait_for_run(again).state == "success", made.describe_run(again)
+        assert len(made.exchange_orders()) == len(placed)  # the ledger: nothing placed twice
+    finally:
+        rest = made.interrupt()
+
+    assert made.process.returncode == 0, rest
+    assert "stopped" in rest
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{made.api_url}/api/v2/monitor/health", timeout=5)
+    prefix = run_prefix(date.fromisoformat(session), again)
+    body = json.loads((state / "alchemiser" / prefix / "report.json").read_text())
+    assert body["outcome"] == "already_rebalanced"
+    assert any(f"already rebalanced by run {run}" in body["note"] for run in traded)
