@@ -265,29 +265,6 @@ def test_make_run_starts_everything_and_prints_the_report(tmp_path: Path) -> Non
     assert "alc-" in (tmp_path / "state" / "paper-exchange.json").read_text()
 
 
-def test_make_run_uses_connections_already_in_the_environment(
-    airflow_home: Path, s3: Server, exchange_factory: StartExchange, tmp_path: Path
-) -> None:
-    # How a user points make run at a real paper account or any Alpaca-compatible server.
-    deployment = Deployment(airflow_home, exchange_factory("--account", str(DEMO_ACCOUNT)), s3)
-    env = {**deployment.env, "ALCHEMISER_AIRFLOW_HOME": str(tmp_path / "airflow")}
-    env.pop("AIRFLOW_HOME")
-    result = subprocess.run(
-        [sys.executable, "-m", "sandbox", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, _failure(result)
-    assert "using AIRFLOW_CONN_ALPACA_DEFAULT from the environment" in result.stdout
-    assert "paper exchange at" not in result.stdout
-    assert "outcome SUCCESS" in result.stdout
-    assert deployment.exchange_orders()  # the orders went to the server we gave it
-    assert f"s3://{deployment.bucket}/runs/" in result.stdout
-
-
 def test_a_run_for_a_past_session_replays_and_never_reaches_the_order_endpoints(
     airflow_home: Path, s3: Server, exchange_factory: StartExchange
 ) -> None:
