@@ -10,8 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from airflow import plugins_manager
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk.exceptions import ParamValidationError
+from airflow.serialization.serialized_objects import DagSerialization
+from jsonschema import (  # type: ignore[import-untyped]  # jsonschema ships no type stubs
+    Draft7Validator,
+    Draft202012Validator,
+)
+from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 
 from alchemiser_airflow.settlement import SettlementSensor
 from alchemiser_airflow.timetable import TradingSessionTimetable
@@ -109,6 +116,71 @@ def test_trigger_params_validate_and_name_the_bad_one(dagbag: DagBag) -> None:
         "force": False,
         "max_order_notional": 2500,
     }
+
+
+# Values each Param must take or refuse, valid and not, for the draft-7 check below.
+PARAM_SAMPLES: dict[str, tuple[object, ...]] = {
+    "session": (None, "", "2026-11-20", "yesterday", "2026-11-20x", "11/20/2026", 20261120),
+    "mode": ("paper-exchange", "paper", "live", "yolo", "", None, 1),
+    "plan_only": (True, False, "yes", "true", 0, None),
+    "portfolio": ("portfolio.yaml", "sub/mix.yml", "../../etc/passwd", "p.json", "", None),
+    "force": (True, False, "no", 1, None),
+    "max_order_notional": (None, 2500, 0.01, 0, -5, "100", True),
+}
+
+
+def test_every_param_schema_is_draft_7_and_means_what_it_did_in_2020_12(dagbag: DagBag) -> None:
+    # The schemas name draft 7 to make each parse's metaschema check cheap (see the DAG file):
+    # every sample must be taken or refused exactly as the default draft 2020-12 does.
+    params = dagbag.dags["daily_rebalance"].params
+    assert set(PARAM_SAMPLES) == set(params)
+    for name, samples in PARAM_SAMPLES.items():
+        schema = params.get_param(name).schema
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#", name
+        assert validator_for(schema) is Draft7Validator, name
+        Draft7Validator.check_schema(schema)
+        unnamed = {key: value for key, value in schema.items() if key != "$schema"}
+        Draft202012Validator.check_schema(unnamed)
+        verdicts = [Draft7Validator(schema).is_valid(value) for value in samples]
+        assert verdicts == [Draft202012Validator(unnamed).is_valid(value) for value in samples]
+        assert set(verdicts) == {True, False}, name  # each takes some samples, refuses some
+
+
+def test_the_api_server_refuses_bad_trigger_values(
+    dagbag: DagBag, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API server validates a trigger's conf against the serialized DAG's params, not the
+    # DAG file's; the UI's trigger form is drawn from the same serialized schemas.
+    monkeypatch.setattr(
+        plugins_manager,
+        "get_timetables_plugins",
+        lambda: {"alchemiser_airflow.timetable.TradingSessionTimetable": TradingSessionTimetable},
+    )
+    data = DagSerialization.to_dict(dagbag.dags["daily_rebalance"])
+    DagSerialization.validate_schema(data)
+    served = DagSerialization.from_dict(json.loads(json.dumps(data)))
+    bad = {
+        "mode": "yolo",
+        "session": "yesterday",
+        "portfolio": "../../etc/passwd",
+        "plan_only": "yes",
+        "max_order_notional": 0,
+    }
+    for name, value in bad.items():
+        with pytest.raises(ParamValidationError, match=f"param {name}"):
+            served.params.deep_merge({name: value}).validate()
+    conf = {"session": "2026-11-20", "mode": "live", "max_order_notional": 2500}
+    assert served.params.deep_merge(conf).validate() == {
+        "session": "2026-11-20",
+        "mode": "live",
+        "plan_only": False,
+        "portfolio": "portfolio.yaml",
+        "force": False,
+        "max_order_notional": 2500,
+    }
+    form = served.params.get_param("mode").schema
+    assert form["enum"] == ["paper-exchange", "paper", "live"]
+    assert form["title"] == "Venue"
 
 
 def test_the_schedule_is_the_trading_session_timetable(dagbag: DagBag) -> None:
