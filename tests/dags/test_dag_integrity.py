@@ -159,15 +159,15 @@ def test_the_api_server_refuses_bad_trigger_values(
     data = DagSerialization.to_dict(dagbag.dags["daily_rebalance"])
     DagSerialization.validate_schema(data)
     served = DagSerialization.from_dict(json.loads(json.dumps(data)))
-    bad = {
-        "mode": "yolo",
-        "session": "yesterday",
-        "portfolio": "../../etc/passwd",
-        "plan_only": "yes",
-        "max_order_notional": 0,
+    bad = {  # the value, and what the refusal says (the UI test reads the session's)
+        "mode": ("yolo", "is not one of"),
+        "session": ("11/20/2026", "does not match"),
+        "portfolio": ("../../etc/passwd", "does not match"),
+        "plan_only": ("yes", "is not of type"),
+        "max_order_notional": (0, "less than or equal to the minimum of 0"),
     }
-    for name, value in bad.items():
-        with pytest.raises(ParamValidationError, match=f"param {name}"):
+    for name, (value, says) in bad.items():
+        with pytest.raises(ParamValidationError, match=f"param {name}: .*{says}"):
             served.params.deep_merge({name: value}).validate()
     conf = {"session": "2026-11-20", "mode": "live", "max_order_notional": 2500}
     assert served.params.deep_merge(conf).validate() == {
