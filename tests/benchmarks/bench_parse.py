@@ -99,7 +99,9 @@ lines = [
     "         start_date=pendulum.datetime(2026, 1, 1, tz='America/New_York'), params={",
 ]
 for name, param in dag.params.items():
-    args = [repr(param.value), *(f"{k}={v!r}" for k, v in param.schema.items())]
+    args = [repr(param.value)]
+    for k, v in param.schema.items():  # a key such as $schema is no keyword: **{key: value}
+        args.append(f"{k}={v!r}" if k.isidentifier() else f"**{{{k!r}: {v!r}}}")
     lines.append(f"    {name!r}: Param({', '.join(args)}),")
 lines.append("}):")
 lines += [f"    {t.task_id} = EmptyOperator(task_id={t.task_id!r})" for t in dag.tasks]

@@ -10,8 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from airflow import plugins_manager
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk.exceptions import ParamValidationError
+from airflow.serialization.serialized_objects import DagSerialization
+from jsonschema import (  # type: ignore[import-untyped]  # jsonschema ships no type stubs
+    Draft7Validator,
+    Draft202012Validator,
+)
+from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 
 from alchemiser_airflow.settlement import SettlementSensor
 from alchemiser_airflow.timetable import TradingSessionTimetable
@@ -111,6 +118,71 @@ def test_trigger_params_validate_and_name_the_bad_one(dagbag: DagBag) -> None:
     }
 
 
+# Values each Param must take or refuse, valid and not, for the draft-7 check below.
+PARAM_SAMPLES: dict[str, tuple[object, ...]] = {
+    "session": (None, "", "2026-11-20", "yesterday", "2026-11-20x", "11/20/2026", 20261120),
+    "mode": ("paper-exchange", "paper", "live", "yolo", "", None, 1),
+    "plan_only": (True, False, "yes", "true", 0, None),
+    "portfolio": ("portfolio.yaml", "sub/mix.yml", "../../etc/passwd", "p.json", "", None),
+    "force": (True, False, "no", 1, None),
+    "max_order_notional": (None, 2500, 0.01, 0, -5, "100", True),
+}
+
+
+def test_every_param_schema_is_draft_7_and_means_what_it_did_in_2020_12(dagbag: DagBag) -> None:
+    # The schemas name draft 7 to make each parse's metaschema check cheap (see the DAG file):
+    # every sample must be taken or refused exactly as the default draft 2020-12 does.
+    params = dagbag.dags["daily_rebalance"].params
+    assert set(PARAM_SAMPLES) == set(params)
+    for name, samples in PARAM_SAMPLES.items():
+        schema = params.get_param(name).schema
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#", name
+        assert validator_for(schema) is Draft7Validator, name
+        Draft7Validator.check_schema(schema)
+        unnamed = {key: value for key, value in schema.items() if key != "$schema"}
+        Draft202012Validator.check_schema(unnamed)
+        verdicts = [Draft7Validator(schema).is_valid(value) for value in samples]
+        assert verdicts == [Draft202012Validator(unnamed).is_valid(value) for value in samples]
+        assert set(verdicts) == {True, False}, name  # each takes some samples, refuses some
+
+
+def test_the_api_server_refuses_bad_trigger_values(
+    dagbag: DagBag, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API server validates a trigger's conf against the serialized DAG's params, not the
+    # DAG file's; the UI's trigger form is drawn from the same serialized schemas.
+    monkeypatch.setattr(
+        plugins_manager,
+        "get_timetables_plugins",
+        lambda: {"alchemiser_airflow.timetable.TradingSessionTimetable": TradingSessionTimetable},
+    )
+    data = DagSerialization.to_dict(dagbag.dags["daily_rebalance"])
+    DagSerialization.validate_schema(data)
+    served = DagSerialization.from_dict(json.loads(json.dumps(data)))
+    bad = {  # the value, and what the refusal says (the UI test reads the session's)
+        "mode": ("yolo", "is not one of"),
+        "session": ("11/20/2026", "does not match"),
+        "portfolio": ("../../etc/passwd", "does not match"),
+        "plan_only": ("yes", "is not of type"),
+        "max_order_notional": (0, "less than or equal to the minimum of 0"),
+    }
+    for name, (value, says) in bad.items():
+        with pytest.raises(ParamValidationError, match=f"param {name}: .*{says}"):
+            served.params.deep_merge({name: value}).validate()
+    conf = {"session": "2026-11-20", "mode": "live", "max_order_notional": 2500}
+    assert served.params.deep_merge(conf).validate() == {
+        "session": "2026-11-20",
+        "mode": "live",
+        "plan_only": False,
+        "portfolio": "portfolio.yaml",
+        "force": False,
+        "max_order_notional": 2500,
+    }
+    form = served.params.get_param("mode").schema
+    assert form["enum"] == ["paper-exchange", "paper", "live"]
+    assert form["title"] == "Venue"
+
+
 def test_the_schedule_is_the_trading_session_timetable(dagbag: DagBag) -> None:
     timetable = dagbag.dags["daily_rebalance"].timetable
     assert isinstance(timetable, TradingSessionTimetable)
@@ -141,12 +213,16 @@ def test_mode_description_names_what_a_local_paper_exchange_needs(dagbag: DagBag
     )
 
 
-def test_parsing_the_dag_loads_no_heavy_sdk() -> None:
+def test_parsing_the_dag_loads_no_heavy_sdk_and_nothing_of_the_product() -> None:
+    # The product (alchemiser.*) is reached at run time only: even its domain errors and
+    # session dates cost each parse millions of instructions (see the plugins' settlement and
+    # timetable modules).
     code = (
         "import importlib.util, json, sys\n"
         f"spec = importlib.util.spec_from_file_location('d', {str(DAG_FILE)!r})\n"
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
         f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'alchemiser')))\n"
     )
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'include'}:{ROOT / 'plugins'}"}
     out = subprocess.run(
@@ -157,7 +233,9 @@ def test_parsing_the_dag_loads_no_heavy_sdk() -> None:
         check=True,
         timeout=120,
     )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    heavy, product = out.stdout.strip().splitlines()[-2:]
+    assert json.loads(heavy) == []
+    assert json.loads(product) == []
 
 
 def test_the_dag_docs_diagram_is_a_fenced_block_markdown_keeps_as_drawn(dagbag: DagBag) -> None:
