@@ -30,22 +30,25 @@ COUNTS = pytest.StashKey[dict[str, int]]()
 # What the deployment tier runs on (sandbox.deployment's defaults).
 SERVICES = {"PostgreSQL": ("127.0.0.1", 5432), "Redis": ("127.0.0.1", 6379)}
 
-# Tests that share one process-wide thing run on one xdist worker, in order. The deployment tier
-# runs in two lanes of multi-process Airflow deployments, one worker each: the PostgreSQL
-# deployments of tests/deploy/ (LocalExecutor, then CeleryExecutor), and the chaos and `make
-# airflow` deployments of the rest. On one lane it was the suite's critical path: 655 s, where
-# the other workers were done at 440-456 s and the cores idled behind it. (Two lanes, measured
-# before the e2e tier and the UI module shrank, were no faster: 12 min 5 s against 12 min 17 s.)
-# Tests sharing a module-scoped fixture (the fault matrix, which also writes docs/reliability.md;
-# the DagBag) stay together too, so it is built once. e2e tests are not grouped: each worker
-# migrates its own AIRFLOW_HOME and starts its own S3 server once (session fixtures, seconds),
-# and the e2e tier is too long for one worker.
+# Tests that share one process-wide thing run on one xdist worker, in order: a multi-process
+# Airflow deployment wants most of the machine. The suite is CPU-bound, and two deployments at
+# once slow each other: two even lanes (chaos and `make airflow` beside the PostgreSQL
+# deployments) took 11 min 40 s and 1,109 s of CPU, where one lane had taken 11 min 26 s and
+# 995 s, its worker running alone for the last 200 s. So the PostgreSQL and chaos deployments
+# share one lane, and the lighter `make airflow` module (SQLite) takes another worker for its
+# first two minutes. Tests sharing a module-scoped fixture (the fault matrix, which also writes
+# docs/reliability.md; the DagBag) stay together too, so it is built once. e2e tests are not
+# grouped: each worker migrates its own AIRFLOW_HOME and starts its own S3 server once (session
+# fixtures, seconds), and the e2e tier is too long for one worker.
 GROUPS = {"deployment": "airflow-deployment"}
-LANES = {"tests/deploy/": "airflow-deployment-postgres"}
+LANES = {"tests/ui/": "make-airflow"}
 """Deployment tests whose node id starts with a key run in that lane instead."""
 # `--dist loadgroup` hands out the groups first (largest first), then single tests in collection
 # order: the Airflow-starting tiers go to the front so that no long test starts last.
 FIRST = ("deployment", "e2e")
+# Within the e2e tier, the longest module first: three `make run`s in a row (about 170 s on a
+# loaded machine) started fifth of five and ended the suite 55 s after every other worker.
+LONGEST_FIRST = ("tests/e2e/test_local_state.py",)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers added here
@@ -64,7 +67,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if config.getoption("loadgroup", default=False):  # set on xdist workers only
             _name_group(item)
     if config.getoption("loadgroup", default=False):
-        items.sort(key=lambda item: _start_rank(item.stash[TIER][0]))  # stable: modules stay whole
+        items.sort(key=_start_rank)  # stable: modules stay whole
     config.stash[COUNTS] = counts
 
 
@@ -74,8 +77,12 @@ def _lane(nodeid: str, tier: str) -> str | None:
     return GROUPS.get(tier)
 
 
-def _start_rank(tier: str) -> int:
-    return FIRST.index(tier) if tier in FIRST else len(FIRST)
+def _start_rank(item: pytest.Item) -> tuple[int, bool]:
+    tier = item.stash[TIER][0]
+    return (
+        FIRST.index(tier) if tier in FIRST else len(FIRST),
+        not item.nodeid.startswith(LONGEST_FIRST),
+    )
 
 
 def _name_group(item: pytest.Item) -> None:

@@ -38,6 +38,18 @@ def dag_variant(
     return args, {**env, "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
 
 
+def make_run(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m sandbox run` (`make run`) with `env` and return what it did."""
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", "run", *flags],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("airflow-home")

@@ -21,7 +21,7 @@ import requests
 from alchemiser.calendars.trading import calendar
 from sandbox.processes import Server, start_exchange
 from sandbox.run import DEMO_ACCOUNT
-from tests.e2e.conftest import Deployment, StartExchange
+from tests.e2e.conftest import Deployment, StartExchange, make_run
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,14 +248,7 @@ def test_make_run_starts_everything_and_prints_the_report(tmp_path: Path) -> Non
     env["ALCHEMISER_AIRFLOW_HOME"] = str(tmp_path / "airflow")
     env["ALCHEMISER_STATE_DIR"] = str(tmp_path / "state")
     env["PYTHONPATH"] = str(ROOT / "include")
-    result = subprocess.run(
-        [sys.executable, "-m", "sandbox", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = make_run(env)
     assert result.returncode == 0, _failure(result)
     assert "outcome SUCCESS" in result.stdout
     assert "Sells: success" in result.stdout

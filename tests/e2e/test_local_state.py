@@ -20,7 +20,7 @@ from alchemiser.defaults import EXCHANGE_STATE
 from sandbox.deployment import Deployment, DeploymentConfig
 from sandbox.environment import DEMO_KEY_ID, DEMO_SECRET, alpaca_connection
 from sandbox.run import DEMO_ACCOUNT
-from tests.e2e.conftest import StartExchange
+from tests.e2e.conftest import StartExchange, make_run
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,14 +28,7 @@ AUTH = {"APCA-API-KEY-ID": DEMO_KEY_ID, "APCA-API-SECRET-KEY": DEMO_SECRET}
 
 
 def _make_run(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "sandbox", "run", *flags],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = make_run(env, *flags)
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     return result
 

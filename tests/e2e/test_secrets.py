@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sandbox.processes import Server
 from sandbox.run import DEMO_ACCOUNT
-from tests.e2e.conftest import Deployment, StartExchange
+from tests.e2e.conftest import Deployment, StartExchange, make_run
 
 pytestmark = pytest.mark.e2e
 
@@ -33,14 +31,7 @@ def test_make_run_uses_the_connections_in_the_environment_and_leaks_no_credentia
     env = {**deployment.env, "ALCHEMISER_AIRFLOW_HOME": str(home)}
     env.pop("AIRFLOW_HOME")
 
-    result = subprocess.run(
-        [sys.executable, "-m", "sandbox", "run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = make_run(env)
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     assert "using AIRFLOW_CONN_ALPACA_DEFAULT from the environment" in result.stdout
     assert "paper exchange at" not in result.stdout
