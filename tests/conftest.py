@@ -46,9 +46,6 @@ LANES = {"tests/ui/": "make-airflow"}
 # `--dist loadgroup` hands out the groups first (largest first), then single tests in collection
 # order: the Airflow-starting tiers go to the front so that no long test starts last.
 FIRST = ("deployment", "e2e")
-# Within the e2e tier, the longest module first: three `make run`s in a row (about 170 s on a
-# loaded machine) started fifth of five and ended the suite 55 s after every other worker.
-LONGEST_FIRST = ("tests/e2e/test_local_state.py",)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers added here
@@ -67,7 +64,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if config.getoption("loadgroup", default=False):  # set on xdist workers only
             _name_group(item)
     if config.getoption("loadgroup", default=False):
-        items.sort(key=_start_rank)  # stable: modules stay whole
+        items.sort(key=lambda item: _start_rank(item.stash[TIER][0]))  # stable: modules stay whole
     config.stash[COUNTS] = counts
 
 
@@ -77,12 +74,8 @@ def _lane(nodeid: str, tier: str) -> str | None:
     return GROUPS.get(tier)
 
 
-def _start_rank(item: pytest.Item) -> tuple[int, bool]:
-    tier = item.stash[TIER][0]
-    return (
-        FIRST.index(tier) if tier in FIRST else len(FIRST),
-        not item.nodeid.startswith(LONGEST_FIRST),
-    )
+def _start_rank(tier: str) -> int:
+    return FIRST.index(tier) if tier in FIRST else len(FIRST)
 
 
 def _name_group(item: pytest.Item) -> None:
