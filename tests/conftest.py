@@ -40,7 +40,7 @@ SERVICES = {"PostgreSQL": ("127.0.0.1", 5432), "Redis": ("127.0.0.1", 6379)}
 # docs/reliability.md; the DagBag) stay together too, so it is built once. e2e tests are not
 # grouped: each worker migrates its own AIRFLOW_HOME and starts its own S3 server once (session
 # fixtures, seconds), and the e2e tier is too long for one worker.
-GROUPS = {"deployment": "airflow-deployment"}
+DEPLOYMENT_LANE = "airflow-deployment"
 LANES = {"tests/ui/": "make-airflow"}
 """Deployment tests whose node id starts with a key run in that lane instead."""
 # `--dist loadgroup` hands out the groups first (largest first), then single tests in collection
@@ -69,9 +69,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _lane(nodeid: str, tier: str) -> str | None:
-    if tier == "deployment":
-        return next((g for prefix, g in LANES.items() if nodeid.startswith(prefix)), GROUPS[tier])
-    return GROUPS.get(tier)
+    if tier != "deployment":
+        return None
+    return next((g for prefix, g in LANES.items() if nodeid.startswith(prefix)), DEPLOYMENT_LANE)
 
 
 def _start_rank(tier: str) -> int:

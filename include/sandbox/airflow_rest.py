@@ -72,6 +72,16 @@ class AirflowRestMixin:
         raise_for_status(response)
         return response.json() if response.content else None
 
+    def sign_in(self, username: str, password: str) -> None:
+        """Get a token for the user, as the login page does; later requests carry it."""
+        response = self._http.post(
+            f"{self.api_url}/auth/token",
+            json={"username": username, "password": password},
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+        raise_for_status(response)
+        self._http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
     def import_errors(self) -> str:
         """Return the DAG import errors the dag-processor reported, one per line."""
         body = self._request("GET", "importErrors")

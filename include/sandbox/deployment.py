@@ -41,7 +41,6 @@ from sandbox.airflow_rest import (
     DagRun,
     DeploymentError,
     TaskInstance,
-    raise_for_status,
 )
 from sandbox.backing import (
     POSTGRES_URL,
@@ -58,7 +57,7 @@ from sandbox.environment import (
     use_local_store,
 )
 from sandbox.groups import die_with_parent, kill_groups
-from sandbox.processes import Server, free_port, start_exchange, start_s3
+from sandbox.processes import Server, exchange_orders, free_port, start_exchange, start_s3
 
 Executor = Literal["LocalExecutor", "CeleryExecutor"]
 Database = Literal["sqlite", "postgres"]
@@ -323,13 +322,7 @@ class Deployment(AirflowRestMixin):
         passwords_file = self.home / "simple_auth_manager_passwords.json.generated"
         passwords = json.loads(passwords_file.read_text(encoding="utf-8"))
         self.password = str(passwords[self.username])
-        response = self._http.post(
-            f"{self.api_url}/auth/token",
-            json={"username": self.username, "password": self.password},
-            timeout=HTTP_TIMEOUT_SECONDS,
-        )
-        raise_for_status(response)
-        self._http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        self.sign_in(self.username, self.password)
 
     def _wait_for_dag(self, dag_id: str) -> None:
         def parsed() -> bool:
@@ -384,8 +377,7 @@ class Deployment(AirflowRestMixin):
     def exchange_orders(self) -> list[dict[str, Any]]:
         """Return every order the paper exchange received (the tests' oracle)."""
         assert self.exchange is not None
-        body = requests.get(f"{self.exchange.url}/_exchange/orders", timeout=5).json()
-        return list(body["orders"])
+        return exchange_orders(self.exchange.url)
 
 
 def _airflow() -> str:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import requests
 
@@ -64,6 +64,12 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def exchange_orders(url: str) -> list[dict[str, Any]]:
+    """Return every order the paper exchange at `url` received (the tests' oracle)."""
+    body = requests.get(f"{url}/_exchange/orders", timeout=5).json()
+    return list(body["orders"])
 
 
 def start_exchange(log_dir: Path, *args: str) -> Server:

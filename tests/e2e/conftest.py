@@ -21,7 +21,7 @@ from sandbox.environment import (
     aws_connection,
     create_sandbox_bucket,
 )
-from sandbox.processes import Server, start_exchange, start_s3
+from sandbox.processes import Server, exchange_orders, start_exchange, start_s3
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,8 +138,7 @@ class Deployment:
         )
 
     def exchange_orders(self) -> list[dict[str, Any]]:
-        body = requests.get(f"{self.exchange.url}/_exchange/orders", timeout=5).json()
-        return list(body["orders"])
+        return exchange_orders(self.exchange.url)
 
     def reports(self, session: str | None = None) -> list[dict[str, Any]]:
         prefix = f"runs/{session or self.session()}/"

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -19,6 +18,7 @@ import requests
 from alchemiser.defaults import EXCHANGE_STATE
 from sandbox.deployment import Deployment, DeploymentConfig
 from sandbox.environment import DEMO_KEY_ID, DEMO_SECRET, alpaca_connection
+from sandbox.processes import exchange_orders
 from sandbox.run import DEMO_ACCOUNT
 from tests.e2e.conftest import StartExchange, make_run
 
@@ -31,10 +31,6 @@ def _make_run(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[s
     result = make_run(env, *flags)
     assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     return result
-
-
-def _orders(url: str) -> list[dict[str, Any]]:
-    return list(requests.get(f"{url}/_exchange/orders", timeout=5).json()["orders"])
 
 
 def test_make_run_twice_on_one_account_remembers_the_session_and_force_trades_it_again(
@@ -56,7 +52,7 @@ def test_make_run_twice_on_one_account_remembers_the_session_and_force_trades_it
 
     first = _make_run(env)
     assert "outcome SUCCESS" in first.stdout
-    placed = _orders(exchange.url)
+    placed = exchange_orders(exchange.url)
     assert placed
     runs = state / "alchemiser" / "runs"
     (page,) = runs.glob("*/*/report.html")  # the report is a file a browser can open
@@ -78,11 +74,11 @@ def test_make_run_twice_on_one_account_remembers_the_session_and_force_trades_it
     second = _make_run(env)
     assert "outcome ALREADY_REBALANCED" in second.stdout
     assert "already rebalanced by run" in second.stdout
-    assert len(_orders(exchange.url)) == len(placed) + 1  # nothing placed, drift or not
+    assert len(exchange_orders(exchange.url)) == len(placed) + 1  # nothing placed, drift or not
 
     forced = _make_run(env, "--force")
     assert "outcome SUCCESS" in forced.stdout
-    new = _orders(exchange.url)[len(placed) + 1 :]
+    new = exchange_orders(exchange.url)[len(placed) + 1 :]
     assert any(o["client_order_id"].startswith(f"alc-b-{symbol}-") for o in new), new
 
     # The ledger CLI reads the same folder: every alc- order, each once.

@@ -37,7 +37,7 @@ from alchemiser.cli.main import main as alchemiser
 from alchemiser.domain.keys import run_prefix
 from sandbox.airflow_rest import AirflowRestMixin
 from sandbox.deployment import Deployment
-from sandbox.processes import free_port
+from sandbox.processes import exchange_orders, free_port
 from sandbox.serve import make_airflow_config
 from tests.backtest.conftest import sample_bars, write_config, write_csvs
 from tests.ui.browser import chromium_missing, start_chromium
@@ -313,19 +313,10 @@ class MadeAirflow(AirflowRestMixin):
         assert exchange is not None, self.output
         self.api_url, username, password = match.groups()
         self.exchange_url = exchange.group(1)
-        token = self._http.post(
-            f"{self.api_url}/auth/token",
-            json={"username": username, "password": password},
-            timeout=10,
-        ).json()["access_token"]
-        self._http.headers["Authorization"] = f"Bearer {token}"
+        self.sign_in(username, password)
 
     def log_tails(self, names: tuple[str, ...] | None = None) -> str:
         return self.output[-3000:]
-
-    def exchange_orders(self) -> list[dict[str, object]]:
-        body = requests.get(f"{self.exchange_url}/_exchange/orders", timeout=5).json()
-        return list(body["orders"])
 
     def interrupt(self) -> str:
         """Ctrl-C it and return the rest of its output."""
@@ -358,10 +349,12 @@ def test_make_airflow_restarted_on_the_same_folders_keeps_history_ledger_and_acc
         assert (airflow.home / "env.sh").exists()
         assert f"session {session}" in made.output
         assert set(traded) <= {r.run_id for r in made.runs()}  # the console's history
-        assert made.exchange_orders() == placed  # the account and its orders
+        assert exchange_orders(made.exchange_url) == placed  # the account and its orders
         again = made.trigger({"session": session})
         assert made.wait_for_run(again).state == "success", made.describe_run(again)
-        assert len(made.exchange_orders()) == len(placed)  # the ledger: nothing placed twice
+        assert len(exchange_orders(made.exchange_url)) == len(
+            placed
+        )  # the ledger: nothing placed twice
     finally:
         rest = made.interrupt()
 
