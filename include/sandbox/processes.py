@@ -66,10 +66,15 @@ def free_port() -> int:
         return port
 
 
+def exchange_oracle(url: str) -> dict[str, Any]:
+    """Return the paper exchange's order log at `url`: `orders`, `count`, `rejected_count`."""
+    body: dict[str, Any] = requests.get(f"{url}/_exchange/orders", timeout=10).json()
+    return body
+
+
 def exchange_orders(url: str) -> list[dict[str, Any]]:
     """Return every order the paper exchange at `url` received (the tests' oracle)."""
-    body = requests.get(f"{url}/_exchange/orders", timeout=5).json()
-    return list(body["orders"])
+    return list(exchange_oracle(url)["orders"])
 
 
 def start_exchange(log_dir: Path, *args: str) -> Server:

@@ -23,6 +23,7 @@ from alchemiser.domain.orders import OrderIntent
 from alchemiser.domain.plan import Side
 from alchemiser.execution.orders import submit_once
 from paper_exchange import PaperExchange
+from sandbox.processes import exchange_orders
 from tests.execution.conftest import SharedClock
 
 FAST = {"retry_backoff_seconds": 0.02, "timeout_seconds": 2}
@@ -45,7 +46,7 @@ def _injected(exchange: PaperExchange) -> dict[str, int]:
 
 
 def _oracle(exchange: PaperExchange) -> list[dict[str, Any]]:
-    return list(requests.get(f"{exchange.url}/_exchange/orders", timeout=5).json()["orders"])
+    return exchange_orders(exchange.url)
 
 
 def _sell(cid: str, qty: str = "1", **kwargs: Any) -> OrderIntent:

@@ -35,6 +35,7 @@ from alchemiser.services.execute import execute_buys, execute_sells
 from alchemiser.services.settlement import check_ready_to_buy
 from alchemiser.services.snapshot import take_snapshot
 from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
+from sandbox.processes import exchange_orders
 from tests.benchmarks import BenchContext, Row
 from tests.execution.conftest import SharedClock
 from tests.fakes import FakeStore
@@ -93,7 +94,7 @@ def rebalance(size: int) -> dict[str, float]:
         wall = time.perf_counter() - started
         simulated = (clock.current - sim_start).total_seconds()
         stats = requests.get(f"{exchange.url}/_exchange/stats", timeout=10).json()
-        orders = requests.get(f"{exchange.url}/_exchange/orders", timeout=10).json()["orders"]
+        orders = exchange_orders(exchange.url)
     phases = [
         PhaseResult.model_validate_json(adapters.store.get(r.key)) for r in (sells.phase, buys_ref)
     ]

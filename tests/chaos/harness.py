@@ -35,6 +35,7 @@ from alchemiser.services.execute import walk_ids
 from alchemiser.services.snapshot import take_snapshot
 from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
 from paper_exchange.faults import FaultSet
+from sandbox.processes import exchange_oracle, exchange_orders
 from tests.builders import targets
 from tests.execution.conftest import SharedClock
 
@@ -110,12 +111,10 @@ class Venue:
         return dict(body["injected"])
 
     def orders(self) -> list[dict[str, Any]]:
-        body = requests.get(f"{self.url}/_exchange/orders", timeout=5).json()
-        return list(body["orders"])
+        return exchange_orders(self.url)
 
     def rejected(self) -> int:
-        body = requests.get(f"{self.url}/_exchange/orders", timeout=5).json()
-        return int(body["rejected_count"])
+        return int(exchange_oracle(self.url)["rejected_count"])
 
     def account_id(self) -> str:
         headers = {"APCA-API-KEY-ID": "k", "APCA-API-SECRET-KEY": "s"}

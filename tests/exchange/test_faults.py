@@ -20,6 +20,7 @@ from paper_exchange import PaperExchange
 from paper_exchange.__main__ import _parser, build_faults
 from paper_exchange.errors import ConfigError
 from paper_exchange.faults import FaultSet, LostFault, parse_faults
+from sandbox.processes import exchange_oracle, exchange_orders
 from tests.exchange.clients import ModelTradingClient
 from tests.exchange.conftest import AUTH, FakeClock, StartExchange
 
@@ -37,7 +38,7 @@ def _faults(exchange: PaperExchange, body: dict[str, Any] | None = None) -> dict
 
 
 def _oracle(exchange: PaperExchange) -> list[dict[str, Any]]:
-    return list(requests.get(f"{exchange.url}/_exchange/orders", timeout=5).json()["orders"])
+    return exchange_orders(exchange.url)
 
 
 def test_no_faults_by_default_and_get_shows_the_set(exchange: PaperExchange, http: Http) -> None:
@@ -189,7 +190,7 @@ def test_an_untradable_symbol_reports_so_and_its_orders_get_alpaca_s_403(
         )
     assert sdk.value.status_code == 403
     assert _oracle(exchange) == []
-    oracle = requests.get(f"{exchange.url}/_exchange/orders", timeout=5).json()
+    oracle = exchange_oracle(exchange.url)
     assert oracle["rejected_count"] == 2
     requests.delete(f"{exchange.url}/_exchange/faults", timeout=5)
     assert http("GET", "/v2/assets/SPY").json()["tradable"] is True

@@ -14,6 +14,7 @@ import requests
 from alpaca.common.exceptions import APIError
 
 from paper_exchange import ConfigError, PaperExchange
+from sandbox.processes import exchange_oracle
 from tests.exchange.clients import ModelTradingClient
 from tests.exchange.conftest import AUTH, make_config
 
@@ -56,7 +57,7 @@ def test_invalid_json_body_is_400(http: Http) -> None:
 
 def test_health_and_oracle_need_no_credentials(exchange: PaperExchange) -> None:
     assert requests.get(exchange.url + "/_exchange/health", timeout=10).status_code == 200
-    oracle = requests.get(exchange.url + "/_exchange/orders", timeout=10).json()
+    oracle = exchange_oracle(exchange.url)
     assert oracle == {"orders": [], "count": 0, "rejected_count": 0}
 
 

@@ -23,6 +23,7 @@ from alchemiser.services.artifacts import save
 from alchemiser.services.context import RunContext
 from alchemiser.services.snapshot import take_snapshot
 from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
+from sandbox.processes import exchange_orders
 from tests.fakes import FakeStore
 
 SESSION = date(2025, 6, 2)
@@ -61,9 +62,7 @@ class Venue:
     clock: SharedClock
 
     def orders(self) -> list[dict[str, Any]]:
-        return list(
-            requests.get(f"{self.exchange.url}/_exchange/orders", timeout=5).json()["orders"]
-        )
+        return exchange_orders(self.exchange.url)
 
     def stats(self) -> dict[str, Any]:
         body: dict[str, Any] = requests.get(

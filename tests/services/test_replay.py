@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import requests
 
 from alchemiser.adapters.alpaca.broker import AlpacaBroker
 from alchemiser.adapters.alpaca.market_data import AlpacaMarketData
@@ -25,6 +24,7 @@ from alchemiser.services.plan import plan_rebalance
 from alchemiser.services.replay import ReplaySettings, replay_session
 from alchemiser.services.signals import compute_signals
 from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
+from sandbox.processes import exchange_oracle
 from tests.fakes import FakeClock, FakeStore
 
 EXCHANGE_SESSION = date(2025, 6, 30)
@@ -77,7 +77,7 @@ def test_twenty_past_sessions_replay_without_a_single_order(
     ]
     results = [_replay(day, adapters, config) for day in sessions]
 
-    oracle = requests.get(f"{exchange.url}/_exchange/orders", timeout=5).json()
+    oracle = exchange_oracle(exchange.url)
     assert oracle["count"] == 0
     assert oracle["rejected_count"] == 0
     store = adapters.store
