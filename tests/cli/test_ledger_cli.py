@@ -49,3 +49,18 @@ def test_state_dir_names_the_folder_and_an_empty_one_says_where_it_looked(
     assert f"the ledger in {(empty / 'alchemiser').as_uri()}/ledger/ holds no account" in (
         capsys.readouterr().err
     )
+
+
+def test_a_whole_ten_share_order_reads_10_not_1e_plus_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "state"
+    ledger = TradeLedger(LocalObjectStore(folder, "alchemiser"), "acct-1", FakeClock())
+    broker = FakeBroker(prices={"SPY": D(100)}, cash=D(10_000))
+    LedgeredBroker(broker, ledger, SESSION, TASK).submit_order(
+        INTENT.model_copy(update={"qty": D("10.000")})
+    )
+    main(["ledger", "show", "--session", SESSION.isoformat(), "--state-dir", str(folder)])
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith(CID)]
+    assert row.split()[5:7] == ["10", "10"]  # intended, filled
+    assert "E+" not in row

@@ -13,10 +13,12 @@ from fastapi.testclient import TestClient
 
 from alchemiser.adapters.airflow.console import console_app
 from alchemiser.console.pages import mask
+from alchemiser.domain.errors import BrokerError
 from alchemiser.domain.history import RunSummary
 from alchemiser.domain.keys import EQUITY_CURVE
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import EquityCurve, EquityPoint
+from alchemiser.domain.report import TaskFailure
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
@@ -24,7 +26,7 @@ from alchemiser.services.execute import execute_buys, execute_sells
 from alchemiser.services.history import load_history, record_run
 from alchemiser.services.plan import plan_rebalance
 from alchemiser.services.replay import ReplaySettings
-from alchemiser.services.report import ReportRefs, write_report
+from alchemiser.services.report import ReportRefs, find_refs, write_report
 from alchemiser.services.signals import compute_signals
 from tests.builders import SESSION, D
 from tests.fakes import FakeBroker, FakeClock, FakeMarketData, FakeStore
@@ -113,6 +115,39 @@ def test_the_portfolio_page_shows_positions_targets_drift_runs_and_charts(tmp_pa
     assert "aria-label='drawdown, %'" in html
     assert run.account_id not in html  # masked: only the last four characters
     assert f"…{run.account_id[-4:]}" in html
+
+
+def _unreadable_account_run(store: FakeStore) -> RunContext:
+    """Write the report of a later run that failed and could not read the account."""
+    run = RunContext(
+        dag_id="daily_rebalance", run_id="manual__down", session=SESSION, session_source="param"
+    )
+    broker = FakeBroker(prices=dict(PRICES))
+
+    def down() -> None:
+        raise BrokerError("get account: HTTP 503 <b>")
+
+    broker.get_account = down  # type: ignore[assignment,method-assign]
+    adapters = Adapters(
+        broker=broker, market_data=FakeMarketData(PRICES), store=store, clock=FakeClock()
+    )
+    failure = TaskFailure(task_id="build_plan", kind="error", error="BrokerError: HTTP 503")
+    write_report(run, find_refs(run, adapters, None), adapters, failures=(failure,))
+    return run
+
+
+@pytest.mark.parametrize("traded_before", [False, True])
+def test_the_portfolio_page_says_the_last_run_could_not_read_the_account(
+    tmp_path: Path, traded_before: bool
+) -> None:
+    store = traded_store(tmp_path) if traded_before else FakeStore()
+    run = _unreadable_account_run(store)
+    html = signed_in(store).get("/").text
+    assert "No run has written a report yet" not in html
+    assert "could not read the account: BrokerError: get account: HTTP 503 &lt;b&gt;" in html
+    assert f">{run.run_id}</a>" in html
+    # the positions the last readable run saw stay, named by their run
+    assert ("As of run <a href='/alchemiser/runs/" in html) is traded_before
 
 
 def test_the_report_view_shows_the_run_report_with_its_chart(tmp_path: Path) -> None:

@@ -7,13 +7,18 @@ import threading
 from collections.abc import Iterator
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from alchemiser.adapters.airflow import teardown
 from alchemiser.adapters.airflow.notify import NotificationError, deliver
 from alchemiser.notify.message import RunEvent
+from alchemiser.services.cleanup import CleanupIncompleteError
+from alchemiser.services.context import RunContext
 from sandbox.processes import free_port
+from tests.builders import SESSION
 
 FAILURE = RunEvent(
     kind="failure",
@@ -184,3 +189,20 @@ def test_a_message_names_each_held_symbol_and_why() -> None:
     )
     assert "XLE held: the broker reports it not tradable" in event.text()
     assert "XLE held: the broker reports it not tradable" in event.html()
+
+
+def test_a_cleanup_that_could_not_finish_links_the_report_it_wrote(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = RunContext(dag_id="daily_rebalance", run_id="r", session=SESSION, session_source="param")
+    monkeypatch.setattr(teardown, "run_context", lambda context: run)
+    link = "https://bucket.example/runs/2026-11-20/r/report.html"
+    error = CleanupIncompleteError("report written but orders still open", report=link)
+    context = {
+        "dag_run": SimpleNamespace(dag_id="daily_rebalance", run_id="r"),
+        "ti": SimpleNamespace(task_id="report"),
+        "exception": error,
+    }
+    body = teardown.run_event(context, "failure").text()
+    assert f"report: {link}" in body
+    assert "not written" not in body

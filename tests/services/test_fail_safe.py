@@ -338,3 +338,75 @@ def test_a_failed_run_whose_order_would_not_cancel_says_so_in_its_report() -> No
     assert report.orders.open == 1
     assert "1 order(s) of this run are STILL OPEN at the broker" in report.note
     assert "Nothing of this run is still working" not in report.note
+
+
+def test_a_request_the_broker_never_confirmed_is_not_reported_as_nothing_working() -> None:
+    # The worker died after recording the intent; at the teardown the broker is down, so the
+    # cleanup cannot look the order up, and the account cannot be read either.
+    broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0))
+    adapters = _adapters(broker)
+    _plan(adapters, {"QQQ": "1"})
+    task = RUN.task("execute_sells")
+    intent = OrderIntent(
+        client_order_id=client_order_id(task, "SPY", Side.SELL),
+        run_id=RUN.run_id,
+        symbol="SPY",
+        side=Side.SELL,
+        qty=D(10),
+    )
+    ledger = _ledger(adapters)
+    ledger.intend(SESSION, task, intent)
+
+    def down(*args: object) -> None:
+        raise BrokerError("HTTP 503")
+
+    broker.get_order_by_client_id = down  # type: ignore[assignment,method-assign]
+    broker.get_account = down  # type: ignore[assignment,method-assign]
+    with pytest.raises(BrokerError):
+        cancel_run_orders(RUN, ledger, broker, adapters.clock, "run ended")
+    lost = TaskFailure(task_id="execute_sells", kind="lost", error="ended failed")
+    ref = write_report(
+        RUN,
+        find_refs(RUN, adapters, None),
+        adapters,
+        failures=(lost,),
+        orders=tally(ledger.entries(SESSION)),
+        cleanup="FAILED: BrokerError: HTTP 503",
+    )
+
+    report = load(adapters.store, ref, RunReport)
+    assert report.orders is not None
+    assert (report.orders.intents, report.orders.placed, report.orders.open) == (1, 0, 0)
+    assert report.orders.unconfirmed == 1
+    assert "Nothing of this run is still working" not in report.note
+    assert "1 order request(s) of this run the broker never confirmed" in report.note
+    text = adapters.store.get(f"{RUN.prefix}/report.txt").decode()
+    assert "0 open, 1 unconfirmed; traded" in text
+    body = event_from_report("daily_rebalance", report, ref).text()
+    assert "0 open, 1 unconfirmed" in body
+
+
+def test_a_failed_run_whose_account_is_unreadable_does_not_point_at_after() -> None:
+    adapters, _ = _failed_sells_report(cancels=True)
+    broker = adapters.broker
+    assert isinstance(broker, FakeBroker)
+
+    def down() -> None:
+        raise BrokerError("get account: HTTP 503")
+
+    broker.get_account = down  # type: ignore[assignment,method-assign]
+    failure = TaskFailure(task_id="execute_sells", kind="error", error="BrokerError: 503")
+    ledger = _ledger(adapters)
+    ref = write_report(
+        RUN,
+        find_refs(RUN, adapters, None),
+        adapters,
+        failures=(failure,),
+        orders=tally(ledger.entries(SESSION)),
+    )
+
+    report = load(adapters.store, ref, RunReport)
+    assert report.after is None
+    assert "Nothing of this run is still working at the broker" in report.note
+    assert "as 'After' shows" not in report.note
+    assert "the account could not be read after the run" in report.note

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from decimal import Decimal
 
 from alchemiser.bootstrap import build_clock
 from alchemiser.cli.sources import open_store
@@ -56,13 +57,17 @@ def _show(args: argparse.Namespace) -> int:
         lines.append(
             f"{e.client_order_id:<34} {e.intent.side.value:<4} {e.intent.symbol:<6} "
             f"{e.state.value:<9} {e.status.value if e.status else '-':<16} "
-            f"{intended.normalize() if intended is not None else '-':>14} "
-            f"{e.filled_qty.normalize():>14} "
+            f"{_qty(intended):>14} {_qty(e.filled_qty):>14} "
             f"{e.filled_avg_price if e.filled_avg_price is not None else '-':>10}  "
             f"{e.task.run_id} / {e.task.task_id}"
         )
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _qty(value: Decimal | None) -> str:
+    # Fixed-point: a bare normalize() prints a whole 10 shares as 1E+1.
+    return "-" if value is None else format(value.normalize(), "f")
 
 
 def _only_account(store: ObjectStore) -> str:

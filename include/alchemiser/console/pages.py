@@ -60,9 +60,12 @@ def portfolio_page(store: ObjectStore, base: str) -> str:
     runs = load_history(store).runs
     parts = ["<h1>Portfolio</h1>"]
     latest = next((r for r in reversed(runs) if r.portfolio_value is not None), None)
-    if latest is None:
+    if not runs:
         parts.append("<p class='empty'>No run has written a report yet.</p>")
-    else:
+    elif runs[-1].portfolio_value is None:
+        # The last run could not read the account: say so above the last positions known.
+        parts += _positions(RunReport.model_validate_json(store.get(runs[-1].report_key)), base)
+    if latest is not None:
         parts += _positions(RunReport.model_validate_json(store.get(latest.report_key)), base)
     parts += ["<h2>Recent runs</h2>", _runs_table(runs[-RECENT_RUNS:][::-1], base)]
     quality = [
@@ -80,8 +83,9 @@ def _positions(report: RunReport, base: str) -> list[str]:
     after = report.after
     if after is None:
         return [
-            "<p class='failed'>The last run could not read the account: "
-            f"{escape(report.after_error)}</p>"
+            f"<p class='failed'>The last run, <a href='{run_href(base, report.run_id)}'>"
+            f"{escape(report.run_id)}</a> (session {report.session}, {escape(report.outcome)}), "
+            f"could not read the account: {escape(report.after_error)}</p>"
         ]
     head = (
         f"<p>As of run <a href='{run_href(base, report.run_id)}'>{escape(report.run_id)}</a>"

@@ -94,6 +94,12 @@ class OrderTally(Frozen):
     canceled: int = Field(ge=0, description="canceled or expired (replaced steps not counted)")
     rejected: int = Field(ge=0)
     open: int = Field(ge=0, description="still working at the broker: must be 0 after a run")
+    unconfirmed: int = Field(
+        default=0,
+        ge=0,
+        description="intents the broker never answered and the cleanup could not look up "
+        "(the broker was down): they may be working; must be 0 after a run",
+    )
     traded_value: NonNegativeMoney = Field(description="sum of filled qty x average price")
 
 

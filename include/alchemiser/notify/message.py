@@ -89,6 +89,7 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
         details.append(
             f"orders: {o.placed} placed, {o.filled} filled, {o.replaced} re-priced, "
             f"{o.canceled} canceled, {o.rejected} rejected, {o.open} open"
+            + (f", {o.unconfirmed} unconfirmed (may be working)" if o.unconfirmed else "")
         )
         details.append(f"traded value: {o.traded_value:,.2f}")
     details += [line for p in (report.sells, report.buys) if p is not None for line in _phase(p)]

@@ -30,6 +30,11 @@ CANCEL_POLL_SECONDS = 0.5
 class CleanupIncompleteError(AlchemiserError):
     """Orders of the run are still open after the cleanup: retried, then left to a human."""
 
+    def __init__(self, message: str, *, report: str | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+        """Where the report written before this error is: the failure notification links it."""
+
 
 class CleanupResult(Frozen):
     """What the cleanup found open and what it did about it."""

@@ -162,8 +162,10 @@ def _failure_blocks(report: RunReport) -> list[Block]:
                 f"{'' if o.intents == 1 else 's'}): {o.filled} "
                 f"filled, {o.replaced} re-priced by the walk's next step, "
                 f"{o.partially_filled} partly filled, {o.canceled} canceled, "
-                f"{o.rejected} rejected, {o.open} open; traded {_money(o.traded_value)}",
-                tone="failed" if o.open else "",
+                f"{o.rejected} rejected, {o.open} open"
+                f"{f', {o.unconfirmed} unconfirmed' if o.unconfirmed else ''}; "
+                f"traded {_money(o.traded_value)}",
+                tone="failed" if o.open or o.unconfirmed else "",
             ),
         ]
     if report.cleanup:

@@ -109,6 +109,9 @@ def tally(entries: tuple[LedgerEntry, ...]) -> OrderTally:
         rejected=len(ended(OrderStatus.REJECTED))
         + sum(1 for e in entries if e.broker_order_id is None and e.status is OrderStatus.REJECTED),
         open=len([e for e in placed if e.state is not LedgerState.TERMINAL]),
+        unconfirmed=sum(
+            1 for e in entries if e.broker_order_id is None and e.state is not LedgerState.TERMINAL
+        ),
         traded_value=sum(
             (e.filled_qty * e.filled_avg_price for e in placed if e.filled_avg_price),
             Decimal(0),
@@ -150,7 +153,7 @@ def write_report(
         venue="replay (simulated fills at the close)" if replay else adapters.broker.venue,
         live=None if replay else live,
         outcome=outcome,
-        note=_note(refs, plan, failures, orders),
+        note=_note(refs, plan, failures, orders, account_read=after is not None),
         targets=targets,
         plan=plan,
         before=before,
@@ -251,19 +254,23 @@ def _note(
     plan: RebalancePlan | None,
     failures: tuple[TaskFailure, ...],
     orders: OrderTally | None,
+    *,
+    account_read: bool,
 ) -> str:
     if failures:
         what = "; ".join(f"{f.task_id} {f.kind}: {f.error}" for f in failures)
         traded = (
             f" Orders: {orders.placed} placed, {orders.filled} filled, {orders.replaced} "
-            f"re-priced, {orders.canceled} canceled, {orders.open} open; "
+            f"re-priced, {orders.canceled} canceled, {orders.open} open"
+            f"{f', {orders.unconfirmed} unconfirmed' if orders.unconfirmed else ''}; "
             f"traded {orders.traded_value:,.2f}."
             if orders is not None
             else ""
         )
+        now = _state_now(orders, account_read)
         if all(f.kind == "partial" for f in failures):
-            return f"Run marked failed by its partial policy: {what}.{traded}{_state_now(orders)}"
-        return f"Run did not finish: {what}.{traded}{_state_now(orders)}"
+            return f"Run marked failed by its partial policy: {what}.{traded}{now}"
+        return f"Run did not finish: {what}.{traded}{now}"
     if refs.rebalanced_by:
         return (
             f"session already rebalanced by run {refs.rebalanced_by}: nothing placed "
@@ -274,14 +281,28 @@ def _note(
     return ""
 
 
-def _state_now(orders: OrderTally | None) -> str:
+def _state_now(orders: OrderTally | None, account_read: bool) -> str:
     """Say where a failed run left the account: what an operator checks first."""
     if orders is None:
         return ""
+    left = []
     if orders.open:
+        left.append(f"{orders.open} order(s) of this run are STILL OPEN at the broker")
+    if orders.unconfirmed:
+        # Recorded before the request, never answered, and the cleanup could not ask: unknown.
+        left.append(
+            f"{orders.unconfirmed} order request(s) of this run the broker never confirmed "
+            "could not be looked up: they may be working"
+        )
+    if left:
         return (
-            f" {orders.open} order(s) of this run are STILL OPEN at the broker: the report task "
-            "fails so that Airflow retries their cancel; check the broker."
+            f" {'; '.join(left)}: the report task fails so that Airflow retries their cancel; "
+            "check the broker."
+        )
+    if not account_read:
+        return (
+            " Nothing of this run is still working at the broker, but the account could not be "
+            "read after the run: check it at the broker before the next run."
         )
     return (
         " Nothing of this run is still working at the broker: the account is as 'After' shows,"

@@ -205,7 +205,9 @@ def report_task(context: Mapping[str, Any]) -> Json:
         cleanup=cleanup,
     )
     if unclean is not None:
-        raise CleanupIncompleteError(f"report written ({ref.uri}) but {unclean}")
+        raise CleanupIncompleteError(
+            f"report written ({ref.uri}) but {unclean}", report=ref.link or ref.uri
+        )
     return ref.model_dump(mode="json")
 
 
@@ -274,4 +276,5 @@ def run_event(context: Mapping[str, Any], kind: Literal["success", "failure"]) -
         session=session,
         task_id=ti.task_id,
         error=f"{type(error).__name__}: {error}" if error else None,
+        report=error.report if isinstance(error, CleanupIncompleteError) else None,
     )
