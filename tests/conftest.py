@@ -12,6 +12,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 import pytest
+import urllib3.util.connection  # noqa: F401 - see below
 from _pytest.nodeid import NodeId
 
 from tests.tiers import TIERS, Reach, classify, shared_fixture_group
@@ -24,6 +25,9 @@ if _worker or "AIRFLOW_HOME" not in os.environ:
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.setdefault("AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES", "airflow.* alchemiser.*")
 
+# urllib3 probes IPv6 on import by binding ('::1', 0). Imported here, before any test, so that the
+# probe never runs under the unit tier's socket guard: a unit file run alone, whose test is the
+# first to import requests or boto3, would otherwise be failed as "binds a socket".
 TIER = pytest.StashKey[tuple[str, str]]()
 COUNTS = pytest.StashKey[dict[str, int]]()
 

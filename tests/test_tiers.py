@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from sandbox.deployment import Deployment, DeploymentConfig
 from tests.conftest import TIER, require_services
 from tests.fakes import FakeStore
 from tests.tiers import Reach
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # These tests only inspect the sample functions below; they call none of them.
 pytestmark = pytest.mark.unit
@@ -71,3 +75,23 @@ def test_a_missing_service_skips_with_its_name_locally_and_fails_in_ci() -> None
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         require_services(missing, ci=True)
     require_services((), ci=True)  # all there: runs
+
+
+@pytest.mark.integration
+def test_one_unit_file_run_alone_passes(tmp_path: Path) -> None:
+    """`pytest tests/cli/test_ledger_cli.py` alone: its tests are the first to import urllib3,
+    whose import probes IPv6 by binding ('::1', 0); the purity guard must not take that for a
+    unit test opening a socket (in the whole suite another test has imported urllib3 before)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    args = ("-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--basetemp", str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "tests/cli/test_ledger_cli.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "3 passed" in result.stdout
