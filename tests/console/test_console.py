@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,18 +12,18 @@ from airflow.api_fastapi.core_api.security import get_user
 from fastapi.testclient import TestClient
 
 from alchemiser.adapters.airflow.console import console_app
-from alchemiser.console.pages import mask
+from alchemiser.console.pages import mask, run_href
 from alchemiser.domain.errors import BrokerError
-from alchemiser.domain.history import RunSummary
-from alchemiser.domain.keys import EQUITY_CURVE
+from alchemiser.domain.history import RunHistory, RunSummary
+from alchemiser.domain.keys import EQUITY_CURVE, HISTORY_KEY
 from alchemiser.domain.plan import PlanSettings
 from alchemiser.domain.replay import EquityCurve, EquityPoint
-from alchemiser.domain.report import TaskFailure
+from alchemiser.domain.report import RunReport, TaskFailure
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
 from alchemiser.services.execute import execute_buys, execute_sells
-from alchemiser.services.history import load_history, record_run
+from alchemiser.services.history import load_history, record_run, summarize
 from alchemiser.services.plan import plan_rebalance
 from alchemiser.services.replay import ReplaySettings
 from alchemiser.services.report import ReportRefs, find_refs, write_report
@@ -148,6 +148,51 @@ def test_the_portfolio_page_says_the_last_run_could_not_read_the_account(
     assert f">{run.run_id}</a>" in html
     # the positions the last readable run saw stay, named by their run
     assert ("As of run <a href='/alchemiser/runs/" in html) is traded_before
+
+
+def _replayed_run(store: FakeStore, after_cash: Decimal) -> RunSummary:
+    """Record a backfill's replay of an earlier session, written after the traded run."""
+    (traded,) = load_history(store).runs
+    report = RunReport.model_validate_json(store.get(traded.report_key))
+    assert report.after is not None
+    replay = report.model_copy(
+        update={
+            "run_id": "backfill__2026-11-19",
+            "session": date(2026, 11, 19),
+            "outcome": "replayed",
+            "live": None,
+            "after": report.after.model_copy(update={"cash": after_cash}),
+        }
+    )
+    key = "runs/2026-11-19/backfill__2026-11-19/report.json"
+    store.put(key, replay.model_dump_json().encode())
+    summary = summarize(replay, key, datetime(2026, 11, 21, tzinfo=UTC))
+    record_run(store, summary)
+    return summary
+
+
+def test_the_portfolio_page_shows_the_account_not_a_later_backfills_simulated_book(
+    tmp_path: Path,
+) -> None:
+    store = traded_store(tmp_path)
+    replayed = _replayed_run(store, after_cash=D("777777.77"))
+    html = signed_in(store).get("/").text
+    assert f"As of run <a href='{run_href('/alchemiser', RUN.run_id)}'>" in html
+    assert "777,777.77" not in html  # the replay's simulated cash is not the account's
+    assert f">{replayed.run_id}</a>" in html  # still listed among the recent runs
+    assert "<td class='replayed'>replayed</td>" in html
+
+
+def test_with_only_replayed_sessions_the_page_says_no_run_read_the_account(
+    tmp_path: Path,
+) -> None:
+    store = traded_store(tmp_path)
+    replayed = _replayed_run(store, after_cash=D("777777.77"))
+    store.put(HISTORY_KEY, RunHistory(runs=(replayed,)).model_dump_json().encode())
+    html = signed_in(store).get("/").text
+    assert "Only replayed sessions so far" in html
+    assert "Positions versus targets" not in html
+    assert "777,777.77" not in html.split("<h2>Recent runs</h2>")[0]
 
 
 def test_the_report_view_shows_the_run_report_with_its_chart(tmp_path: Path) -> None:

@@ -59,12 +59,19 @@ def portfolio_page(store: ObjectStore, base: str) -> str:
     """Return positions versus targets as of the last run, recent runs and the charts."""
     runs = load_history(store).runs
     parts = ["<h1>Portfolio</h1>"]
-    latest = next((r for r in reversed(runs) if r.portfolio_value is not None), None)
+    # A backfill's replayed sessions hold a simulated book: the positions are the account's.
+    traded = [r for r in runs if r.outcome != "replayed"]
+    latest = next((r for r in reversed(traded) if r.portfolio_value is not None), None)
     if not runs:
         parts.append("<p class='empty'>No run has written a report yet.</p>")
-    elif runs[-1].portfolio_value is None:
+    elif not traded:
+        parts.append(
+            "<p class='empty'>Only replayed sessions so far (a backfill's simulated book): "
+            "no run has read the account yet.</p>"
+        )
+    elif traded[-1].portfolio_value is None:
         # The last run could not read the account: say so above the last positions known.
-        parts += _positions(RunReport.model_validate_json(store.get(runs[-1].report_key)), base)
+        parts += _positions(RunReport.model_validate_json(store.get(traded[-1].report_key)), base)
     if latest is not None:
         parts += _positions(RunReport.model_validate_json(store.get(latest.report_key)), base)
     parts += ["<h2>Recent runs</h2>", _runs_table(runs[-RECENT_RUNS:][::-1], base)]
