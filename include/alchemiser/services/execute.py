@@ -149,6 +149,11 @@ def execute_buys(
     if job.done is not None:
         log.info("buys already done: returning the recorded result", run_id=run.run_id)
         recorded = load(adapters.store, job.done.result, PhaseResult)
+        # The phase is recorded before the positions are checked: a try that failed at the
+        # check (the broker down) must not let this one return unchecked. Late fills (a
+        # cancel at the deadline) are brought into the ledger first, as the phase does.
+        reconcile(job.ledger, adapters.broker, run.session, task)
+        check_positions(run, adapters, job.plan, job.ledger, settings, when="after the buys")
         _apply_partial_policy(recorded, sells_status, settings, job.plan)
         return job.done.result
     phase, ref = _walk_phase(job, Side.BUY, halt, on_phase)
