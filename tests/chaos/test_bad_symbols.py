@@ -158,6 +158,34 @@ def test_a_not_tradable_sell_mid_phase_is_held_and_the_buys_use_what_was_raised(
     assert problems(v, RUN, ref) == []
 
 
+def test_a_buy_not_tradable_after_the_sells_is_held_and_a_zero_quote_is_waited_out(
+    venue: StartVenue,
+) -> None:
+    v = venue()
+    ref, _ = _plan(v)
+    sold = execute_sells(RUN, RUN.task("execute_sells"), ref, v.adapters, SETTINGS)
+    sells = load(v.adapters.store, sold.phase, PhaseResult)
+    # Between the sells and the buys: XLE stops trading, BIL quotes zero for 2 s.
+    v.faults(
+        {"untradable": ["XLE"], "crossed_quotes": {"symbols": ["BIL"], "seconds": 2, "zero": True}}
+    )
+    with pytest.raises(PhaseFailedError, match="run ended partial"):
+        execute_buys(
+            RUN, RUN.task("execute_buys"), ref, v.adapters, SETTINGS, sells_status=sells.status
+        )
+    buys_key = next(k for k in v.store.list_keys(RUN.prefix) if k.endswith("phase_buys.json"))
+    buys = PhaseResult.model_validate_json(v.store.get(buys_key))
+    walks = {w.symbol: w for w in buys.walks}
+    assert walks["XLE"].outcome is WalkOutcome.HELD
+    assert "asset XLE is not tradable" in walks["XLE"].message
+    assert walks["BIL"].outcome is WalkOutcome.FILLED  # re-fetched until the quote came back
+    assert buys.status is PhaseStatus.PARTIAL
+    assert buys.budget is not None
+    assert buys.filled_value <= buys.budget
+    assert v.rejected() == 1
+    assert problems(v, RUN, ref) == []
+
+
 def test_a_final_rejection_is_never_sent_again_across_task_retries(venue: StartVenue) -> None:
     v = venue()
     ref, _ = _plan(v)

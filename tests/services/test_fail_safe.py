@@ -3,6 +3,7 @@ positions reconciled, the kill switch on a retry, the session timeline, the live
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ import pytest
 from alchemiser.adapters.airflow.live import check_scheduled_venue, mask
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError
+from alchemiser.domain.market import BrokerPosition
 from alchemiser.domain.orders import OrderIntent, OrderStatus
 from alchemiser.domain.plan import PlanSettings, RebalancePlan, Side
 from alchemiser.domain.report import ArtifactRef, RunReport, TaskFailure
@@ -26,7 +28,7 @@ from alchemiser.ports import Adapters
 from alchemiser.services.artifacts import load, save
 from alchemiser.services.cleanup import cancel_run_orders
 from alchemiser.services.context import RunContext
-from alchemiser.services.execute import execute_sells
+from alchemiser.services.execute import execute_buys, execute_sells
 from alchemiser.services.report import find_refs, tally, write_report
 from alchemiser.services.snapshot import take_snapshot
 from tests.builders import SESSION, D, targets
@@ -262,6 +264,37 @@ def test_a_retry_counts_the_fills_of_this_runs_earlier_try_as_expected() -> None
     execute_sells(RUN, task, ref, adapters, FAST)  # no PositionMismatchError: 10 - 4 = 6
 
     assert broker.positions["SPY"] == 0
+
+
+@dataclass
+class PositionsDown(FakeBroker):
+    """A broker whose position list fails `down` more times (a 503 storm), then answers."""
+
+    down: int = 0
+
+    def get_positions(self) -> tuple[BrokerPosition, ...]:
+        if self.down > 0:
+            self.down -= 1
+            raise BrokerError("list positions: HTTP 503 Service Unavailable", status=503)
+        return super().get_positions()
+
+
+def test_a_retry_after_the_post_buy_check_failed_still_checks_the_positions() -> None:
+    broker = PositionsDown(PRICES, positions={"SPY": D(10)}, cash=D(0))
+    adapters = _adapters(broker)
+    plan = _plan(adapters, {"QQQ": "1"})
+    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
+    broker.positions["SPY"] = D(2)  # a manual trade while the run buys
+    broker.down = 1  # and the broker fails the position list after the buys
+    with pytest.raises(BrokerError, match="list positions"):
+        execute_buys(RUN, RUN.task("execute_buys"), ref, adapters, FAST)
+    placed = list(broker.submissions)
+
+    # The buys are recorded done; the retry must not turn the run green unchecked.
+    with pytest.raises(PositionMismatchError, match="SPY: expected 0, broker holds 2"):
+        execute_buys(RUN, RUN.task("execute_buys"), ref, adapters, FAST)
+    assert broker.submissions == placed
 
 
 def test_the_worst_case_timeline_must_fit_before_the_close_buffer() -> None:

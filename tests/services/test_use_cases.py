@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,8 @@ from alchemiser.domain.errors import (
     PhaseFailedError,
     SessionMismatchError,
 )
-from alchemiser.domain.orders import PhaseResult, PhaseStatus
+from alchemiser.domain.market import Quote
+from alchemiser.domain.orders import PhaseResult, PhaseStatus, TopOfBook
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.report import ArtifactRef, RunReport
 from alchemiser.execution.settings import ExecutionSettings
@@ -29,7 +33,7 @@ from alchemiser.services.report import ReportRefs, write_report
 from alchemiser.services.settlement import check_settlement
 from alchemiser.services.signals import compute_signals
 from tests.builders import SESSION, D
-from tests.fakes import FakeBroker, FakeClock, FakeMarketData, FakeStore
+from tests.fakes import T0, FakeBroker, FakeClock, FakeMarketData, FakeStore
 
 PRICES = {"SPY": D(100), "QQQ": D(50), "XLE": D(20)}
 CONFIG = """
@@ -107,6 +111,35 @@ def test_buys_use_only_the_money_that_is_there(config: Path) -> None:
     phase = PhaseResult.model_validate_json(adapters.store.get(ref.key))
     assert phase.budget == D(5_000)
     assert phase.filled_value <= D(5_000) - D(100)  # the plan's 1% cash reserve stays
+    assert broker.cash >= 0
+
+
+@dataclass
+class OneBadPrint(FakeBroker):
+    """The next `bad` SPY quotes are a day-old print at half the price; then the real one."""
+
+    bad: int = 0
+
+    def get_top_of_book(self, symbols: Sequence[str]) -> dict[str, TopOfBook]:
+        books = super().get_top_of_book(symbols)
+        if self.bad > 0 and "SPY" in books:
+            self.bad -= 1
+            stale = Quote(symbol="SPY", bid=D("49.99"), ask=D("50.01"), timestamp=T0 - timedelta(1))
+            books["SPY"] = books["SPY"].model_copy(update={"quote": stale})
+        return books
+
+
+def test_a_bad_print_when_the_buys_are_sized_does_not_size_them(config: Path) -> None:
+    broker = OneBadPrint(prices=dict(PRICES), cash=D(10_000))
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    broker.bad = 1  # gone by the time the walk looks (it would re-fetch it away)
+    ref = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
+    phase = PhaseResult.model_validate_json(adapters.store.get(ref.key))
+    spy = next(w for w in phase.walks if w.symbol == "SPY")
+    assert spy.target_qty < D(75)  # 7,425 at about 100, not twice that at the print's 50
+    assert phase.filled_value <= D(10_000)
     assert broker.cash >= 0
 
 

@@ -42,6 +42,7 @@ from alchemiser.execution.positions import (
     expected_positions,
     position_differences,
 )
+from alchemiser.execution.quotes import Quotes
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.execution.sizing import budget_scale, buy_qty
 from alchemiser.execution.walk import Walk
@@ -149,6 +150,11 @@ def execute_buys(
     if job.done is not None:
         log.info("buys already done: returning the recorded result", run_id=run.run_id)
         recorded = load(adapters.store, job.done.result, PhaseResult)
+        # The phase is recorded before the positions are checked: a try that failed at the
+        # check (the broker down) must not let this one return unchecked. Late fills (a
+        # cancel at the deadline) are brought into the ledger first, as the phase does.
+        reconcile(job.ledger, adapters.broker, run.session, task)
+        check_positions(run, adapters, job.plan, job.ledger, settings, when="after the buys")
         _apply_partial_policy(recorded, sells_status, settings, job.plan)
         return job.done.result
     phase, ref = _walk_phase(job, Side.BUY, halt, on_phase)
@@ -212,7 +218,8 @@ def _walk_phase(
     budget = scale = None
     if side is Side.BUY:
         budget = adapters.broker.get_account().buying_budget
-        scale = _size(adapters, plan, walks=walks, budget=budget, settings=settings)
+        quotes = Quotes(adapters.broker, adapters.clock, window, settings)
+        scale = _size(quotes, plan, walks=walks, budget=budget, settings=settings)
         # Buys that shrink to nothing are dropped; adopted ones keep the size a try chose.
         walks = [w for w in walks if w.live is not None or w.target_qty > 0]
     runner.run(walks)
@@ -305,7 +312,7 @@ def check_positions(
 
 
 def _size(
-    adapters: Adapters,
+    quotes: Quotes,
     plan: RebalancePlan,
     *,
     walks: list[Walk],
@@ -322,12 +329,17 @@ def _size(
         return None
     planned = sum((i.trade_amount for i in todo), Decimal(0))
     scale = budget_scale(planned, budget, plan.cash_reserve, settings.buy_slippage_buffer_bps)
-    books = adapters.broker.get_top_of_book([i.symbol for i in todo])
+    books = quotes.books([i.symbol for i in todo], retry=False)
+    now = quotes.clock.now()
     for item in todo:
-        book = books.get(item.symbol)
-        # No usable quote: size at the plan's price; the walk re-checks the quote and refuses.
-        ask = book.quote.ask if book is not None else item.price
-        by_symbol[item.symbol].target_qty = buy_qty(item, scale, ask)
+        walk, book = by_symbol[item.symbol], books.get(item.symbol)
+        # A quote the walk would refuse (missing, stale, wide, far from the plan's price) sizes
+        # nothing: the walk re-fetches it and may trade once it recovers, so a bad print here
+        # would buy its price's worth at the real one. Size at the plan's price instead.
+        ask = item.price
+        if book is not None and quotes.problem(book, now) is None and not quotes.moved(walk, book):
+            ask = book.quote.ask
+        walk.target_qty = buy_qty(item, scale, ask)
     if not any(by_symbol[i.symbol].target_qty > 0 for i in todo):
         raise InsufficientBuyingPowerError(
             f"buys of {planned} planned but only {budget - plan.cash_reserve} spendable (budget "
