@@ -16,6 +16,7 @@ from alchemiser.domain.orders import (
 )
 from alchemiser.domain.plan import PlanItem, Side
 from alchemiser.domain.report import ArtifactRef
+from alchemiser.domain.types import bps_text
 from tests.builders import SESSION, D, snapshot, targets
 from tests.fakes import T0
 
@@ -127,3 +128,11 @@ def _order(status: OrderStatus, filled: str) -> OrderResult:
 
 def test_artifact_ids_name_kind_and_run() -> None:
     assert targets({"SPY": "1"}, run_id="run-9").artifact_id == "target_allocation:run-9"
+
+
+@pytest.mark.parametrize(
+    ("bps", "shown"),
+    [("-0.04", "0.0"), ("-0.00", "0.0"), ("0.04", "0.0"), ("-0.06", "-0.1"), ("2.11", "2.1")],
+)
+def test_basis_points_read_to_one_decimal_never_as_minus_zero(bps: str, shown: str) -> None:
+    assert bps_text(Decimal(bps)) == shown

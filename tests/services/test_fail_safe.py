@@ -15,7 +15,7 @@ from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError
 from alchemiser.domain.market import BrokerPosition
 from alchemiser.domain.orders import OrderIntent, OrderStatus
 from alchemiser.domain.plan import PlanSettings, RebalancePlan, Side
-from alchemiser.domain.report import ArtifactRef, RunReport, TaskFailure
+from alchemiser.domain.report import NOTHING_LEFT_OPEN, ArtifactRef, RunReport, TaskFailure
 from alchemiser.execution.hours import SessionTimingError, check_timeline, worst_case_seconds
 from alchemiser.execution.positions import PositionMismatchError
 from alchemiser.execution.settings import ExecutionSettings
@@ -195,6 +195,12 @@ def test_a_report_is_written_when_the_sells_failed_and_says_what_happened() -> N
     assert "orders: 1 placed, 0 filled, 0 re-priced, 1 canceled, 0 rejected, 0 open" in body
     assert "failed: execute_sells (error): BrokerError: 503" in body
     assert f"report: {ref.link}" in body
+    # The note's counts add up: rejected ones are named too.
+    assert "1 placed, 0 filled, 0 re-priced, 1 canceled, 0 rejected, 0 open" in report.note
+    # The cleanup's line says what it canceled; a teardown that found nothing adds no line.
+    assert f"cleanup: {report.cleanup}" in body
+    quiet = report.model_copy(update={"cleanup": NOTHING_LEFT_OPEN})
+    assert "cleanup:" not in event_from_report("daily_rebalance", quiet, ref).text()
 
 
 def test_a_report_is_written_when_no_plan_was_made_and_the_broker_is_down() -> None:

@@ -18,6 +18,7 @@ from alchemiser.domain.history import RunSummary
 from alchemiser.domain.keys import EQUITY_CURVE, orders_prefix
 from alchemiser.domain.replay import EquityCurve
 from alchemiser.domain.report import RunReport
+from alchemiser.domain.types import bps_text
 from alchemiser.ledger.entry import LedgerEntry
 from alchemiser.ports import ObjectStore
 from alchemiser.reporting.document import Table, html_table, table, to_html
@@ -130,7 +131,7 @@ def _runs_table(runs: Sequence[RunSummary], base: str) -> str:
         f"<td><a href='{run_href(base, r.run_id)}'>{escape(r.run_id)}</a></td>"
         f"<td class='{escape(r.outcome)}'>{escape(r.outcome)}</td>"
         f"<td>{r.traded_value:,.2f}</td>"
-        f"<td>{'-' if r.slippage_bps is None else f'{r.slippage_bps:.1f}'}</td>"
+        f"<td>{'-' if r.slippage_bps is None else bps_text(r.slippage_bps)}</td>"
         f"<td>{r.orders_placed}</td>"
         f"<td>{'-' if r.portfolio_value is None else f'{r.portfolio_value:,.2f}'}</td>"
         f"<td>{escape(r.note[:90])}</td></tr>"

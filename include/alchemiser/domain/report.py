@@ -65,6 +65,9 @@ Outcome = Literal[
     "already_rebalanced",
 ]
 
+NOTHING_LEFT_OPEN = "no open order of this run"
+"""What `RunReport.cleanup` says when the teardown found nothing of the run to cancel."""
+
 FailureKind = Literal["error", "partial", "timeout", "killed", "kill_switch", "lost"]
 
 

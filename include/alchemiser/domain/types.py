@@ -27,6 +27,13 @@ CENT = Decimal("0.01")
 BPS = Decimal(10_000)
 """Basis points in one: `x_bps / BPS` is the fraction."""
 
+
+def bps_text(value: Decimal) -> str:
+    """Return basis points to one decimal as a person reads them: never `-0.0`."""
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
 WEIGHT_SUM_TOLERANCE = Decimal("0.000001")
 """Weights of one allocation must sum to 1 within this tolerance."""
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from alchemiser.domain.orders import PhaseResult, WalkOutcome
-from alchemiser.domain.report import ArtifactRef, RunReport
+from alchemiser.domain.report import NOTHING_LEFT_OPEN, ArtifactRef, RunReport
 from alchemiser.domain.types import Frozen
 
 MAX_ERROR = 2000
@@ -94,7 +94,7 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
         details.append(f"traded value: {o.traded_value:,.2f}")
     details += [line for p in (report.sells, report.buys) if p is not None for line in _phase(p)]
     details += [f"failed: {f.task_id} ({f.kind}): {f.error[:300]}" for f in report.failures]
-    if report.cleanup and report.cleanup != "no open order of this run (run finished)":
+    if report.cleanup and report.cleanup != NOTHING_LEFT_OPEN:
         details.append(f"cleanup: {report.cleanup}")
     if report.note and not report.failures:
         details.append(f"note: {report.note}")

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from alchemiser.domain.errors import AlchemiserError
 from alchemiser.domain.orders import OrderStatus
+from alchemiser.domain.report import NOTHING_LEFT_OPEN
 from alchemiser.domain.types import Frozen
 from alchemiser.execution.orders import cancel, wait_for_terminal
 from alchemiser.ledger.entry import LedgerEntry, LedgerState
@@ -56,7 +57,7 @@ class CleanupResult(Frozen):
     def describe(self) -> str:
         """Return what happened in one line."""
         if not (self.canceled or self.never_placed or self.still_open):
-            return "no open order of this run"
+            return NOTHING_LEFT_OPEN
         parts = []
         if self.canceled:
             parts.append(f"canceled {len(self.canceled)}: {', '.join(self.canceled)}")

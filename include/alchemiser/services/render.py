@@ -13,6 +13,7 @@ from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.orders import PhaseResult
 from alchemiser.domain.replay import ReplayResult
 from alchemiser.domain.report import RunReport
+from alchemiser.domain.types import bps_text
 from alchemiser.reporting.document import Block, Chart, Gap, Heading, Line, table, to_html, to_text
 
 PAGE_STYLE = (
@@ -270,7 +271,7 @@ def _walk_table(phase: PhaseResult) -> Block:
                 _money(w.avg_fill_price) if w.avg_fill_price else "-",
                 _money(w.filled_value),
                 _money(w.arrival_mid) if w.arrival_mid else "-",
-                f"{w.slippage_bps:.1f}" if w.slippage_bps is not None else "-",
+                bps_text(w.slippage_bps) if w.slippage_bps is not None else "-",
                 f"{w.time_to_fill_seconds:.1f}" if w.time_to_fill_seconds is not None else "-",
                 f"{w.steps}{'+mkt' if w.ended_with_market else ''}",
                 w.client_order_ids[-1] if w.client_order_ids else "-",

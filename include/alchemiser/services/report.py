@@ -261,7 +261,7 @@ def _note(
         what = "; ".join(f"{f.task_id} {f.kind}: {f.error}" for f in failures)
         traded = (
             f" Orders: {orders.placed} placed, {orders.filled} filled, {orders.replaced} "
-            f"re-priced, {orders.canceled} canceled, {orders.open} open"
+            f"re-priced, {orders.canceled} canceled, {orders.rejected} rejected, {orders.open} open"
             f"{f', {orders.unconfirmed} unconfirmed' if orders.unconfirmed else ''}; "
             f"traded {orders.traded_value:,.2f}."
             if orders is not None
