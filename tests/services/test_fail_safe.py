@@ -11,7 +11,7 @@ import pytest
 
 from alchemiser.adapters.airflow.live import check_scheduled_venue, mask
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
-from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError
+from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError, PartialRunError
 from alchemiser.domain.market import BrokerPosition
 from alchemiser.domain.orders import OrderIntent, OrderStatus
 from alchemiser.domain.plan import PlanSettings, RebalancePlan, Side
@@ -301,6 +301,38 @@ def test_a_retry_after_the_post_buy_check_failed_still_checks_the_positions() ->
     with pytest.raises(PositionMismatchError, match="SPY: expected 0, broker holds 2"):
         execute_buys(RUN, RUN.task("execute_buys"), ref, adapters, FAST)
     assert broker.submissions == placed
+
+
+def test_a_retry_whose_new_buys_size_to_nothing_still_works_the_earlier_tries_orders() -> None:
+    broker = FakeBroker(PRICES, cash=D(2000), fill_limits=False)
+    adapters = _adapters(broker)
+    plan = _plan(adapters, {"SPY": "0.5", "QQQ": "0.5"})
+    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
+    # The first try rested its SPY buy, then its worker was lost; the order holds the money.
+    task = RUN.task("execute_buys")
+    spy = client_order_id(task, "SPY", Side.BUY)
+    LedgeredBroker(broker, _ledger(adapters), RUN.session, task).submit_order(
+        OrderIntent(
+            client_order_id=spy,
+            run_id=RUN.run_id,
+            symbol="SPY",
+            side=Side.BUY,
+            order_type="limit",
+            qty=D(10),
+            limit_price=D(100),
+        )
+    )
+    broker.cash = D(0)
+    broker.fill_limits = True
+
+    # Not "nothing bought" with the adopted order abandoned: SPY's order is worked to its fill,
+    # QQQ is left unbought, and the run ends partial saying so (partial_policy=fail).
+    with pytest.raises(PartialRunError, match=r"scaled to 0\.00% of plan .* 994\.90 unbought"):
+        execute_buys(RUN, task, ref, adapters, FAST)
+    assert broker.positions["SPY"] == D(10)
+    assert "QQQ" not in broker.positions
+    assert all(cid.startswith("alc-b-SPY-") for cid in broker.submissions)
 
 
 def test_the_worst_case_timeline_must_fit_before_the_close_buffer() -> None:

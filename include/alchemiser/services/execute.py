@@ -340,7 +340,10 @@ def _size(
         if book is not None and quotes.problem(book, now) is None and not quotes.moved(walk, book):
             ask = book.quote.ask
         walk.target_qty = buy_qty(item, scale, ask)
-    if not any(by_symbol[i.symbol].target_qty > 0 for i in todo):
+    adopted = any(w.live is not None for w in walks)
+    if not adopted and not any(by_symbol[i.symbol].target_qty > 0 for i in todo):
+        # With an earlier try's orders adopted, the phase goes on: they are worked, the new
+        # buys that sized to nothing are reported unbought.
         raise InsufficientBuyingPowerError(
             f"buys of {planned} planned but only {budget - plan.cash_reserve} spendable (budget "
             f"{budget} less reserve {plan.cash_reserve}): nothing bought"
