@@ -143,6 +143,24 @@ def test_a_bad_print_when_the_buys_are_sized_does_not_size_them(config: Path) ->
     assert broker.cash >= 0
 
 
+def test_a_buy_sized_without_a_usable_quote_never_spends_more_than_its_share(
+    config: Path,
+) -> None:
+    broker = OneBadPrint(prices=dict(PRICES), cash=D(10_000))
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    broker.prices["SPY"] = D(104)  # up 4% since the plan: inside the 5% the walk trades within
+    broker.bad = 1  # the quote at sizing is unusable: sized without it
+    ref = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
+    phase = PhaseResult.model_validate_json(adapters.store.get(ref.key))
+    plan = RebalancePlan.model_validate_json(adapters.store.get(planned.plan.key))
+    (item,) = (i for i in plan.buys if i.symbol == "SPY")
+    spy = next(w for w in phase.walks if w.symbol == "SPY")
+    assert spy.filled_value <= item.trade_amount * phase.scale  # not 4% over at the plan's price
+    assert phase.filled_value <= D(10_000)
+
+
 def test_no_buying_power_means_no_buys_and_a_clear_error(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
     adapters = _adapters(broker)

@@ -335,8 +335,10 @@ def _size(
         walk, book = by_symbol[item.symbol], books.get(item.symbol)
         # A quote the walk would refuse (missing, stale, wide, far from the plan's price) sizes
         # nothing: the walk re-fetches it and may trade once it recovers, so a bad print here
-        # would buy its price's worth at the real one. Size at the plan's price instead.
-        ask = item.price
+        # would buy its price's worth at the real one. Size instead at the dearest price the
+        # walk still trades at (the plan's, moved by max_price_move_fraction): the buy may come
+        # out a little short, reported unbought, but never spends more than its share.
+        ask = item.price * (1 + settings.max_price_move_fraction)
         if book is not None and quotes.problem(book, now) is None and not quotes.moved(walk, book):
             ask = book.quote.ask
         walk.target_qty = buy_qty(item, scale, ask)
