@@ -157,6 +157,7 @@ def test_a_buy_sized_without_a_usable_quote_never_spends_more_than_its_share(
     plan = RebalancePlan.model_validate_json(adapters.store.get(planned.plan.key))
     (item,) = (i for i in plan.buys if i.symbol == "SPY")
     spy = next(w for w in phase.walks if w.symbol == "SPY")
+    assert phase.scale is not None
     assert spy.filled_value <= item.trade_amount * phase.scale  # not 4% over at the plan's price
     assert phase.filled_value <= D(10_000)
 
