@@ -3,8 +3,9 @@ positions reconciled, the kill switch on a retry, the session timeline, the live
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from alchemiser.adapters.airflow.live import check_scheduled_venue, mask
 from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError, PartialRunError
 from alchemiser.domain.market import BrokerPosition
-from alchemiser.domain.orders import OrderIntent, OrderStatus
+from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus, PhaseResult, WalkOutcome
 from alchemiser.domain.plan import PlanSettings, RebalancePlan, Side
 from alchemiser.domain.report import NOTHING_LEFT_OPEN, ArtifactRef, RunReport, TaskFailure
 from alchemiser.execution.hours import SessionTimingError, check_timeline, worst_case_seconds
@@ -335,13 +336,63 @@ def test_a_retry_whose_new_buys_size_to_nothing_still_works_the_earlier_tries_or
     assert all(cid.startswith("alc-b-SPY-") for cid in broker.submissions)
 
 
+@dataclass
+class CancelRacesFill(FakeBroker):
+    """A cancel stays pending for `race_seconds` of `clock`; then the order turns out filled."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    race_seconds: float = 8
+    racing: dict[str, datetime] = field(default_factory=dict)
+
+    def cancel_order(self, broker_order_id: str) -> None:
+        self.calls.append("cancel")
+        old = self._by_broker_id(broker_order_id)
+        cid = old.client_order_id
+        self.orders[cid] = old.model_copy(update={"status": OrderStatus.PENDING_CANCEL})
+        self.racing.setdefault(cid, self.clock.now() + timedelta(seconds=self.race_seconds))
+
+    def get_orders(
+        self, client_order_ids: Sequence[str], since: datetime | None = None
+    ) -> tuple[OrderResult, ...]:
+        for cid, at in list(self.racing.items()):
+            if self.clock.now() >= at:  # the fill won the race against the cancel
+                del self.racing[cid]
+                order = self.orders[cid]
+                left = (order.qty or D(0)) - order.filled_qty
+                self._pending[cid] = (left, self.prices[order.symbol], 0)
+                self._fill(cid)
+        return super().get_orders(client_order_ids, since)
+
+
+def test_a_sell_whose_deadline_cancel_loses_to_a_fill_reports_the_fill() -> None:
+    clock = FakeClock()
+    broker = CancelRacesFill(
+        PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False, clock=clock
+    )
+    adapters = Adapters(
+        broker=broker, market_data=FakeMarketData(PRICES), store=FakeStore(), clock=clock
+    )
+    plan = _plan(adapters, {"QQQ": "1"})
+    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+
+    done = execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
+
+    # The deadline's cancel was still pending when the phase ended; the order then filled.
+    # The phase waits for it to be final, so it reports what the account shows.
+    (walk,) = load(adapters.store, done.phase, PhaseResult).walks
+    assert walk.outcome is WalkOutcome.FILLED
+    assert walk.filled_qty == D(10)
+    assert broker.positions["SPY"] == 0
+
+
 def test_the_worst_case_timeline_must_fit_before_the_close_buffer() -> None:
     settings = ExecutionSettings()
-    assert worst_case_seconds(settings, 120) == 2 * (300 + 60) + 120 + 60
+    assert worst_case_seconds(settings, 120) == 2 * (300 + 60 + 10) + 120 + 60
     broker = FakeBroker(PRICES)  # its session closes an hour after T0
     assert check_timeline(broker, settings, 120) == T0 + timedelta(minutes=55)
     slow = ExecutionSettings(walk_seconds=1500, market_fill_seconds=300)
-    with pytest.raises(SessionTimingError, match=r"worst case takes 3780 s .* only 3300 s"):
+    expected = r"worst case takes 3800 s \(sells 1500\+300\+10 s.* only 3300 s"
+    with pytest.raises(SessionTimingError, match=expected):
         check_timeline(broker, slow, 120)
 
 

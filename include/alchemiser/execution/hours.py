@@ -70,7 +70,9 @@ class SessionTimingError(ConfigError):
 
 def worst_case_seconds(settings: ExecutionSettings, settlement_seconds: float) -> float:
     """Return the longest a trade can take: sells, the settlement wait, buys, task starts."""
-    phase = settings.walk_seconds + settings.market_fill_seconds
+    phase = (
+        settings.walk_seconds + settings.market_fill_seconds + settings.deadline_cancel_wait_seconds
+    )
     return 2 * phase + settlement_seconds + settings.task_overhead_seconds
 
 
@@ -99,12 +101,15 @@ def check_timeline(
     stop_at = close_at - timedelta(minutes=settings.close_buffer_minutes)
     need = worst_case_seconds(settings, settlement_seconds)
     left = (stop_at - venue.timestamp).total_seconds()
-    walk, market = settings.walk_seconds, settings.market_fill_seconds
+    phase = (
+        f"{settings.walk_seconds:.0f}+{settings.market_fill_seconds:.0f}"
+        f"+{settings.deadline_cancel_wait_seconds:.0f} s"
+    )
     if need > left:
         raise SessionTimingError(
-            f"too late to trade: the worst case takes {need:.0f} s (sells {walk:.0f}+"
-            f"{market:.0f} s, settlement {settlement_seconds:.0f} s, buys {walk:.0f}+"
-            f"{market:.0f} s, task starts {settings.task_overhead_seconds:.0f} s) but only "
+            f"too late to trade: the worst case takes {need:.0f} s (sells {phase}, settlement "
+            f"{settlement_seconds:.0f} s, buys {phase}, task starts "
+            f"{settings.task_overhead_seconds:.0f} s) but only "
             f"{max(0.0, left):.0f} s are left at {venue.timestamp.isoformat()} "
             f"before {stop_at.isoformat()} (close {close_at.isoformat()} less "
             f"close_buffer_minutes={settings.close_buffer_minutes}); run earlier or shorten "

@@ -366,7 +366,17 @@ class PhaseRunner:
     def _abandon(self, walks: Sequence[Walk]) -> None:
         open_walks = [w for w in walks if not w.done]
         self._cancel_working(open_walks, "phase deadline")
-        self._poll(open_walks)
+        # A cancel can be pending while the order fills (Alpaca's pending_cancel): wait, bounded,
+        # until every order is final, so the walks report the fills the positions check sees.
+        wait_until = self._clock.now() + timedelta(
+            seconds=self._settings.deadline_cancel_wait_seconds
+        )
+        while True:
+            self._poll(open_walks)
+            working = any(not o.is_terminal for w in open_walks for o in w.orders.values())
+            if not working or self._clock.now() >= wait_until:
+                break
+            self._clock.sleep(self._settings.poll_interval_seconds)
         for walk in open_walks:
             walk.finish_at_deadline()
 

@@ -138,6 +138,15 @@ class ExecutionSettings(Frozen):
         description="how long the final order gets (and, after the walk deadline, the phase) "
         "before whatever is still open is canceled and reported",
     )
+    deadline_cancel_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=120,
+        description="after the phase deadline's cancels, how long to wait for each order to be "
+        "final (a cancel can be pending while the order fills): the walks then report the fills "
+        "the positions check will see; what is still open after it is reported and left to the "
+        "teardown",
+    )
     task_overhead_seconds: float = Field(
         default=60.0,
         ge=0,
