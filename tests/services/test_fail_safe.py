@@ -55,23 +55,40 @@ def _ledger(adapters: Adapters) -> TradeLedger:
     return TradeLedger(adapters.store, "acct-1", adapters.clock)
 
 
-def _place(adapters: Adapters, run: RunContext, symbol: str, qty: str = "1") -> str:
-    """Place a resting limit sell through the ledger, as a phase would."""
-    task = run.task("execute_sells")
-    cid = client_order_id(task, symbol, Side.SELL)
+def _place(
+    adapters: Adapters, run: RunContext, symbol: str, qty: str = "1", side: Side = Side.SELL
+) -> str:
+    """Place a resting limit order through the ledger, as the phase of `side` would."""
+    task = run.task("execute_sells" if side is Side.SELL else "execute_buys")
+    cid = client_order_id(task, symbol, side)
     broker = LedgeredBroker(adapters.broker, _ledger(adapters), run.session, task)
+    limit = D(200) if side is Side.SELL else D(100)
     broker.submit_order(
         OrderIntent(
             client_order_id=cid,
             run_id=run.run_id,
             symbol=symbol,
-            side=Side.SELL,
+            side=side,
             order_type="limit",
             qty=D(qty),
-            limit_price=D(200),
+            limit_price=limit,
         )
     )
     return cid
+
+
+def _intend(ledger: TradeLedger, symbol: str, qty: str) -> OrderIntent:
+    """Record a sell intent of RUN as its phase does before the request; send nothing."""
+    task = RUN.task("execute_sells")
+    intent = OrderIntent(
+        client_order_id=client_order_id(task, symbol, Side.SELL),
+        run_id=RUN.run_id,
+        symbol=symbol,
+        side=Side.SELL,
+        qty=D(qty),
+    )
+    ledger.intend(SESSION, task, intent)
+    return intent
 
 
 def _plan(adapters: Adapters, weights: dict[str, str]) -> RebalancePlan:
@@ -111,15 +128,7 @@ def test_cleanup_closes_an_intent_the_broker_never_received() -> None:
     broker = FakeBroker(PRICES)
     adapters = _adapters(broker)
     ledger = _ledger(adapters)
-    task = RUN.task("execute_sells")
-    intent = OrderIntent(
-        client_order_id=client_order_id(task, "SPY", Side.SELL),
-        run_id=RUN.run_id,
-        symbol="SPY",
-        side=Side.SELL,
-        qty=D(1),
-    )
-    ledger.intend(SESSION, task, intent)  # then the worker died before the request
+    intent = _intend(ledger, "SPY", "1")  # then the worker died before the request
 
     result = cancel_run_orders(RUN, ledger, broker, adapters.clock, "worker lost")
 
@@ -312,18 +321,7 @@ def test_a_retry_whose_new_buys_size_to_nothing_still_works_the_earlier_tries_or
     execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
     # The first try rested its SPY buy, then its worker was lost; the order holds the money.
     task = RUN.task("execute_buys")
-    spy = client_order_id(task, "SPY", Side.BUY)
-    LedgeredBroker(broker, _ledger(adapters), RUN.session, task).submit_order(
-        OrderIntent(
-            client_order_id=spy,
-            run_id=RUN.run_id,
-            symbol="SPY",
-            side=Side.BUY,
-            order_type="limit",
-            qty=D(10),
-            limit_price=D(100),
-        )
-    )
+    _place(adapters, RUN, "SPY", qty="10", side=Side.BUY)
     broker.cash = D(0)
     broker.fill_limits = True
 
@@ -468,16 +466,8 @@ def test_a_request_the_broker_never_confirmed_is_not_reported_as_nothing_working
     broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0))
     adapters = _adapters(broker)
     _plan(adapters, {"QQQ": "1"})
-    task = RUN.task("execute_sells")
-    intent = OrderIntent(
-        client_order_id=client_order_id(task, "SPY", Side.SELL),
-        run_id=RUN.run_id,
-        symbol="SPY",
-        side=Side.SELL,
-        qty=D(10),
-    )
     ledger = _ledger(adapters)
-    ledger.intend(SESSION, task, intent)
+    _intend(ledger, "SPY", "10")
 
     def down(*args: object) -> None:
         raise BrokerError("HTTP 503")
