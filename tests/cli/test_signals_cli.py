@@ -166,3 +166,43 @@ def test_signals_starts_without_the_heavy_libraries(prices: Path, strategy: Path
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_symbol_without_bars_is_warned_about_without_explain(
+    prices: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "typo.clj"
+    typo.write_text('(defsymphony "x" {} (weight-equal [(asset "AAA") (asset "AAAA")]))')
+    argv = ["signals", "--strategy", str(typo), "--prices", str(prices), "--as-of", "2024-06-28"]
+    code = main([*argv, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out) == {"AAA": "0.5", "AAAA": "0.5"}
+    assert "warning: typo: no bars for AAAA: held anyway (is the ticker right?)" in err
+
+
+def test_a_python_file_given_as_strategy_runs_as_a_python_strategy(
+    prices: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code_file = tmp_path / "pick.py"
+    code_file.write_text('SYMBOLS = ("AAA",)\n\ndef weights(view):\n    return {"AAA": 1.0}\n')
+    argv = ["signals", "--strategy", str(code_file), "--prices", str(prices)]
+    code = main([*argv, "--as-of", "2024-06-28", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out) == {"AAA": "1"}
+
+
+def test_a_misspelt_portfolio_key_is_named_without_claiming_the_list_is_empty(
+    prices: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(
+        "strategies:\n  - {name: fixed, kind: fixed, allocation: 1, weigths: {AAA: 1}}\n"
+    )
+    argv = ["signals", "--portfolio", str(config), "--prices", str(prices)]
+    code = main([*argv, "--as-of", "2024-06-28"])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert "strategies.0.fixed.weigths: Extra inputs are not permitted" in err
+    assert "at least 1 item" not in err

@@ -173,6 +173,7 @@ def test_missing_symbols_and_short_moving_averages_fail_with_location() -> None:
         ('(moving-average-price "UP")', "window"),
         ('(rsi "UP" {:window 0})', "at least 1"),
         ('(filter (asset "UP") [(asset "UP")])', "indicator call"),
+        ('(filter (rsi {:window 2}) (select-top 0) [(asset "UP")])', "count must be at least 1"),
     ],
 )
 def test_malformed_operators_are_rejected_when_loaded(body: str, message: str) -> None:

@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         _table(targets, out)
         if args.explain:
             explain_targets(targets, out)
+    if not args.explain:
+        warn_targets(targets, err)
     if args.timing:
         err.write(f"seconds={seconds:.6f}\n")
     return 0
@@ -119,6 +121,13 @@ def explain_targets(targets: TargetAllocation, out: TextIO) -> None:
             out.write(f"  {step.where}  {step.what}\n")
         for warning in c.warnings:
             out.write(f"  warning: {warning}\n")
+
+
+def warn_targets(targets: TargetAllocation, out: TextIO) -> None:
+    """Write each strategy's warnings (a symbol without bars, a substituted value)."""
+    for c in targets.contributions:
+        for warning in c.warnings:
+            out.write(f"warning: {c.strategy}: {warning}\n")
 
 
 def total(weights: dict[str, str]) -> Decimal:

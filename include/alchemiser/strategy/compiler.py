@@ -292,6 +292,8 @@ class Compiler:
             if len(selector.items) != 2:
                 raise _fail("select-top/select-bottom take one number", selector)
             count = int(_number(selector.items[1], "the count"))
+            if count < 1:
+                raise _fail(f"{select_head}: the count must be at least 1", selector.items[1])
             select = "top" if select_head == "select-top" else "bottom"
         return Filter(
             metric,

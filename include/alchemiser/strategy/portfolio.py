@@ -141,13 +141,17 @@ def _contribution(
     missing: tuple[str, ...],
 ) -> StrategyContribution:
     dropped = "dropped wherever it is scored" if spec.kind == "symphony" else "not in the view"
+    held = "held anyway (is the ticker right?)"
     return StrategyContribution(
         strategy=spec.name,
         allocation=spec.allocation,
         weights=weights_from_mapping(weights),
         kind=spec.kind,
         trace=tuple(DecisionStep(where=str(s.where), what=s.text) for s in trace.steps),
-        warnings=(*(f"no bars for {s}: {dropped}" for s in missing), *trace.warnings),
+        warnings=(
+            *(f"no bars for {s}: {held if s in weights else dropped}" for s in missing),
+            *trace.warnings,
+        ),
     )
 
 
@@ -166,29 +170,38 @@ def allocate_portfolio(
 
 
 def portfolio_of_files(paths: list[Path]) -> LoadedPortfolio:
-    """Return symphony files as one portfolio, each given an equal allocation."""
+    """Return strategy files as one portfolio, each given an equal allocation.
+
+    A `.py` file is a Python strategy (its function `weights`); any other file is a symphony.
+    """
     share = Decimal(1) / len(paths)
-    specs: list[SymphonyStrategy] = []
+    specs: list[SymphonyStrategy | PythonStrategy] = []
     names: set[str] = set()
     for i, path in enumerate(paths):
         name = _SAFE.sub("_", path.stem) or "symphony"
         if name in names:
             name = f"{name}.{i + 1}"
         names.add(name)
-        specs.append(
-            SymphonyStrategy(kind="symphony", name=name, allocation=share, path=str(path.resolve()))
-        )
+        where = str(path.resolve())
+        if path.suffix == ".py":
+            specs.append(PythonStrategy(kind="python", name=name, allocation=share, path=where))
+        else:
+            specs.append(SymphonyStrategy(kind="symphony", name=name, allocation=share, path=where))
     config = PortfolioConfig(strategies=tuple(specs))
     digest = hashlib.sha256()
     symphonies: dict[str, Symphony] = {}
+    python: dict[str, PythonCode] = {}
     for spec in specs:
         path = Path(spec.path)
         try:
-            symphonies[spec.name] = load_symphony(path)
+            if isinstance(spec, PythonStrategy):
+                python[spec.name] = load_python(spec.name, path, spec.function, spec.path)
+            else:
+                symphonies[spec.name] = load_symphony(path)
             digest.update(path.read_bytes())
         except StrategyError as exc:
             raise StrategyFailedError(spec.name, exc) from exc
-    return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12])
+    return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12], python)
 
 
 def rebalance_rules(portfolio: LoadedPortfolio) -> dict[str, RebalanceRule]:

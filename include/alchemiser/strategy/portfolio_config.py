@@ -110,8 +110,13 @@ def load_portfolio_config(path: Path) -> PortfolioConfig:
         # Numbers are re-read as strings so weights stay exact Decimals, never binary floats.
         return PortfolioConfig.model_validate(_decimals(raw))
     except ValidationError as exc:
+        errors = exc.errors()
+        # A list whose every item failed is also reported as too short; the items say why.
+        failed = {err["loc"][:1] for err in errors if len(err["loc"]) > 1}
         details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in errors
+            if not (err["type"] == "too_short" and err["loc"] in failed)
         )
         raise ConfigError(f"{path}: invalid portfolio config: {details}") from exc
 
