@@ -206,3 +206,21 @@ def test_a_misspelt_portfolio_key_is_named_without_claiming_the_list_is_empty(
     assert code == 1
     assert "strategies.0.fixed.weigths: Extra inputs are not permitted" in err
     assert "at least 1 item" not in err
+
+
+def test_prices_that_stop_long_before_the_as_of_date_are_refused_naming_the_symbol(
+    prices: Path, strategy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bbb = prices / "BBB.csv"
+    lines = bbb.read_text().splitlines()
+    bbb.write_text("\n".join(line for line in lines if line < "2024-03-01" or line[0] == "d"))
+    argv = ["signals", "--strategy", str(strategy), "--prices", str(prices)]
+    code = main([*argv, "--as-of", "2024-06-28", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert "prices stop more than 7 days before --as-of 2024-06-28 (BBB ends 2024-02-29)" in err
+    # As of a date they cover the same files are fine, and so 4 days past BBB's end (as far
+    # as a weekend and a holiday put the last session).
+    assert main([*argv, "--as-of", "2024-02-29", "--format", "json"]) == 0
+    assert main([*argv, "--as-of", "2024-03-04", "--format", "json"]) == 0

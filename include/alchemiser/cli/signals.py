@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TextIO
 
 from alchemiser.domain.allocation import TargetAllocation
-from alchemiser.domain.errors import ConfigError
+from alchemiser.domain.errors import ConfigError, MarketDataError
 from alchemiser.marketdata.columns import read_csv_history
+from alchemiser.strategy.history import PriceHistory
 from alchemiser.strategy.portfolio import (
     LoadedPortfolio,
     allocate_portfolio,
@@ -28,6 +29,11 @@ from alchemiser.strategy.portfolio import (
 )
 from alchemiser.strategy.portfolio_config import load_portfolio_config
 from alchemiser.strategy.symphony import Engine
+
+STALE_DAYS = 7
+"""A symbol whose last bar on or before --as-of is more than this many days older is stale: no
+weekend, holiday or closure of the NYSE left a longer gap between two sessions (the longest, 10 to
+17 September 2001, is 7), so only a file that stops early is refused."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     portfolio = load_strategies(args)
     parse_seconds = time.perf_counter() - started
     history = read_csv_history(args.prices, portfolio.symbols)  # not timed: reading files
+    refuse_stale(history, args.as_of, args.prices)
     started = time.perf_counter()
     engine = Engine(history)
     targets = allocate_portfolio(portfolio, engine, args.as_of, run_id="cli")
@@ -121,6 +128,25 @@ def explain_targets(targets: TargetAllocation, out: TextIO) -> None:
             out.write(f"  {step.where}  {step.what}\n")
         for warning in c.warnings:
             out.write(f"  warning: {warning}\n")
+
+
+def refuse_stale(history: PriceHistory, as_of: date, where: Path) -> None:
+    """Raise MarketDataError naming each symbol whose bars stop more than STALE_DAYS before
+    `as_of`: its strategies would decide on an old close without a word."""
+    stale = []
+    for symbol in history.symbols:
+        series = history.get(symbol)
+        count = series.count_until(as_of.toordinal()) if series is not None else 0
+        if series is None or count == 0:
+            continue  # no bar before as-of at all: the strategies say "no bars for" it
+        last = date.fromordinal(int(series.dates[count - 1]))
+        if (as_of - last).days > STALE_DAYS:
+            stale.append(f"{symbol} ends {last}")
+    if stale:
+        raise MarketDataError(
+            f"{where}: prices stop more than {STALE_DAYS} days before --as-of {as_of} "
+            f"({', '.join(stale)}): update the files or pick an earlier --as-of"
+        )
 
 
 def warn_targets(targets: TargetAllocation, out: TextIO) -> None:
