@@ -224,6 +224,17 @@ def test_a_broken_portfolio_config_names_the_file_and_field(tmp_path: Path) -> N
         compute_signals(RUN, path, FakeStore())
 
 
+def test_a_share_class_named_twice_in_fixed_weights_is_refused(tmp_path: Path) -> None:
+    # `BRK/B` and `BRK.B` are one symbol: the later weight would silently replace the first.
+    path = tmp_path / "twice.yaml"
+    path.write_text(
+        "strategies:\n  - {name: a, kind: fixed, allocation: 1,"
+        " weights: {BRK/B: 0.5, BRK.B: 0.5}}\n"
+    )
+    with pytest.raises(ConfigError, match=r"twice\.yaml: .*two keys name BRK\.B"):
+        compute_signals(RUN, path, FakeStore())
+
+
 def test_a_retried_buy_task_adopts_its_filled_orders_instead_of_failing_for_money(
     config: Path,
 ) -> None:

@@ -28,10 +28,17 @@ class FixedWeightStrategy(Frozen):
     @field_validator("weights", mode="before")
     @classmethod
     def _canonical_symbols(cls, raw: object) -> object:
-        # `BRK/B: 0.1` in YAML means the same share class as `BRK.B`.
-        if isinstance(raw, dict):
-            return {canonical(k) if isinstance(k, str) else k: v for k, v in raw.items()}
-        return raw
+        # `BRK/B: 0.1` in YAML means the same share class as `BRK.B`: both keys at once would
+        # silently keep only the later weight, so they are refused.
+        if not isinstance(raw, dict):
+            return raw
+        weights: dict[object, object] = {}
+        for key, value in raw.items():
+            symbol = canonical(key) if isinstance(key, str) else key
+            if symbol in weights:
+                raise ValueError(f"two keys name {symbol}: give its weight once")
+            weights[symbol] = value
+        return weights
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> FixedWeightStrategy:
