@@ -181,6 +181,9 @@ def test_the_portfolio_page_shows_the_account_not_a_later_backfills_simulated_bo
     assert "777,777.77" not in html  # the replay's simulated cash is not the account's
     assert f">{replayed.run_id}</a>" in html  # still listed among the recent runs
     assert "<td class='replayed'>replayed</td>" in html
+    # The slippage chart runs by session, not by the order the reports were written in.
+    chart = html.split("slippage per run", 1)[1].split("</svg>")[0]
+    assert chart.index("2026-11-19") < chart.index("2026-11-20")
 
 
 def test_with_only_replayed_sessions_the_page_says_no_run_read_the_account(

@@ -27,7 +27,10 @@ from alchemiser.services.render import PAGE_STYLE, report_blocks
 
 RECENT_RUNS = 30
 _READERS = 8
-_NAV_STYLE = "nav a{margin-right:1em}.empty{color:#777}svg.chart{display:block;margin:.4em 0}"
+_NAV_STYLE = (
+    "nav a{margin-right:1em}.empty{color:#777}svg.chart{display:block;margin:.4em 0}"
+    "td.note{white-space:normal;text-align:left;min-width:16em;max-width:28em}"
+)
 
 
 class RunNotFoundError(ArtifactNotFoundError):
@@ -76,9 +79,9 @@ def portfolio_page(store: ObjectStore, base: str) -> str:
     if latest is not None:
         parts += _positions(RunReport.model_validate_json(store.get(latest.report_key)), base)
     parts += ["<h2>Recent runs</h2>", _runs_table(runs[-RECENT_RUNS:][::-1], base)]
-    quality = [
+    quality = sorted(  # by session: the history is in the order reports were written
         (r.session.isoformat(), float(r.slippage_bps)) for r in runs if r.slippage_bps is not None
-    ]
+    )
     parts += [
         "<h2>Execution quality</h2>",
         series_chart(quality, "slippage per run, bps (positive = cost)", " bps"),
@@ -134,7 +137,7 @@ def _runs_table(runs: Sequence[RunSummary], base: str) -> str:
         f"<td>{'-' if r.slippage_bps is None else bps_text(r.slippage_bps)}</td>"
         f"<td>{r.orders_placed}</td>"
         f"<td>{'-' if r.portfolio_value is None else f'{r.portfolio_value:,.2f}'}</td>"
-        f"<td>{escape(r.note[:90])}</td></tr>"
+        f"<td class='note'>{escape(r.note[:90])}</td></tr>"
         for r in runs
     )
     empty = f"<tr><td colspan='{len(head)}'>(none)</td></tr>"
