@@ -17,7 +17,7 @@ from alchemiser.domain.errors import BrokerError
 from alchemiser.domain.history import RunHistory, RunSummary
 from alchemiser.domain.keys import EQUITY_CURVE, HISTORY_KEY
 from alchemiser.domain.plan import PlanSettings
-from alchemiser.domain.replay import EquityCurve, EquityPoint
+from alchemiser.domain.replay import REPLAY_ACCOUNT, EquityCurve, EquityPoint
 from alchemiser.domain.report import RunReport, TaskFailure
 from alchemiser.execution.settings import ExecutionSettings
 from alchemiser.ports import Adapters
@@ -250,3 +250,27 @@ def test_a_rerun_report_replaces_its_history_line_and_others_are_kept() -> None:
 def test_account_numbers_are_masked(account: str) -> None:
     assert mask(account).endswith(account[-4:])
     assert len(account) <= 4 or account not in mask(account)
+
+
+def test_a_replayed_session_is_not_shown_as_an_account_or_as_the_portfolio() -> None:
+    store = FakeStore()
+    replayed = RunSummary(
+        run_id="backfill__2025-06-02",
+        session=date(2025, 6, 2),
+        outcome="failed",  # a replay whose replay task failed: its book is still the simulated one
+        written_at="2025-06-02T21:00:00+00:00",
+        report_key="runs/2025-06-02/backfill__2025-06-02/report.json",
+        account_id=REPLAY_ACCOUNT,
+        traded_value=Decimal(0),
+        slippage_bps=None,
+        orders_placed=0,
+        portfolio_value=Decimal(100_000),
+    )
+    record_run(store, replayed)
+    client = signed_in(store)
+    ledger = client.get("/ledger", params={"session": "2025-06-02"}).text
+    assert mask(REPLAY_ACCOUNT) not in ledger  # not an account that ends in "play"
+    assert "replayed" in ledger
+    portfolio = client.get("/").text
+    assert "Positions versus targets" not in portfolio
+    assert "Only replayed sessions so far" in portfolio

@@ -17,11 +17,14 @@ from alchemiser.calendars.trading import calendar
 from alchemiser.domain.errors import MarketDataError
 from alchemiser.domain.keys import EQUITY_CURVE, book_key
 from alchemiser.domain.plan import PlanSettings
-from alchemiser.domain.replay import EquityCurve, ReplayBook, ReplayResult
+from alchemiser.domain.replay import REPLAY_ACCOUNT, EquityCurve, ReplayBook, ReplayResult
+from alchemiser.domain.report import RunReport, TaskFailure
+from alchemiser.notify.message import event_from_report
 from alchemiser.ports import Adapters
 from alchemiser.services.context import RunContext
 from alchemiser.services.plan import plan_rebalance
 from alchemiser.services.replay import ReplaySettings, replay_session
+from alchemiser.services.report import find_refs, write_report
 from alchemiser.services.signals import compute_signals
 from paper_exchange import AccountSeed, ExchangeConfig, PaperExchange
 from sandbox.processes import exchange_oracle
@@ -109,3 +112,35 @@ def test_a_session_without_bars_cannot_be_replayed(exchange: PaperExchange, tmp_
     config.write_text(CONFIG)
     with pytest.raises(MarketDataError, match="no daily bar for 2024-06-03"):
         _replay(date(2024, 6, 3), _adapters(exchange), config)  # before the exchange's history
+
+
+def test_a_replay_that_failed_is_reported_as_a_replay_never_against_the_live_account(
+    exchange: PaperExchange, tmp_path: Path
+) -> None:
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(CONFIG)
+    adapters = _adapters(exchange)
+    day = date(2025, 6, 2)
+    run = RunContext(
+        dag_id="daily_rebalance",
+        run_id=f"backfill__{day.isoformat()}",
+        session=day,
+        session_source="logical_date",
+    )
+    targets = compute_signals(run, config, adapters.store)
+    plan_rebalance(run, targets, adapters, PlanSettings(), ReplaySettings())
+    failed = TaskFailure(task_id="replay_session", kind="error", error="MarketDataError: x")
+    refs = find_refs(run, adapters, rebalanced_by=None)
+    ref = write_report(run, refs, adapters, live=True, failures=(failed,))
+
+    report = RunReport.model_validate_json(adapters.store.get(ref.key))
+    assert report.outcome == "failed"
+    assert report.live is None  # a backfill never trades: neither LIVE nor paper
+    assert report.venue.startswith("replay")
+    assert report.after is not None
+    assert report.after.account_id == REPLAY_ACCOUNT  # the simulated book, not the real account
+    assert report.after.portfolio_value == Decimal(100_000)
+    text = adapters.store.get(f"{run.prefix}/report.txt").decode()
+    assert "LIVE" not in text
+    event = event_from_report(run.dag_id, report, ref)
+    assert "LIVE" not in event.text()

@@ -16,7 +16,7 @@ from alchemiser.console.svg import paired_bars, series_chart
 from alchemiser.domain.errors import ArtifactNotFoundError
 from alchemiser.domain.history import RunSummary
 from alchemiser.domain.keys import EQUITY_CURVE, orders_prefix
-from alchemiser.domain.replay import EquityCurve
+from alchemiser.domain.replay import REPLAY_ACCOUNT, EquityCurve
 from alchemiser.domain.report import RunReport
 from alchemiser.domain.types import bps_text
 from alchemiser.ledger.entry import LedgerEntry
@@ -64,7 +64,7 @@ def portfolio_page(store: ObjectStore, base: str) -> str:
     runs = load_history(store).runs
     parts = ["<h1>Portfolio</h1>"]
     # A backfill's replayed sessions hold a simulated book: the positions are the account's.
-    traded = [r for r in runs if r.outcome != "replayed"]
+    traded = [r for r in runs if r.outcome != "replayed" and r.account_id != REPLAY_ACCOUNT]
     latest = next((r for r in reversed(traded) if r.portfolio_value is not None), None)
     if not runs:
         parts.append("<p class='empty'>No run has written a report yet.</p>")
@@ -182,12 +182,18 @@ def ledger_page(store: ObjectStore, session: date | None, base: str) -> str:
         for s in sessions[:20]
     )
     parts = ["<h1>Ledger</h1>", f"<p>sessions: {picker or '(none)'}</p>"]
-    accounts = sorted({r.account_id for r in runs if r.session == session and r.account_id})
+    ran = [r for r in runs if r.session == session]
+    accounts = sorted({r.account_id for r in ran if r.account_id not in {"", REPLAY_ACCOUNT}})
     for account in accounts:
         entries = _entries(store, account, session) if session else []
         parts.append(f"<h2>{session}, account {escape(mask(account))}</h2>")
         parts.append(html_table(_ledger_table(entries)))
-    if session is not None and not accounts:
+    if any(r.account_id == REPLAY_ACCOUNT for r in ran):
+        parts.append(
+            f"<p class='empty'>{session} was replayed (simulated fills at the close): "
+            "a replay sends no order and writes no ledger entry.</p>"
+        )
+    elif session is not None and not accounts:
         parts.append(f"<p class='empty'>No traded account recorded for {session}.</p>")
     return page(f"alchemiser ledger {session}", "".join(parts), base)
 

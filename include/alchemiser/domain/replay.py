@@ -21,6 +21,9 @@ from alchemiser.domain.types import (
     Symbol,
 )
 
+REPLAY_ACCOUNT = "replay"
+"""The account id of a replayed book: a simulated one, never a broker account."""
+
 
 class CostModel(Frozen):
     """What a simulated fill costs beyond the close: slippage on the price, a fee per order."""

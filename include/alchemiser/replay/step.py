@@ -15,11 +15,9 @@ from alchemiser.domain.allocation import TargetAllocation
 from alchemiser.domain.market import AssetInfo, Quote
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.portfolio import Holding, PortfolioSnapshot
-from alchemiser.domain.replay import CostModel, ReplayBook, SimulatedFill
+from alchemiser.domain.replay import REPLAY_ACCOUNT, CostModel, ReplayBook, SimulatedFill
 from alchemiser.planning.planner import build_plan
 from alchemiser.replay.simulate import simulate_fills
-
-REPLAY_ACCOUNT = "replay"
 
 
 def book_snapshot(

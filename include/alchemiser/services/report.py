@@ -23,7 +23,7 @@ from alchemiser.domain.keys import (
 from alchemiser.domain.orders import OrderStatus, PhaseResult, PhaseStatus
 from alchemiser.domain.plan import RebalancePlan
 from alchemiser.domain.portfolio import PortfolioSnapshot
-from alchemiser.domain.replay import ReplayResult
+from alchemiser.domain.replay import REPLAY_ACCOUNT, ReplayResult
 from alchemiser.domain.report import (
     ArtifactRef,
     OrderTally,
@@ -139,6 +139,8 @@ def write_report(
         for r in (refs.sells, refs.buys)
     )
     replay = load(store, refs.replay, ReplayResult) if refs.replay else None
+    # A replay whose replay task failed has no result, but its book is the simulated one still.
+    replayed = replay is not None or (before is not None and before.account_id == REPLAY_ACCOUNT)
     after, after_error = _after(run, adapters, targets, before, replay)
     outcome = _outcome(
         plan, sells, buys, rebalanced_by=refs.rebalanced_by, replay=replay, failures=failures
@@ -150,8 +152,8 @@ def write_report(
         ),
         session=run.session,
         session_source=run.session_source,
-        venue="replay (simulated fills at the close)" if replay else adapters.broker.venue,
-        live=None if replay else live,
+        venue="replay (simulated fills at the close)" if replayed else adapters.broker.venue,
+        live=None if replayed else live,
         outcome=outcome,
         note=_note(refs, plan, failures, orders, account_read=after is not None),
         targets=targets,
@@ -194,6 +196,8 @@ def _after(
         return before.model_copy(
             update={"cash": replay.after.cash, "holdings": replay.after.holdings}
         ), ""
+    if before is not None and before.account_id == REPLAY_ACCOUNT:
+        return before, ""  # the replay did not fill: the simulated book is as it was
     try:
         symbols = targets.symbols if targets else ()
         return take_snapshot(run.run_id, adapters, also_quote=symbols), ""
