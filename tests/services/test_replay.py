@@ -144,3 +144,26 @@ def test_a_replay_that_failed_is_reported_as_a_replay_never_against_the_live_acc
     assert "LIVE" not in text
     event = event_from_report(run.dag_id, report, ref)
     assert "LIVE" not in event.text()
+
+
+def test_a_replay_notification_says_what_was_simulated_and_that_no_order_was_sent(
+    exchange: PaperExchange, tmp_path: Path
+) -> None:
+    config = tmp_path / "portfolio.yaml"
+    config.write_text(CONFIG)
+    adapters = _adapters(exchange)
+    day = date(2025, 6, 2)
+    _replay(day, adapters, config)
+    run = RunContext(
+        dag_id="daily_rebalance",
+        run_id=f"backfill__{day.isoformat()}",
+        session=day,
+        session_source="logical_date",
+    )
+    ref = write_report(run, find_refs(run, adapters, rebalanced_by=None), adapters, live=True)
+    report = RunReport.model_validate_json(adapters.store.get(ref.key))
+    assert report.outcome == "replayed"
+    text = event_from_report(run.dag_id, report, ref).text()
+    assert "replay: 2 simulated fills at the close, 99,000.00; no order was sent" in text
+    assert "book 100,000.00 -> " in text
+    assert "LIVE" not in text

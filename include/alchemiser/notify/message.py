@@ -93,6 +93,13 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
         )
         details.append(f"traded value: {o.traded_value:,.2f}")
     details += [line for p in (report.sells, report.buys) if p is not None for line in _phase(p)]
+    if report.replay is not None:
+        r = report.replay
+        simulated = sum((f.value for f in r.fills), Decimal(0))
+        details.append(
+            f"replay: {len(r.fills)} simulated fills at the close, {simulated:,.2f}; "
+            f"no order was sent (book {r.before.value:,.2f} -> {r.after.value:,.2f})"
+        )
     details += [f"failed: {f.task_id} ({f.kind}): {f.error[:300]}" for f in report.failures]
     if report.cleanup and report.cleanup != NOTHING_LEFT_OPEN:
         details.append(f"cleanup: {report.cleanup}")
