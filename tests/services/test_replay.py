@@ -167,3 +167,4 @@ def test_a_replay_notification_says_what_was_simulated_and_that_no_order_was_sen
     assert "replay: 2 simulated fills at the close, 99,000.00; no order was sent" in text
     assert "book 100,000.00 -> " in text
     assert "LIVE" not in text
+    assert "venue: replay (simulated fills at the close)\n" in text  # said once, not twice

@@ -29,7 +29,7 @@ from alchemiser.services.context import RunContext
 from alchemiser.services.execute import SellsOutput, execute_buys, execute_sells
 from alchemiser.services.plan import PlanOutput, plan_rebalance
 from alchemiser.services.replay import ReplaySettings
-from alchemiser.services.report import ReportRefs, write_report
+from alchemiser.services.report import ReportRefs, find_refs, write_report
 from alchemiser.services.settlement import check_settlement
 from alchemiser.services.signals import compute_signals
 from tests.builders import SESSION, D
@@ -112,6 +112,13 @@ def test_buys_use_only_the_money_that_is_there(config: Path) -> None:
     assert phase.budget == D(5_000)
     assert phase.filled_value <= D(5_000) - D(100)  # the plan's 1% cash reserve stays
     assert broker.cash >= 0
+    # The run succeeded, but not with the book the plan asked for: its report says so.
+    ref = write_report(RUN, find_refs(RUN, adapters, None), adapters)
+    report = RunReport.model_validate_json(adapters.store.get(ref.key))
+    assert report.outcome == "success"
+    assert phase.scale is not None
+    assert report.note.startswith(f"Buys scaled down to {phase.scale * 100:.2f}% of the plan")
+    assert f"{phase.unbought:,.2f} unbought" in report.note
 
 
 @dataclass

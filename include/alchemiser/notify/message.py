@@ -55,8 +55,9 @@ class RunEvent(Frozen):
         """Return the body as lines of text."""
         body = [self.subject(), f"run: {self.run_id}", f"session: {self.session or 'unknown'}"]
         if self.venue:
-            live = {True: "LIVE money", False: "paper", None: "replay"}[self.live]
-            body.append(f"venue: {self.venue} ({live})")
+            # A replay's venue already says it is one ("replay (simulated fills ...)").
+            live = {True: " (LIVE money)", False: " (paper)", None: ""}[self.live]
+            body.append(f"venue: {self.venue}{live}")
         if self.outcome:
             body.append(f"outcome: {self.outcome}")
         body += list(self.details)

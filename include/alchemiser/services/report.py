@@ -155,7 +155,7 @@ def write_report(
         venue="replay (simulated fills at the close)" if replayed else adapters.broker.venue,
         live=None if replayed else live,
         outcome=outcome,
-        note=_note(refs, plan, failures, orders, account_read=after is not None),
+        note=_note(refs, plan, buys, failures, orders, account_read=after is not None),
         targets=targets,
         plan=plan,
         before=before,
@@ -256,6 +256,7 @@ def _traded(plan: RebalancePlan, sells: PhaseResult | None, buys: PhaseResult | 
 def _note(
     refs: ReportRefs,
     plan: RebalancePlan | None,
+    buys: PhaseResult | None,
     failures: tuple[TaskFailure, ...],
     orders: OrderTally | None,
     *,
@@ -282,6 +283,13 @@ def _note(
         )
     if plan is not None and plan.is_empty:
         return "the book is within its rebalance band of the targets: nothing to trade"
+    if buys is not None and buys.scale is not None and buys.scale < 1:
+        # A success, but not the book the plan asked for: say so where the outcome is read.
+        return (
+            f"Buys scaled down to {buys.scale * 100:.2f}% of the plan by the buying budget "
+            f"{buys.budget or 0:,.2f}: {buys.unbought or 0:,.2f} unbought, which the next "
+            "session's plan picks up."
+        )
     return ""
 
 
