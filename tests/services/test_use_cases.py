@@ -23,6 +23,7 @@ from alchemiser.domain.orders import PhaseResult, PhaseStatus, TopOfBook
 from alchemiser.domain.plan import PlanSettings, RebalancePlan
 from alchemiser.domain.report import ArtifactRef, RunReport
 from alchemiser.execution.settings import ExecutionSettings
+from alchemiser.notify.message import event_from_report
 from alchemiser.ports import Adapters
 from alchemiser.risk.gate import SignalGateError
 from alchemiser.services.context import RunContext
@@ -87,6 +88,14 @@ def test_a_full_run_reaches_the_targets_and_reports_every_fill(config: Path) -> 
     text = adapters.store.get(f"{RUN.prefix}/report.txt").decode()
     assert "outcome SUCCESS" in text
     assert report.derived_from[0] == "target_allocation:manual__1"
+    # A dollar or so left unbought, or the slippage buffer's 99.99%: not worth a note, nor
+    # "SCALED DOWN" in the notification (the next plan would not trade it either).
+    assert report.buys is not None
+    assert 0 < (report.buys.unbought or 0) < D(10)
+    assert report.note == ""
+    buffered = report.buys.model_copy(update={"scale": D("0.9999")})
+    quiet = report.model_copy(update={"buys": buffered})
+    assert "SCALED DOWN" not in event_from_report("daily_rebalance", quiet, ref).text()
 
 
 def test_a_retried_sell_task_adopts_its_orders_instead_of_placing_new_ones(config: Path) -> None:
@@ -117,8 +126,13 @@ def test_buys_use_only_the_money_that_is_there(config: Path) -> None:
     report = RunReport.model_validate_json(adapters.store.get(ref.key))
     assert report.outcome == "success"
     assert phase.scale is not None
-    assert report.note.startswith(f"Buys scaled down to {phase.scale * 100:.2f}% of the plan")
-    assert f"{phase.unbought:,.2f} unbought" in report.note
+    assert phase.unbought is not None
+    assert report.note.startswith(
+        f"Buys left {phase.unbought:,.2f} unbought (scaled down to {phase.scale * 100:.2f}% of "
+        "the plan by the buying budget 5,000.00)"
+    )
+    text = event_from_report("daily_rebalance", report, ref).text()
+    assert f"SCALED DOWN to {phase.scale * 100:.1f}% by the buying budget" in text
 
 
 @dataclass

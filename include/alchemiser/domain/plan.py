@@ -83,6 +83,11 @@ class PlanSettings(Frozen):
     cash_reserve_pct: Weight = Field(default=Decimal("0.01"))
     min_trade_pct: Weight = Field(default=Decimal("0.01"))
     min_trade_amount: NonNegativeMoney = Field(default=Decimal("1"))
+
+    def trade_threshold(self, portfolio_value: Decimal) -> Decimal:
+        """Return the smallest trade worth making: a drift under it stays in the band."""
+        return max(self.min_trade_amount, portfolio_value * self.min_trade_pct)
+
     max_quote_age_seconds: int = Field(
         default=300,
         gt=0,
@@ -145,6 +150,11 @@ class RebalancePlan(Artifact):
     def is_empty(self) -> bool:
         """Return True when nothing needs to trade."""
         return not self.items
+
+    @property
+    def min_trade(self) -> Decimal:
+        """Return the smallest trade this plan would make (under it, a drift stays)."""
+        return self.settings.trade_threshold(self.portfolio_value)
 
     def held_line(self) -> str:
         """Return the held symbols and why, in one line (empty when none)."""

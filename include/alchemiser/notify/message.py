@@ -93,7 +93,8 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
             + (f", {o.unconfirmed} unconfirmed (may be working)" if o.unconfirmed else "")
         )
         details.append(f"traded value: {o.traded_value:,.2f}")
-    details += [line for p in (report.sells, report.buys) if p is not None for line in _phase(p)]
+    worth = report.plan.min_trade if report.plan is not None else Decimal(0)
+    details += [_phase(p, worth) for p in (report.sells, report.buys) if p is not None]
     if report.replay is not None:
         r = report.replay
         simulated = sum((f.value for f in r.fills), Decimal(0))
@@ -128,12 +129,14 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
     )
 
 
-def _phase(phase: PhaseResult) -> list[str]:
+def _phase(phase: PhaseResult, worth_a_trade: Decimal) -> str:
     filled = sum(1 for w in phase.walks if w.outcome.value == "filled")
     line = f"{phase.phase}: {phase.status.value}, {filled}/{len(phase.walks)} filled"
     line += f", {phase.filled_value:,.2f} traded"
-    if phase.scale is not None and phase.scale < 1:
+    unbought = phase.unbought or Decimal(0)
+    if phase.scale is not None and phase.scale < 1 and unbought >= worth_a_trade:
+        # Only when what is left is worth a trade: the slippage buffer always leaves a little.
         line += f", SCALED DOWN to {phase.scale * 100:.1f}% by the buying budget"
-    if phase.unbought and phase.unbought > Decimal(0):
-        line += f", {phase.unbought:,.2f} unbought"
-    return [line]
+    if unbought > 0:
+        line += f", {unbought:,.2f} unbought"
+    return line

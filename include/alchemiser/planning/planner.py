@@ -49,7 +49,7 @@ def build_plan(
         raise PlanningError(f"portfolio value is {value}: nothing to rebalance")
     reserve = (value * settings.cash_reserve_pct).quantize(CENT, ROUND_DOWN)
     investable = value - reserve
-    threshold = max(settings.min_trade_amount, value * settings.min_trade_pct)
+    threshold = settings.trade_threshold(value)
 
     symbols = sorted(set(targets.symbols) | {h.symbol for h in snapshot.holdings})
     blocked = {s: b for s in symbols if (b := _blocked_by(s, snapshot, settings)) is not None}

@@ -283,13 +283,17 @@ def _note(
         )
     if plan is not None and plan.is_empty:
         return "the book is within its rebalance band of the targets: nothing to trade"
-    if buys is not None and buys.scale is not None and buys.scale < 1:
-        # A success, but not the book the plan asked for: say so where the outcome is read.
-        return (
-            f"Buys scaled down to {buys.scale * 100:.2f}% of the plan by the buying budget "
-            f"{buys.budget or 0:,.2f}: {buys.unbought or 0:,.2f} unbought, which the next "
-            "session's plan picks up."
+    unbought = buys.unbought or Decimal(0) if buys is not None else Decimal(0)
+    if plan is not None and buys is not None and unbought >= plan.min_trade:
+        # A success, but not the book the plan asked for: said where the outcome is read, when
+        # what was left is worth a trade (the slippage buffer always leaves a little).
+        why = (
+            f"scaled down to {buys.scale * 100:.2f}% of the plan by the buying budget "
+            f"{buys.budget or 0:,.2f}"
+            if buys.scale is not None and buys.scale < 1
+            else "not all of them filled"
         )
+        return f"Buys left {unbought:,.2f} unbought ({why}); the next session's plan picks it up."
     return ""
 
 
