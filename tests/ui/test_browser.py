@@ -301,13 +301,17 @@ class MadeAirflow(AirflowRestMixin):
     def wait_until_ready(self) -> None:
         """Read its output up to the Ctrl-C line, then sign in as the line it printed says."""
         assert self.process.stdout is not None
+        # Read the pipe's file descriptor itself: a buffered readline() can take several lines
+        # off the pipe and return one, and select() then never wakes for the rest (it hung
+        # here once, the ready line sitting in the reader's buffer).
+        fd = self.process.stdout.fileno()
         deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline and self.process.poll() is None:
-            ready, _, _ = select.select([self.process.stdout], [], [], 1)
-            if ready:
-                self.output += self.process.stdout.readline()
-                if "Ctrl-C" in self.output:
-                    break
+        while time.monotonic() < deadline and "Ctrl-C" not in self.output:
+            ready, _, _ = select.select([fd], [], [], 1)
+            chunk = os.read(fd, 65536) if ready else b""
+            if ready and not chunk:
+                break  # the process closed its output: it is gone
+            self.output += chunk.decode(errors="replace")
         match, exchange = READY.search(self.output), EXCHANGE.search(self.output)
         assert match is not None, f"make airflow did not get ready:\n{self.output}"
         assert exchange is not None, self.output
