@@ -31,6 +31,7 @@ def test_a_backfill_run_replays_its_own_date_and_says_the_session_param_is_ignor
     with structlog.testing.capture_logs() as logs:
         run = wiring.run_context(_context("backfill", {"session": "2026-11-20"}, NY_CLOSE))
     assert (run.session, run.session_source) == (date(2026, 11, 13), "logical_date")
+    assert run.backfill  # so build_plan replays it even when it is the broker's session
     warned = [e for e in logs if e["event"] == "session param ignored"]
     assert "backfill" in warned[0]["reason"]
     assert "2026-11-20" in warned[0]["reason"]
@@ -40,6 +41,7 @@ def test_a_manual_run_takes_the_typed_session() -> None:
     with structlog.testing.capture_logs() as logs:
         run = wiring.run_context(_context("manual", {"session": "2026-11-20"}, None))
     assert (run.session, run.session_source) == (date(2026, 11, 20), "param")
+    assert not run.backfill
     assert not [e for e in logs if e["event"] == "session param ignored"]
 
 

@@ -146,6 +146,29 @@ def test_a_replay_that_failed_is_reported_as_a_replay_never_against_the_live_acc
     assert "LIVE" not in event.text()
 
 
+def test_a_backfill_that_failed_before_its_plan_is_reported_as_a_replay(
+    exchange: PaperExchange,
+) -> None:
+    adapters = _adapters(exchange)
+    day = date(2025, 6, 2)
+    run = RunContext(
+        dag_id="daily_rebalance",
+        run_id=f"backfill__{day.isoformat()}",
+        session=day,
+        session_source="logical_date",
+        backfill=True,
+    )
+    failed = TaskFailure(task_id="compute_signals", kind="error", error="StrategyError: x")
+    refs = find_refs(run, adapters, rebalanced_by=None)
+    ref = write_report(run, refs, adapters, live=True, failures=(failed,))
+
+    report = RunReport.model_validate_json(adapters.store.get(ref.key))
+    assert report.outcome == "failed"
+    assert report.live is None  # no plan says so yet, but a backfill never trades
+    assert report.venue.startswith("replay")
+    assert "LIVE" not in event_from_report(run.dag_id, report, ref).text()
+
+
 def test_a_replay_notification_says_what_was_simulated_and_that_no_order_was_sent(
     exchange: PaperExchange, tmp_path: Path
 ) -> None:

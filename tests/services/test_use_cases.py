@@ -14,6 +14,7 @@ from alchemiser.domain.errors import (
     ConfigError,
     InsufficientBuyingPowerError,
     MarketClosedError,
+    MarketDataError,
     OrderRejectedError,
     PhaseFailedError,
     SessionMismatchError,
@@ -181,6 +182,23 @@ def test_a_buy_sized_without_a_usable_quote_never_spends_more_than_its_share(
     assert phase.scale is not None
     assert spy.filled_value <= item.trade_amount * phase.scale  # not 4% over at the plan's price
     assert phase.filled_value <= D(10_000)
+
+
+def test_a_backfill_run_for_the_brokers_own_session_replays_it_and_never_trades(
+    config: Path,
+) -> None:
+    # A backfill range reaching today: the session is the broker's, yet a backfill only
+    # replays; before the close there is no bar to replay it on, and it says so.
+    broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
+    adapters = _adapters(broker)
+    backfill = RUN.model_copy(update={"backfill": True})
+    targets = compute_signals(backfill, config, adapters.store)
+    with pytest.raises(MarketDataError, match=r"no daily bar for 2026-11-20; cannot replay it"):
+        plan_rebalance(backfill, targets, adapters, PlanSettings(), ReplaySettings())
+    assert broker.submissions == []
+    # The same session in a manual run is the live one.
+    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    assert planned.mode == "trade"
 
 
 def test_no_buying_power_means_no_buys_and_a_clear_error(config: Path) -> None:

@@ -59,6 +59,11 @@ class RunContext(Frozen):
     run_id: RunId
     session: date
     session_source: SessionSource = Field(description="where the session came from")
+    backfill: bool = Field(
+        default=False,
+        description="an Airflow backfill run: it replays its session, even the broker's current "
+        "one, and never trades",
+    )
 
     @property
     def prefix(self) -> str:

@@ -139,8 +139,13 @@ def write_report(
         for r in (refs.sells, refs.buys)
     )
     replay = load(store, refs.replay, ReplayResult) if refs.replay else None
-    # A replay whose replay task failed has no result, but its book is the simulated one still.
-    replayed = replay is not None or (before is not None and before.account_id == REPLAY_ACCOUNT)
+    # A replay whose replay task failed has no result, but its book is the simulated one still;
+    # a backfill replays whatever failed, before its plan included: it never trades.
+    replayed = (
+        replay is not None
+        or run.backfill
+        or (before is not None and before.account_id == REPLAY_ACCOUNT)
+    )
     after, after_error = _after(run, adapters, targets, before, replay)
     outcome = _outcome(
         plan, sells, buys, rebalanced_by=refs.rebalanced_by, replay=replay, failures=failures

@@ -43,7 +43,11 @@ def run_context(context: Mapping[str, Any]) -> RunContext:
         param, dag_run.logical_date, dag_run.run_after, _latest_opened_session, backfill=backfill
     )
     return RunContext(
-        dag_id=dag_run.dag_id, run_id=dag_run.run_id, session=session, session_source=source
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        session=session,
+        session_source=source,
+        backfill=backfill,
     )
 
 
