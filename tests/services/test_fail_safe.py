@@ -15,7 +15,7 @@ from alchemiser.adapters.alpaca.settings import AlpacaSettings
 from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError, PartialRunError
 from alchemiser.domain.market import BrokerPosition
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus, PhaseResult, WalkOutcome
-from alchemiser.domain.plan import PlanSettings, RebalancePlan, Side
+from alchemiser.domain.plan import PlanSettings, Side
 from alchemiser.domain.report import NOTHING_LEFT_OPEN, ArtifactRef, RunReport, TaskFailure
 from alchemiser.execution.hours import SessionTimingError, check_timeline, worst_case_seconds
 from alchemiser.execution.positions import PositionMismatchError
@@ -91,14 +91,15 @@ def _intend(ledger: TradeLedger, symbol: str, qty: str) -> OrderIntent:
     return intent
 
 
-def _plan(adapters: Adapters, weights: dict[str, str]) -> RebalancePlan:
+def _plan(adapters: Adapters, weights: dict[str, str]) -> ArtifactRef:
+    """Save targets, the book before and the plan to them, as build_plan does; return the plan's
+    reference."""
     allocation = targets(weights, run_id=RUN.run_id)
     snap = take_snapshot(RUN.run_id, adapters, also_quote=allocation.symbols)
     save(adapters.store, RUN.prefix, "portfolio_before", snap, "before")
     save(adapters.store, RUN.prefix, "target_allocation", allocation, "targets")
     plan = build_plan(allocation, snap, PlanSettings(cash_reserve_pct=D(0)))
-    save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
-    return plan
+    return save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
 
 
 def test_cleanup_cancels_only_this_runs_open_orders_and_records_it() -> None:
@@ -237,8 +238,7 @@ def test_a_report_is_written_when_no_plan_was_made_and_the_broker_is_down() -> N
 def test_the_kill_switch_before_a_retry_cancels_what_the_earlier_try_placed() -> None:
     broker = FakeBroker(PRICES, positions={"SPY": D(10)}, fill_limits=False)
     adapters = _adapters(broker)
-    plan = _plan(adapters, {"QQQ": "1"})
-    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    ref = _plan(adapters, {"QQQ": "1"})
     task = RUN.task("execute_sells")
     # The earlier try placed the walk's first order, then its worker was lost.
     cid = _place(adapters, RUN, "SPY")
@@ -254,8 +254,7 @@ def test_the_kill_switch_before_a_retry_cancels_what_the_earlier_try_placed() ->
 def test_positions_that_moved_since_the_plan_refuse_the_sells() -> None:
     broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0))
     adapters = _adapters(broker)
-    plan = _plan(adapters, {"QQQ": "1"})
-    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    ref = _plan(adapters, {"QQQ": "1"})
     broker.positions["SPY"] = D(7)  # a manual trade between the plan and the sells
 
     with pytest.raises(PositionMismatchError, match="SPY: expected 10, broker holds 7"):
@@ -266,8 +265,7 @@ def test_positions_that_moved_since_the_plan_refuse_the_sells() -> None:
 def test_a_retry_counts_the_fills_of_this_runs_earlier_try_as_expected() -> None:
     broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False)
     adapters = _adapters(broker)
-    plan = _plan(adapters, {"QQQ": "1"})
-    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    ref = _plan(adapters, {"QQQ": "1"})
     task = RUN.task("execute_sells")
     # The earlier try's first order filled 4 of the 10 shares before its worker was lost.
     cid = _place(adapters, RUN, "SPY", qty="10")
@@ -298,8 +296,7 @@ class PositionsDown(FakeBroker):
 def test_a_retry_after_the_post_buy_check_failed_still_checks_the_positions() -> None:
     broker = PositionsDown(PRICES, positions={"SPY": D(10)}, cash=D(0))
     adapters = _adapters(broker)
-    plan = _plan(adapters, {"QQQ": "1"})
-    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    ref = _plan(adapters, {"QQQ": "1"})
     execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
     broker.positions["SPY"] = D(2)  # a manual trade while the run buys
     broker.down = 1  # and the broker fails the position list after the buys
@@ -316,8 +313,7 @@ def test_a_retry_after_the_post_buy_check_failed_still_checks_the_positions() ->
 def test_a_retry_whose_new_buys_size_to_nothing_still_works_the_earlier_tries_orders() -> None:
     broker = FakeBroker(PRICES, cash=D(2000), fill_limits=False)
     adapters = _adapters(broker)
-    plan = _plan(adapters, {"SPY": "0.5", "QQQ": "0.5"})
-    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    ref = _plan(adapters, {"SPY": "0.5", "QQQ": "0.5"})
     execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
     # The first try rested its SPY buy, then its worker was lost; the order holds the money.
     task = RUN.task("execute_buys")
@@ -370,8 +366,7 @@ def test_a_sell_whose_deadline_cancel_loses_to_a_fill_reports_the_fill() -> None
     adapters = Adapters(
         broker=broker, market_data=FakeMarketData(PRICES), store=FakeStore(), clock=clock
     )
-    plan = _plan(adapters, {"QQQ": "1"})
-    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    ref = _plan(adapters, {"QQQ": "1"})
 
     done = execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
 
@@ -424,8 +419,7 @@ def test_account_numbers_are_masked_in_messages() -> None:
 def test_the_tally_counts_filled_orders_and_the_traded_value() -> None:
     broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0))
     adapters = _adapters(broker)
-    plan = _plan(adapters, {"QQQ": "1"})
-    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    ref = _plan(adapters, {"QQQ": "1"})
     execute_sells(RUN, RUN.task("execute_sells"), ref, adapters, FAST)
     counts = tally(_ledger(adapters).entries(SESSION))
     assert counts.filled == 1
@@ -436,8 +430,7 @@ def test_the_tally_accounts_for_every_placed_order_re_priced_steps_included() ->
     # Limits never fill here: the walk re-prices (replaces) its steps, then its market order fills.
     broker = FakeBroker(PRICES, positions={"SPY": D(10)}, cash=D(0), fill_limits=False)
     adapters = _adapters(broker)
-    plan = _plan(adapters, {"QQQ": "1"})
-    ref = save(adapters.store, RUN.prefix, "rebalance_plan", plan, "plan")
+    ref = _plan(adapters, {"QQQ": "1"})
     settings = FAST.model_copy(
         update={"walk_seconds": 0.5, "step_interval_seconds": 0.1, "final_order": "market"}
     )

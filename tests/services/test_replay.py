@@ -55,13 +55,26 @@ def _adapters(exchange: PaperExchange) -> Adapters:
     )
 
 
-def _replay(day: date, adapters: Adapters, config: Path) -> ReplayResult:
-    run = RunContext(
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "portfolio.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+def _backfill_run(day: date, *, backfill: bool = False) -> RunContext:
+    """A run for past session `day`; `backfill` says whether Airflow's run type is backfill."""
+    return RunContext(
         dag_id="daily_rebalance",
         run_id=f"backfill__{day.isoformat()}",
         session=day,
         session_source="logical_date",
+        backfill=backfill,
     )
+
+
+def _replay(day: date, adapters: Adapters, config: Path) -> ReplayResult:
+    run = _backfill_run(day)
     targets = compute_signals(run, config, adapters.store)
     planned = plan_rebalance(run, targets, adapters, PlanSettings(), ReplaySettings())
     assert planned.mode == "replay"
@@ -70,10 +83,8 @@ def _replay(day: date, adapters: Adapters, config: Path) -> ReplayResult:
 
 
 def test_twenty_past_sessions_replay_without_a_single_order(
-    exchange: PaperExchange, tmp_path: Path
+    exchange: PaperExchange, config: Path
 ) -> None:
-    config = tmp_path / "portfolio.yaml"
-    config.write_text(CONFIG)
     adapters = _adapters(exchange)
     sessions = [s.day for s in calendar().sessions_between(date(2025, 5, 1), date(2025, 6, 27))][
         :20
@@ -97,9 +108,7 @@ def test_twenty_past_sessions_replay_without_a_single_order(
     assert abs(weights["SPY"] - Decimal("0.6")) < Decimal("0.02")
 
 
-def test_replay_uses_only_bars_up_to_the_session(exchange: PaperExchange, tmp_path: Path) -> None:
-    config = tmp_path / "portfolio.yaml"
-    config.write_text(CONFIG)
+def test_replay_uses_only_bars_up_to_the_session(exchange: PaperExchange, config: Path) -> None:
     adapters = _adapters(exchange)
     result = _replay(date(2025, 6, 2), adapters, config)
     bars = adapters.market_data.get_daily_bars(["SPY"], date(2025, 6, 2), date(2025, 6, 2))
@@ -107,26 +116,17 @@ def test_replay_uses_only_bars_up_to_the_session(exchange: PaperExchange, tmp_pa
     assert spy.price == bars["SPY"][0].close
 
 
-def test_a_session_without_bars_cannot_be_replayed(exchange: PaperExchange, tmp_path: Path) -> None:
-    config = tmp_path / "portfolio.yaml"
-    config.write_text(CONFIG)
+def test_a_session_without_bars_cannot_be_replayed(exchange: PaperExchange, config: Path) -> None:
     with pytest.raises(MarketDataError, match="no daily bar for 2024-06-03"):
         _replay(date(2024, 6, 3), _adapters(exchange), config)  # before the exchange's history
 
 
 def test_a_replay_that_failed_is_reported_as_a_replay_never_against_the_live_account(
-    exchange: PaperExchange, tmp_path: Path
+    exchange: PaperExchange, config: Path
 ) -> None:
-    config = tmp_path / "portfolio.yaml"
-    config.write_text(CONFIG)
     adapters = _adapters(exchange)
     day = date(2025, 6, 2)
-    run = RunContext(
-        dag_id="daily_rebalance",
-        run_id=f"backfill__{day.isoformat()}",
-        session=day,
-        session_source="logical_date",
-    )
+    run = _backfill_run(day)
     targets = compute_signals(run, config, adapters.store)
     plan_rebalance(run, targets, adapters, PlanSettings(), ReplaySettings())
     failed = TaskFailure(task_id="replay_session", kind="error", error="MarketDataError: x")
@@ -151,13 +151,7 @@ def test_a_backfill_that_failed_before_its_plan_is_reported_as_a_replay(
 ) -> None:
     adapters = _adapters(exchange)
     day = date(2025, 6, 2)
-    run = RunContext(
-        dag_id="daily_rebalance",
-        run_id=f"backfill__{day.isoformat()}",
-        session=day,
-        session_source="logical_date",
-        backfill=True,
-    )
+    run = _backfill_run(day, backfill=True)
     failed = TaskFailure(task_id="compute_signals", kind="error", error="StrategyError: x")
     refs = find_refs(run, adapters, rebalanced_by=None)
     ref = write_report(run, refs, adapters, live=True, failures=(failed,))
@@ -170,19 +164,12 @@ def test_a_backfill_that_failed_before_its_plan_is_reported_as_a_replay(
 
 
 def test_a_replay_notification_says_what_was_simulated_and_that_no_order_was_sent(
-    exchange: PaperExchange, tmp_path: Path
+    exchange: PaperExchange, config: Path
 ) -> None:
-    config = tmp_path / "portfolio.yaml"
-    config.write_text(CONFIG)
     adapters = _adapters(exchange)
     day = date(2025, 6, 2)
     _replay(day, adapters, config)
-    run = RunContext(
-        dag_id="daily_rebalance",
-        run_id=f"backfill__{day.isoformat()}",
-        session=day,
-        session_source="logical_date",
-    )
+    run = _backfill_run(day)
     ref = write_report(run, find_refs(run, adapters, rebalanced_by=None), adapters, live=True)
     report = RunReport.model_validate_json(adapters.store.get(ref.key))
     assert report.outcome == "replayed"

@@ -62,6 +62,13 @@ def _adapters(broker: FakeBroker) -> Adapters:
     )
 
 
+def _planned(broker: FakeBroker, config: Path) -> tuple[Adapters, PlanOutput]:
+    """Compute the targets of `config` and plan them on `broker`; return the adapters and plan."""
+    adapters = _adapters(broker)
+    targets = compute_signals(RUN, config, adapters.store)
+    return adapters, plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+
+
 def _run_all(
     adapters: Adapters, config: Path
 ) -> tuple[ArtifactRef, PlanOutput, SellsOutput, ArtifactRef]:
@@ -101,9 +108,7 @@ def test_a_full_run_reaches_the_targets_and_reports_every_fill(config: Path) -> 
 
 def test_a_retried_sell_task_adopts_its_orders_instead_of_placing_new_ones(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(0))
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     task = RUN.task("execute_sells")
     first = execute_sells(RUN, task, planned.plan, adapters, FAST)
     second = execute_sells(RUN, task, planned.plan, adapters, FAST)
@@ -113,9 +118,7 @@ def test_a_retried_sell_task_adopts_its_orders_instead_of_placing_new_ones(confi
 
 def test_buys_use_only_the_money_that_is_there(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     broker.cash = D(5_000)  # half the money disappeared between plan and buys
     ref = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
     phase = PhaseResult.model_validate_json(adapters.store.get(ref.key))
@@ -153,9 +156,7 @@ class OneBadPrint(FakeBroker):
 
 def test_a_bad_print_when_the_buys_are_sized_does_not_size_them(config: Path) -> None:
     broker = OneBadPrint(prices=dict(PRICES), cash=D(10_000))
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     broker.bad = 1  # gone by the time the walk looks (it would re-fetch it away)
     ref = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
     phase = PhaseResult.model_validate_json(adapters.store.get(ref.key))
@@ -169,9 +170,7 @@ def test_a_buy_sized_without_a_usable_quote_never_spends_more_than_its_share(
     config: Path,
 ) -> None:
     broker = OneBadPrint(prices=dict(PRICES), cash=D(10_000))
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     broker.prices["SPY"] = D(104)  # up 4% since the plan: inside the 5% the walk trades within
     broker.bad = 1  # the quote at sizing is unusable: sized without it
     ref = execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
@@ -203,9 +202,7 @@ def test_a_backfill_run_for_the_brokers_own_session_replays_it_and_never_trades(
 
 def test_no_buying_power_means_no_buys_and_a_clear_error(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     broker.cash = D(50)
     with pytest.raises(InsufficientBuyingPowerError, match=r"only -50\.00 spendable"):
         execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
@@ -215,9 +212,7 @@ def test_no_buying_power_means_no_buys_and_a_clear_error(config: Path) -> None:
 def test_a_rejected_order_fails_the_phase_after_recording_the_others(config: Path) -> None:
     rejection = OrderRejectedError("asset not tradable", status=422, code=42210000)
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000), reject={"QQQ": rejection})
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     with pytest.raises(PhaseFailedError, match="QQQ"):
         execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
     phase = PhaseResult.model_validate_json(adapters.store.get(f"{RUN.prefix}/phase_buys.json"))
@@ -228,9 +223,7 @@ def test_a_rejected_order_fails_the_phase_after_recording_the_others(config: Pat
 
 def test_closed_market_places_nothing(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000), is_open=False)
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     with pytest.raises(MarketClosedError, match="no orders placed"):
         execute_buys(RUN, RUN.task("execute_buys"), planned.plan, adapters, FAST)
     assert broker.submissions == []
@@ -278,9 +271,7 @@ def test_a_retried_buy_task_adopts_its_filled_orders_instead_of_failing_for_mone
     config: Path,
 ) -> None:
     broker = FakeBroker(prices=dict(PRICES), cash=D(10_000))
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     task = RUN.task("execute_buys")
     execute_buys(RUN, task, planned.plan, adapters, FAST)
     placed = list(broker.submissions)
@@ -294,9 +285,7 @@ def test_a_retried_buy_task_adopts_its_filled_orders_instead_of_failing_for_mone
 
 def test_settlement_after_a_retried_sell_task_still_counts_the_proceeds(config: Path) -> None:
     broker = FakeBroker(prices=dict(PRICES), positions={"XLE": D(100)}, cash=D(0))
-    adapters = _adapters(broker)
-    targets = compute_signals(RUN, config, adapters.store)
-    planned = plan_rebalance(RUN, targets, adapters, PlanSettings(), ReplaySettings())
+    adapters, planned = _planned(broker, config)
     task = RUN.task("execute_sells")
     execute_sells(RUN, task, planned.plan, adapters, FAST)
     retried = execute_sells(RUN, task, planned.plan, adapters, FAST)

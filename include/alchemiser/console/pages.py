@@ -64,7 +64,7 @@ def portfolio_page(store: ObjectStore, base: str) -> str:
     runs = load_history(store).runs
     parts = ["<h1>Portfolio</h1>"]
     # A backfill's replayed sessions hold a simulated book: the positions are the account's.
-    traded = [r for r in runs if r.outcome != "replayed" and r.account_id != REPLAY_ACCOUNT]
+    traded = [r for r in runs if not r.replayed]
     latest = next((r for r in reversed(traded) if r.portfolio_value is not None), None)
     if not runs:
         parts.append("<p class='empty'>No run has written a report yet.</p>")
@@ -188,7 +188,7 @@ def ledger_page(store: ObjectStore, session: date | None, base: str) -> str:
         entries = _entries(store, account, session) if session else []
         parts.append(f"<h2>{session}, account {escape(mask(account))}</h2>")
         parts.append(html_table(_ledger_table(entries)))
-    if any(r.account_id == REPLAY_ACCOUNT for r in ran):
+    if any(r.replayed for r in ran):
         parts.append(
             f"<p class='empty'>{session} was replayed (simulated fills at the close): "
             "a replay sends no order and writes no ledger entry.</p>"

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from alchemiser.domain.replay import REPLAY_ACCOUNT
 from alchemiser.domain.report import Outcome
 from alchemiser.domain.types import Frozen, NonNegativeMoney
 
@@ -28,6 +29,11 @@ class RunSummary(Frozen):
     orders_placed: int = Field(ge=0)
     portfolio_value: Decimal | None = Field(description="the account after the run")
     note: str = ""
+
+    @property
+    def replayed(self) -> bool:
+        """Return True for a replayed session: its book is simulated, not the account."""
+        return self.outcome == "replayed" or self.account_id == REPLAY_ACCOUNT
 
 
 class RunHistory(Frozen):

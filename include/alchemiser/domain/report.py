@@ -105,6 +105,14 @@ class OrderTally(Frozen):
     )
     traded_value: NonNegativeMoney = Field(description="sum of filled qty x average price")
 
+    def summary(self) -> str:
+        """Return the counts in one line, as the note and the notification give them."""
+        unconfirmed = f", {self.unconfirmed} unconfirmed" if self.unconfirmed else ""
+        return (
+            f"{self.placed} placed, {self.filled} filled, {self.replaced} re-priced, "
+            f"{self.canceled} canceled, {self.rejected} rejected, {self.open} open{unconfirmed}"
+        )
+
 
 class RunReport(Artifact):
     """Everything one run decided and did, in one document."""

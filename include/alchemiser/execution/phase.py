@@ -27,7 +27,7 @@ from alchemiser.execution.adopt import rebuild
 from alchemiser.execution.breaker import breaker_reason
 from alchemiser.execution.final import final_intent
 from alchemiser.execution.hours import PhaseWindow
-from alchemiser.execution.orders import cancel, submit_once
+from alchemiser.execution.orders import cancel, submit_once, wait_for_terminal
 from alchemiser.execution.pacing import backed_off, fingerprint, next_pause
 from alchemiser.execution.pricing import size_ticks, step_price
 from alchemiser.execution.quotes import Quotes
@@ -195,10 +195,12 @@ class PhaseRunner:
             return
         stamps = [o.submitted_at for o in watched]
         since = min(s for s in stamps if s is not None) - LIST_WINDOW_SLACK if all(stamps) else None
-        by_id = {
-            o.client_order_id: o
-            for o in self._broker.get_orders([o.client_order_id for o in watched], since)
-        }
+        self._record(walks, self._broker.get_orders([o.client_order_id for o in watched], since))
+
+    @staticmethod
+    def _record(walks: Sequence[Walk], orders: Sequence[OrderResult]) -> None:
+        """Give each walk the latest state of its orders."""
+        by_id = {o.client_order_id: o for o in orders}
         for walk in walks:
             for order in list(walk.orders.values()):
                 if order.client_order_id in by_id:
@@ -368,15 +370,15 @@ class PhaseRunner:
         self._cancel_working(open_walks, "phase deadline")
         # A cancel can be pending while the order fills (Alpaca's pending_cancel): wait, bounded,
         # until every order is final, so the walks report the fills the positions check sees.
-        wait_until = self._clock.now() + timedelta(
-            seconds=self._settings.deadline_cancel_wait_seconds
-        )
-        while True:
-            self._poll(open_walks)
-            working = any(not o.is_terminal for w in open_walks for o in w.orders.values())
-            if not working or self._clock.now() >= wait_until:
-                break
-            self._clock.sleep(self._settings.poll_interval_seconds)
+        working = [
+            o.client_order_id for w in open_walks for o in w.orders.values() if not o.is_terminal
+        ]
+        if working:
+            wait = self._settings.deadline_cancel_wait_seconds
+            final = wait_for_terminal(
+                self._broker, working, self._clock, wait, self._settings.poll_interval_seconds
+            )
+            self._record(open_walks, final)
         for walk in open_walks:
             walk.finish_at_deadline()
 

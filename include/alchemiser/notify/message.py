@@ -87,11 +87,7 @@ def event_from_report(dag_id: str, report: RunReport, ref: ArtifactRef) -> RunEv
     details = []
     if report.orders is not None and report.orders.intents:
         o = report.orders
-        details.append(
-            f"orders: {o.placed} placed, {o.filled} filled, {o.replaced} re-priced, "
-            f"{o.canceled} canceled, {o.rejected} rejected, {o.open} open"
-            + (f", {o.unconfirmed} unconfirmed (may be working)" if o.unconfirmed else "")
-        )
+        details.append(f"orders: {o.summary()}" + (" (may be working)" if o.unconfirmed else ""))
         details.append(f"traded value: {o.traded_value:,.2f}")
     worth = report.plan.min_trade if report.plan is not None else Decimal(0)
     details += [_phase(p, worth) for p in (report.sells, report.buys) if p is not None]

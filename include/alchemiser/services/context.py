@@ -65,6 +65,11 @@ class RunContext(Frozen):
         "one, and never trades",
     )
 
+    def replays(self, broker_session: date) -> bool:
+        """Return True when this run replays rather than trades: a session before the broker's
+        current one, or any backfill (its range may reach the broker's own session)."""
+        return self.backfill or self.session < broker_session
+
     @property
     def prefix(self) -> str:
         """Return the object-store prefix of this run's artifacts."""

@@ -20,7 +20,6 @@ from pydantic import AwareDatetime, Field
 
 from alchemiser.domain.errors import (
     ArtifactNotFoundError,
-    InsufficientBuyingPowerError,
     PartialRunError,
     PhaseFailedError,
 )
@@ -44,7 +43,6 @@ from alchemiser.execution.positions import (
 )
 from alchemiser.execution.quotes import Quotes
 from alchemiser.execution.settings import ExecutionSettings
-from alchemiser.execution.sizing import budget_scale, buy_qty
 from alchemiser.execution.walk import Walk
 from alchemiser.ledger.ids import TaskKey, client_order_id
 from alchemiser.ledger.journal import LedgeredBroker
@@ -52,6 +50,7 @@ from alchemiser.ledger.ledger import PhaseRecord, TradeLedger
 from alchemiser.ledger.reconcile import reconcile
 from alchemiser.ports import Adapters
 from alchemiser.services.artifacts import load, save
+from alchemiser.services.buy_sizing import size_buys
 from alchemiser.services.context import RunContext
 from alchemiser.services.plan import SNAPSHOT
 
@@ -219,7 +218,7 @@ def _walk_phase(
     if side is Side.BUY:
         budget = adapters.broker.get_account().buying_budget
         quotes = Quotes(adapters.broker, adapters.clock, window, settings)
-        scale = _size(quotes, plan, walks=walks, budget=budget, settings=settings)
+        scale = size_buys(quotes, plan, walks=walks, budget=budget, settings=settings)
         # Buys that shrink to nothing are dropped; adopted ones keep the size a try chose.
         walks = [w for w in walks if w.live is not None or w.target_qty > 0]
     runner.run(walks)
@@ -309,50 +308,6 @@ def check_positions(
             "The book moved outside this run (a manual trade, a corporate action): nothing "
             "more placed; trigger a new run to plan against the book as it is."
         )
-
-
-def _size(
-    quotes: Quotes,
-    plan: RebalancePlan,
-    *,
-    walks: list[Walk],
-    budget: Decimal,
-    settings: ExecutionSettings,
-) -> Decimal | None:
-    """Set each new buy walk's quantity from the budget now; return the scale applied.
-
-    Walks adopted from an earlier try are not re-sized: they keep the size that try chose.
-    """
-    by_symbol = {w.symbol: w for w in walks}
-    todo = [item for item in plan.buys if by_symbol[item.symbol].live is None]
-    if not todo:
-        return None
-    planned = sum((i.trade_amount for i in todo), Decimal(0))
-    scale = budget_scale(planned, budget, plan.cash_reserve, settings.buy_slippage_buffer_bps)
-    books = quotes.books([i.symbol for i in todo], retry=False)
-    now = quotes.clock.now()
-    for item in todo:
-        walk, book = by_symbol[item.symbol], books.get(item.symbol)
-        # A quote the walk would refuse (missing, stale, wide, far from the plan's price) sizes
-        # nothing: the walk re-fetches it and may trade once it recovers, so a bad print here
-        # would buy its price's worth at the real one. Size instead at the dearest price the
-        # walk still trades at (the plan's, moved by max_price_move_fraction): the buy may come
-        # out a little short, reported unbought, but never spends more than its share.
-        ask = item.price * (1 + settings.max_price_move_fraction)
-        if book is not None and quotes.problem(book, now) is None and not quotes.moved(walk, book):
-            ask = book.quote.ask
-        walk.target_qty = buy_qty(item, scale, ask)
-    adopted = any(w.live is not None for w in walks)
-    if not adopted and not any(by_symbol[i.symbol].target_qty > 0 for i in todo):
-        # With an earlier try's orders adopted, the phase goes on: they are worked, the new
-        # buys that sized to nothing are reported unbought.
-        raise InsufficientBuyingPowerError(
-            f"buys of {planned} planned but only {budget - plan.cash_reserve} spendable (budget "
-            f"{budget} less reserve {plan.cash_reserve}): nothing bought"
-        )
-    if scale < 1:
-        log.warning("buys scaled down", scale=str(scale), budget=str(budget), planned=str(planned))
-    return scale
 
 
 def _phase(

@@ -73,10 +73,8 @@ def plan_rebalance(
             f"run {run.run_id} is for session {run.session} ({run.session_source}), after the "
             f"broker's current session {broker_session}: a future session cannot be planned"
         )
-    # Only the broker's session trades, and never in a backfill: a backfill replays history,
-    # its range reaching today's session included (a replay needs that session's close).
-    trades = run.session == broker_session and not run.backfill
-    mode: Literal["trade", "replay"] = "trade" if trades else "replay"
+    # A backfill reaching the broker's own session replays it too (it needs that close).
+    mode: Literal["trade", "replay"] = "replay" if run.replays(broker_session) else "trade"
     if mode == "trade" and (kept := _plan_of_a_run_that_traded(run, adapters)) is not None:
         return kept
     targets = load(store, targets_ref, TargetAllocation)

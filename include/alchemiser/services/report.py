@@ -8,6 +8,7 @@ not (no plan because the signals failed, no account because the broker is down) 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeGuard
 
 import structlog
 
@@ -141,11 +142,7 @@ def write_report(
     replay = load(store, refs.replay, ReplayResult) if refs.replay else None
     # A replay whose replay task failed has no result, but its book is the simulated one still;
     # a backfill replays whatever failed, before its plan included: it never trades.
-    replayed = (
-        replay is not None
-        or run.backfill
-        or (before is not None and before.account_id == REPLAY_ACCOUNT)
-    )
+    replayed = replay is not None or run.backfill or _simulated(before)
     after, after_error = _after(run, adapters, targets, before, replay)
     outcome = _outcome(
         plan, sells, buys, rebalanced_by=refs.rebalanced_by, replay=replay, failures=failures
@@ -189,6 +186,11 @@ def write_report(
     return ref
 
 
+def _simulated(book: PortfolioSnapshot | None) -> TypeGuard[PortfolioSnapshot]:
+    """Return True for a replay's book: simulated, never a broker account."""
+    return book is not None and book.account_id == REPLAY_ACCOUNT
+
+
 def _after(
     run: RunContext,
     adapters: Adapters,
@@ -197,12 +199,13 @@ def _after(
     replay: ReplayResult | None,
 ) -> tuple[PortfolioSnapshot | None, str]:
     """Return the book after the run, or why it could not be read (the report is written still)."""
-    if replay is not None and before is not None:
+    if _simulated(before):
+        # A replay's book: moved by its fills, or as it was when the replay did not run.
+        if replay is None:
+            return before, ""
         return before.model_copy(
             update={"cash": replay.after.cash, "holdings": replay.after.holdings}
         ), ""
-    if before is not None and before.account_id == REPLAY_ACCOUNT:
-        return before, ""  # the replay did not fill: the simulated book is as it was
     try:
         symbols = targets.symbols if targets else ()
         return take_snapshot(run.run_id, adapters, also_quote=symbols), ""
@@ -270,10 +273,7 @@ def _note(
     if failures:
         what = "; ".join(f"{f.task_id} {f.kind}: {f.error}" for f in failures)
         traded = (
-            f" Orders: {orders.placed} placed, {orders.filled} filled, {orders.replaced} "
-            f"re-priced, {orders.canceled} canceled, {orders.rejected} rejected, {orders.open} open"
-            f"{f', {orders.unconfirmed} unconfirmed' if orders.unconfirmed else ''}; "
-            f"traded {orders.traded_value:,.2f}."
+            f" Orders: {orders.summary()}; traded {orders.traded_value:,.2f}."
             if orders is not None
             else ""
         )
@@ -288,7 +288,7 @@ def _note(
         )
     if plan is not None and plan.is_empty:
         return "the book is within its rebalance band of the targets: nothing to trade"
-    unbought = buys.unbought or Decimal(0) if buys is not None else Decimal(0)
+    unbought = (buys.unbought if buys is not None else None) or Decimal(0)
     if plan is not None and buys is not None and unbought >= plan.min_trade:
         # A success, but not the book the plan asked for: said where the outcome is read, when
         # what was left is worth a trade (the slippage buffer always leaves a little).

@@ -63,13 +63,19 @@ class LoadedPortfolio:
 
 def load_portfolio(config: PortfolioConfig, config_path: Path) -> LoadedPortfolio:
     """Parse every symphony a config names; a broken file fails with its strategy's name."""
-    digest = hashlib.sha256(config_path.read_bytes())
+    return _load_files(config, config_path.parent, config_path.read_bytes())
+
+
+def _load_files(config: PortfolioConfig, root: Path, seed: bytes) -> LoadedPortfolio:
+    """Load each symphony and Python file of `config` (paths relative to `root`); the digest
+    covers `seed` and every file."""
+    digest = hashlib.sha256(seed)
     symphonies: dict[str, Symphony] = {}
     python: dict[str, PythonCode] = {}
     for spec in config.strategies:
         if isinstance(spec, FixedWeightStrategy):
             continue
-        path = spec.resolve(config_path.parent)
+        path = spec.resolve(root)
         try:
             if isinstance(spec, SymphonyStrategy):
                 symphonies[spec.name] = load_symphony(path, label=spec.path)
@@ -187,21 +193,8 @@ def portfolio_of_files(paths: list[Path]) -> LoadedPortfolio:
             specs.append(PythonStrategy(kind="python", name=name, allocation=share, path=where))
         else:
             specs.append(SymphonyStrategy(kind="symphony", name=name, allocation=share, path=where))
-    config = PortfolioConfig(strategies=tuple(specs))
-    digest = hashlib.sha256()
-    symphonies: dict[str, Symphony] = {}
-    python: dict[str, PythonCode] = {}
-    for spec in specs:
-        path = Path(spec.path)
-        try:
-            if isinstance(spec, PythonStrategy):
-                python[spec.name] = load_python(spec.name, path, spec.function, spec.path)
-            else:
-                symphonies[spec.name] = load_symphony(path)
-            digest.update(path.read_bytes())
-        except StrategyError as exc:
-            raise StrategyFailedError(spec.name, exc) from exc
-    return LoadedPortfolio(config, symphonies, digest.hexdigest()[:12], python)
+    # The paths are absolute: the root they would be relative to is never used.
+    return _load_files(PortfolioConfig(strategies=tuple(specs)), Path("/"), b"")
 
 
 def rebalance_rules(portfolio: LoadedPortfolio) -> dict[str, RebalanceRule]:

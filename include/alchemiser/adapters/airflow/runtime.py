@@ -53,7 +53,7 @@ def signals_task(context: Mapping[str, Any]) -> Json:
     config = portfolio_path((context.get("params") or {}).get("portfolio"))
     # A past session is replayed (build_plan decides the same way): its symphonies' rebalance
     # state is the replay's, never the live one.
-    replay = run.backfill or run.session < session_of(ports.broker.get_clock().timestamp)
+    replay = run.replays(session_of(ports.broker.get_clock().timestamp))
     ref = compute_signals(
         run,
         config,
