@@ -16,7 +16,13 @@ from alchemiser.domain.errors import BrokerError, ConfigError, KillSwitchError, 
 from alchemiser.domain.market import BrokerPosition
 from alchemiser.domain.orders import OrderIntent, OrderResult, OrderStatus, PhaseResult, WalkOutcome
 from alchemiser.domain.plan import PlanSettings, Side
-from alchemiser.domain.report import NOTHING_LEFT_OPEN, ArtifactRef, RunReport, TaskFailure
+from alchemiser.domain.report import (
+    NOTHING_LEFT_OPEN,
+    ArtifactRef,
+    OrderTally,
+    RunReport,
+    TaskFailure,
+)
 from alchemiser.execution.hours import SessionTimingError, check_timeline, worst_case_seconds
 from alchemiser.execution.positions import PositionMismatchError
 from alchemiser.execution.settings import ExecutionSettings
@@ -310,6 +316,24 @@ def test_a_retry_after_the_post_buy_check_failed_still_checks_the_positions() ->
     assert broker.submissions == placed
 
 
+def _nothing_working_and_the_ledger_agrees(adapters: Adapters, broker: FakeBroker) -> OrderTally:
+    """Assert no order of the run is still working at the broker and every ledger entry holds
+    the broker's final state; return the report's tally of them."""
+    assert all(o.is_terminal for o in broker.orders.values())
+    entries = _ledger(adapters).entries(SESSION)
+    assert {e.client_order_id: (e.status, e.filled_qty) for e in entries} == {
+        cid: (o.status, o.filled_qty) for cid, o in broker.orders.items()
+    }
+    report = load(
+        adapters.store,
+        write_report(RUN, find_refs(RUN, adapters, None), adapters, orders=tally(entries)),
+        RunReport,
+    )
+    assert report.orders is not None
+    assert report.orders.open == 0
+    return report.orders
+
+
 def test_a_retry_whose_new_buys_size_to_nothing_still_works_the_earlier_tries_orders() -> None:
     broker = FakeBroker(PRICES, cash=D(2000), fill_limits=False)
     adapters = _adapters(broker)
@@ -328,6 +352,7 @@ def test_a_retry_whose_new_buys_size_to_nothing_still_works_the_earlier_tries_or
     assert broker.positions["SPY"] == D(10)
     assert "QQQ" not in broker.positions
     assert all(cid.startswith("alc-b-SPY-") for cid in broker.submissions)
+    assert _nothing_working_and_the_ledger_agrees(adapters, broker).filled == 1
 
 
 @dataclass
@@ -376,6 +401,7 @@ def test_a_sell_whose_deadline_cancel_loses_to_a_fill_reports_the_fill() -> None
     assert walk.outcome is WalkOutcome.FILLED
     assert walk.filled_qty == D(10)
     assert broker.positions["SPY"] == 0
+    assert _nothing_working_and_the_ledger_agrees(adapters, broker).filled == 1
 
 
 def test_the_worst_case_timeline_must_fit_before_the_close_buffer() -> None:
